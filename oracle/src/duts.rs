@@ -1,0 +1,486 @@
+//! The three DUTs: the Linux kernel in a namespace (`linux`), the stack on a
+//! veth end over AF_PACKET in real time (`stack`), and the stack in-process on
+//! a virtual clock (`sim`).
+
+use std::collections::VecDeque;
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant as WallInstant};
+
+use stack::time::Instant;
+use stack::{Fd, Host, HostConfig, Profile, Shutdown, SockOpt, SocketType};
+
+use crate::kernel;
+use crate::netns::{NetnsError, Side, Topology, TopologyConfig};
+use crate::profile::linux_sysctls;
+use crate::target::{Errno, Identity, Interest, Micros, SockOptName, SysCall, Target};
+use crate::testbench::PacketLink;
+
+/// Which DUT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DutKind {
+    /// The host's Linux kernel, in its own network namespace.
+    Linux,
+    /// The stack over a veth pair, AF_PACKET, real time.
+    Stack,
+    /// The stack in-process, virtual time.
+    Sim,
+}
+
+impl DutKind {
+    /// All DUTs, in report order.
+    pub const ALL: [DutKind; 3] = [DutKind::Linux, DutKind::Stack, DutKind::Sim];
+
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            DutKind::Linux => "linux",
+            DutKind::Stack => "stack",
+            DutKind::Sim => "sim",
+        }
+    }
+
+    /// Parses a name.
+    pub fn from_name(s: &str) -> Option<DutKind> {
+        DutKind::ALL.into_iter().find(|k| k.name() == s)
+    }
+
+    /// Whether this DUT needs network namespaces.
+    pub fn needs_namespaces(self) -> bool {
+        self != DutKind::Sim
+    }
+}
+
+/// Per-run settings of a DUT.
+#[derive(Debug, Clone, Copy)]
+pub struct DutSetup {
+    /// Give the DUT a static neighbour entry for the testbench (false for ARP
+    /// scenarios, which are about resolution itself).
+    pub static_neighbor: bool,
+    /// Seed of the stack's random source.
+    pub seed: u64,
+}
+
+/// Creates a target of `kind`.
+pub fn make_target(kind: DutKind, setup: DutSetup) -> Result<Box<dyn Target>, NetnsError> {
+    Ok(match kind {
+        DutKind::Linux => Box::new(LinuxTarget::new(setup)?),
+        DutKind::Stack => Box::new(StackTarget::new(setup)?),
+        DutKind::Sim => Box::new(SimTarget::new(setup)),
+    })
+}
+
+fn host_config(setup: DutSetup) -> HostConfig {
+    let id = Identity::STANDARD;
+    HostConfig {
+        mac: id.dut_mac,
+        ipv4: id.dut_ip,
+        prefix_len: id.prefix_len,
+        gateway: None,
+        profile: Profile::linux(),
+        static_neighbors: if setup.static_neighbor {
+            vec![(id.tb_ip, id.tb_mac)]
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+fn stack_call(host: &mut Host, now: Instant, call: &SysCall) -> Result<i64, Errno> {
+    match *call {
+        SysCall::SocketStream => host.socket(SocketType::Stream).map(|fd| i64::from(fd.0)),
+        SysCall::SetSockOpt { fd, name, value } => {
+            let opt = match name {
+                SockOptName::ReuseAddr => SockOpt::ReuseAddr,
+                SockOptName::KeepAlive => SockOpt::KeepAlive,
+                SockOptName::NoDelay => SockOpt::NoDelay,
+            };
+            host.setsockopt(Fd(fd), opt, value).map(|()| 0)
+        }
+        SysCall::SetLinger { fd, onoff, linger } => host
+            .setsockopt(Fd(fd), SockOpt::Linger, if onoff != 0 { linger } else { -1 })
+            .map(|()| 0),
+        SysCall::Bind { fd, addr } => host.bind(Fd(fd), addr).map(|()| 0),
+        SysCall::Listen { fd, backlog } => host.listen(Fd(fd), backlog).map(|()| 0),
+        SysCall::Accept { fd } => host.accept(Fd(fd)).map(|(fd, _)| i64::from(fd.0)),
+        SysCall::Connect { fd, addr } => host.connect(now, Fd(fd), addr).map(|()| 0),
+        SysCall::Write { fd, len } => {
+            let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            host.send(now, Fd(fd), &data).map(|n| n as i64)
+        }
+        SysCall::Read { fd, len } => {
+            let mut buf = vec![0u8; len];
+            host.recv(now, Fd(fd), &mut buf).map(|n| n as i64)
+        }
+        SysCall::Shutdown { fd, how } => {
+            let how = match how {
+                0 => Shutdown::Read,
+                1 => Shutdown::Write,
+                _ => Shutdown::Both,
+            };
+            host.shutdown(now, Fd(fd), how).map(|()| 0)
+        }
+        SysCall::Close { fd } => host.close(now, Fd(fd)).map(|()| 0),
+        SysCall::SoError { fd } => Ok(host.take_error(Fd(fd)).map_or(0, |e| i64::from(e.0))),
+    }
+}
+
+fn stack_ready(host: &Host, fd: i32, interest: Interest) -> bool {
+    let r = host.readiness(Fd(fd));
+    r.error.is_some()
+        || r.hup
+        || match interest {
+            Interest::Readable => r.readable,
+            Interest::Writable => r.writable,
+        }
+}
+
+// ---------------------------------------------------------------- sim
+
+/// The stack in-process on a virtual clock; the testbench is in-process too.
+/// Deterministic: the same script and seed give the same trace.
+pub struct SimTarget {
+    host: Host,
+    now: Micros,
+    out: VecDeque<(Micros, Vec<u8>)>,
+}
+
+impl SimTarget {
+    /// A stack host with the standard identity and the `linux` profile.
+    pub fn new(setup: DutSetup) -> SimTarget {
+        SimTarget {
+            host: Host::new(host_config(setup), setup.seed),
+            now: 0,
+            out: VecDeque::new(),
+        }
+    }
+
+    fn flush(&mut self) {
+        let now = Instant::from_micros(self.now);
+        while let Some(f) = self.host.transmit(now) {
+            self.out.push_back((self.now, f));
+        }
+    }
+
+    /// Runs timers up to `t`, stopping early once a frame is out.
+    fn advance(&mut self, t: Micros, stop_on_frame: bool) {
+        loop {
+            self.flush();
+            if stop_on_frame && !self.out.is_empty() {
+                return;
+            }
+            match self.host.poll_at() {
+                Some(d) if d.total_micros() <= t => {
+                    // A deadline in the past still advances by nothing: the
+                    // flush above ran it.
+                    let next = d.total_micros().max(self.now);
+                    if next == self.now && self.host.poll_at() == Some(d) {
+                        // The host did not consume its deadline; avoid a spin.
+                        self.now += 1;
+                    } else {
+                        self.now = next;
+                    }
+                }
+                _ => break,
+            }
+        }
+        self.now = self.now.max(t);
+        self.flush();
+    }
+}
+
+impl Target for SimTarget {
+    fn name(&self) -> &'static str {
+        "sim"
+    }
+    fn now(&mut self) -> Micros {
+        self.now
+    }
+    fn wait_until(&mut self, t: Micros) {
+        self.advance(t, false);
+    }
+    fn inject(&mut self, frame: &[u8]) {
+        self.host.receive(Instant::from_micros(self.now), frame);
+        self.flush();
+    }
+    fn recv_frame(&mut self, deadline: Micros) -> Option<(Micros, Vec<u8>)> {
+        if self.out.is_empty() {
+            self.advance(deadline, true);
+        }
+        self.out.pop_front()
+    }
+    fn syscall(&mut self, call: &SysCall) -> Result<i64, Errno> {
+        let r = stack_call(&mut self.host, Instant::from_micros(self.now), call);
+        self.flush();
+        r
+    }
+    fn is_ready(&mut self, fd: i32, interest: Interest) -> bool {
+        stack_ready(&self.host, fd, interest)
+    }
+}
+
+// ---------------------------------------------------------------- real time
+
+/// A real-time testbench: the AF_PACKET socket on the testbench end and the
+/// script clock.
+struct RealBench {
+    tb: PacketLink,
+    start: WallInstant,
+}
+
+impl RealBench {
+    fn now(&self) -> Micros {
+        self.start.elapsed().as_micros() as Micros
+    }
+    fn wait_until(&mut self, t: Micros) {
+        let now = self.now();
+        if t > now {
+            std::thread::sleep(Duration::from_micros((t - now) as u64));
+        }
+    }
+    fn recv(&mut self, deadline: Micros) -> Option<(Micros, Vec<u8>)> {
+        let timeout = (deadline - self.now()).max(0) as u64;
+        let c = self.tb.recv_timeout(Duration::from_micros(timeout))?;
+        let at = c.at.saturating_duration_since(self.start).as_micros() as Micros;
+        Some((at, c.bytes))
+    }
+    fn inject(&mut self, frame: &[u8]) {
+        if let Err(e) = self.tb.send(frame) {
+            tracing::error!("testbench inject failed: {e}");
+        }
+    }
+}
+
+/// The host's Linux kernel in a fresh network namespace, its TCP sysctls
+/// pinned to the documented profile ([`crate::profile`]).
+pub struct LinuxTarget {
+    bench: RealBench,
+    topo: Topology,
+    fds: Vec<RawFd>,
+}
+
+impl LinuxTarget {
+    /// Builds the namespaces, pins the sysctls, opens the testbench.
+    pub fn new(setup: DutSetup) -> Result<LinuxTarget, NetnsError> {
+        let mut cfg = TopologyConfig::linux_dut();
+        if !setup.static_neighbor {
+            cfg.dut_static_neigh = None;
+        }
+        cfg.dut_sysctls = linux_sysctls();
+        let topo = Topology::create(&cfg)?;
+        let tb = PacketLink::open(&topo, Side::Testbench)?;
+        Ok(LinuxTarget {
+            bench: RealBench {
+                tb,
+                start: WallInstant::now(),
+            },
+            topo,
+            fds: Vec::new(),
+        })
+    }
+}
+
+impl Drop for LinuxTarget {
+    fn drop(&mut self) {
+        for fd in self.fds.drain(..) {
+            let _ = kernel::close(fd);
+        }
+    }
+}
+
+fn kerr(e: kernel::Errno) -> Errno {
+    Errno(e.0)
+}
+
+impl Target for LinuxTarget {
+    fn name(&self) -> &'static str {
+        "linux"
+    }
+    fn now(&mut self) -> Micros {
+        self.bench.now()
+    }
+    fn wait_until(&mut self, t: Micros) {
+        self.bench.wait_until(t)
+    }
+    fn inject(&mut self, frame: &[u8]) {
+        self.bench.inject(frame)
+    }
+    fn recv_frame(&mut self, deadline: Micros) -> Option<(Micros, Vec<u8>)> {
+        self.bench.recv(deadline)
+    }
+    fn syscall(&mut self, call: &SysCall) -> Result<i64, Errno> {
+        use libc::{IPPROTO_TCP, SOL_SOCKET};
+        let r = match *call {
+            SysCall::SocketStream => {
+                let fd = kernel::socket_in_dut(&self.topo, libc::AF_INET, libc::SOCK_STREAM, 0)
+                    .map_err(kerr)?;
+                // Blocking is emulated by the runner on every DUT alike.
+                kernel::set_nonblocking(fd, true).map_err(kerr)?;
+                self.fds.push(fd);
+                Ok(i64::from(fd))
+            }
+            SysCall::SetSockOpt { fd, name, value } => {
+                let (level, opt) = match name {
+                    SockOptName::ReuseAddr => (SOL_SOCKET, libc::SO_REUSEADDR),
+                    SockOptName::KeepAlive => (SOL_SOCKET, libc::SO_KEEPALIVE),
+                    SockOptName::NoDelay => (IPPROTO_TCP, libc::TCP_NODELAY),
+                };
+                kernel::setsockopt_int(fd, level, opt, value).map(|()| 0)
+            }
+            SysCall::SetLinger { fd, onoff, linger } => {
+                let l = libc::linger {
+                    l_onoff: onoff,
+                    l_linger: linger,
+                };
+                // SAFETY: setsockopt with a properly sized linger struct.
+                let rc = unsafe {
+                    libc::setsockopt(
+                        fd,
+                        SOL_SOCKET,
+                        libc::SO_LINGER,
+                        (&l as *const libc::linger).cast(),
+                        std::mem::size_of::<libc::linger>() as libc::socklen_t,
+                    )
+                };
+                if rc == 0 {
+                    Ok(0)
+                } else {
+                    Err(kernel::Errno::last())
+                }
+            }
+            SysCall::Bind { fd, addr } => kernel::bind(fd, addr).map(|()| 0),
+            SysCall::Listen { fd, backlog } => kernel::listen(fd, backlog).map(|()| 0),
+            SysCall::Accept { fd } => kernel::accept(fd).and_then(|(nfd, _)| {
+                kernel::set_nonblocking(nfd, true)?;
+                self.fds.push(nfd);
+                Ok(i64::from(nfd))
+            }),
+            SysCall::Connect { fd, addr } => kernel::connect(fd, addr).map(|()| 0),
+            SysCall::Write { fd, len } => {
+                let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+                kernel::write(fd, &data).map(|n| n as i64)
+            }
+            SysCall::Read { fd, len } => {
+                let mut buf = vec![0u8; len];
+                kernel::read(fd, &mut buf).map(|n| n as i64)
+            }
+            SysCall::Shutdown { fd, how } => {
+                let how = match how {
+                    0 => kernel::Shutdown::Read,
+                    1 => kernel::Shutdown::Write,
+                    _ => kernel::Shutdown::Both,
+                };
+                kernel::shutdown(fd, how).map(|()| 0)
+            }
+            SysCall::Close { fd } => {
+                self.fds.retain(|f| *f != fd);
+                kernel::close(fd).map(|()| 0)
+            }
+            SysCall::SoError { fd } => {
+                kernel::so_error(fd).map(|e| e.map_or(0, |e| i64::from(e.0)))
+            }
+        };
+        r.map_err(kerr)
+    }
+    fn is_ready(&mut self, fd: i32, interest: Interest) -> bool {
+        let events = match interest {
+            Interest::Readable => libc::POLLIN,
+            Interest::Writable => libc::POLLOUT,
+        };
+        kernel::poll(fd, events, 0).is_ok_and(|r| r != 0)
+    }
+}
+
+/// This project's stack on the DUT veth end over AF_PACKET, driven in real
+/// time by the stack's own driver loop; the kernel in that namespace owns no
+/// address, so it never answers.
+pub struct StackTarget {
+    bench: RealBench,
+    host: Arc<Mutex<Host>>,
+    stop: Arc<AtomicBool>,
+    driver: Option<JoinHandle<()>>,
+    epoch: WallInstant,
+    _topo: Topology,
+}
+
+impl StackTarget {
+    /// Builds the namespaces and starts the stack on the DUT end.
+    pub fn new(setup: DutSetup) -> Result<StackTarget, NetnsError> {
+        let topo = Topology::create(&TopologyConfig::stack_dut())?;
+        let tb = PacketLink::open(&topo, Side::Testbench)?;
+        let ifname = topo.dut_ifname().to_string();
+        let dev = topo
+            .in_dut(|| stack::device::pnet::PnetDevice::open(&ifname))?
+            .map_err(|e| NetnsError::Sys {
+                what: format!("opening the stack's AF_PACKET device on {ifname}: {e}"),
+                errno: kernel::Errno(e.raw_os_error().unwrap_or(libc::EIO)),
+            })?;
+        let host = Arc::new(Mutex::new(Host::new(host_config(setup), setup.seed)));
+        let stop = Arc::new(AtomicBool::new(false));
+        let epoch = WallInstant::now();
+        let driver = {
+            let (host, stop) = (host.clone(), stop.clone());
+            std::thread::Builder::new()
+                .name("stack-driver".into())
+                .spawn(move || stack::device::pnet::run(host, dev, stop, epoch))
+                .map_err(|e| NetnsError::Sys {
+                    what: "spawning the stack driver".into(),
+                    errno: kernel::Errno(e.raw_os_error().unwrap_or(libc::EIO)),
+                })?
+        };
+        Ok(StackTarget {
+            bench: RealBench {
+                tb,
+                start: WallInstant::now(),
+            },
+            host,
+            stop,
+            driver: Some(driver),
+            epoch,
+            _topo: topo,
+        })
+    }
+
+    fn stack_now(&self) -> Instant {
+        Instant::from_micros(self.epoch.elapsed().as_micros() as i64)
+    }
+}
+
+impl Drop for StackTarget {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(d) = self.driver.take() {
+            let _ = d.join();
+        }
+    }
+}
+
+impl Target for StackTarget {
+    fn name(&self) -> &'static str {
+        "stack"
+    }
+    fn now(&mut self) -> Micros {
+        self.bench.now()
+    }
+    fn wait_until(&mut self, t: Micros) {
+        self.bench.wait_until(t)
+    }
+    fn inject(&mut self, frame: &[u8]) {
+        self.bench.inject(frame)
+    }
+    fn recv_frame(&mut self, deadline: Micros) -> Option<(Micros, Vec<u8>)> {
+        self.bench.recv(deadline)
+    }
+    fn syscall(&mut self, call: &SysCall) -> Result<i64, Errno> {
+        let now = self.stack_now();
+        let mut host = self.host.lock().unwrap_or_else(|p| p.into_inner());
+        stack_call(&mut host, now, call)
+        // The driver loop notices new output on its next wake-up (≤ 1 ms).
+    }
+    fn is_ready(&mut self, fd: i32, interest: Interest) -> bool {
+        let host = self.host.lock().unwrap_or_else(|p| p.into_inner());
+        stack_ready(&host, fd, interest)
+    }
+}

@@ -1,0 +1,182 @@
+//! `oracle`: run packetdrill-language scenarios against Linux and the stack.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+
+use oracle::diff::load_declared;
+use oracle::duts::DutKind;
+use oracle::run::{RunOptions, Tolerance};
+use oracle::suite::{self, DutOutcome, SuiteOptions};
+
+#[derive(Parser)]
+#[command(version, about = "Runs packetdrill-language scripts against the Linux kernel and the stack, and diffs them")]
+struct Cli {
+    /// More logging (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run scenario scripts (files, or directories searched for *.pkt).
+    Run {
+        /// Scripts or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// DUTs to run, comma-separated: linux, stack, sim.
+        /// Default: every DUT that can run here.
+        #[arg(long, value_delimiter = ',')]
+        dut: Vec<String>,
+        /// Write one pcap per scenario and DUT into this directory.
+        #[arg(long)]
+        pcap: Option<PathBuf>,
+        /// Write each DUT's normalized text trace into this directory.
+        #[arg(long)]
+        traces: Option<PathBuf>,
+        /// The declared divergences (markdown table).
+        #[arg(long, default_value = "corpus/DIVERGENCES.md")]
+        divergences: PathBuf,
+        /// Timing tolerance in µs (packetdrill's --tolerance_usecs).
+        #[arg(long, default_value_t = 4000)]
+        tolerance_usecs: i64,
+        /// Seed of the stack's random source.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    // Before any thread exists: become root in a user namespace if needed.
+    let privilege = oracle::userns::ensure_privileges();
+    let cli = Cli::parse();
+    let filter = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match real_main(cli, privilege) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("oracle: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn real_main(
+    cli: Cli,
+    privilege: Result<oracle::userns::Privilege, oracle::netns::NetnsError>,
+) -> anyhow::Result<bool> {
+    let Command::Run {
+        paths,
+        dut,
+        pcap,
+        traces,
+        divergences,
+        tolerance_usecs,
+        seed,
+    } = cli.command;
+    let no_namespaces = match privilege {
+        Err(e) => Some(e.to_string()),
+        Ok(_) => oracle::userns::namespaces_available().err(),
+    };
+    let duts: Vec<DutKind> = if dut.is_empty() {
+        match &no_namespaces {
+            Some(why) => {
+                eprintln!("oracle: network namespaces unavailable ({why}); running the sim DUT only");
+                vec![DutKind::Sim]
+            }
+            None => DutKind::ALL.to_vec(),
+        }
+    } else {
+        let mut v = Vec::new();
+        for name in &dut {
+            match DutKind::from_name(name.trim()) {
+                Some(k) => v.push(k),
+                None => bail!("unknown DUT `{name}` (known: linux, stack, sim)"),
+            }
+        }
+        v
+    };
+    let files = suite::discover(&paths)?;
+    let declared = load_declared(&divergences)?;
+    for dir in [&pcap, &traces].into_iter().flatten() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let opts = SuiteOptions {
+        duts: duts.clone(),
+        no_namespaces,
+        run: RunOptions {
+            tolerance: Tolerance {
+                usecs: tolerance_usecs,
+                ..Tolerance::default()
+            },
+        },
+        declared,
+        seed,
+    };
+    let mut outcomes = Vec::new();
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    for (i, f) in files.iter().enumerate() {
+        if tty {
+            eprint!("\r\x1b[K[{}/{}] {}", i + 1, files.len(), suite::scenario_id(f));
+        }
+        let o = suite::run_scenario(f, &opts);
+        for (kind, d) in &o.duts {
+            let DutOutcome::Ran { result, norm } = d else {
+                continue;
+            };
+            let stem = o.id.replace('/', "_");
+            if let Some(dir) = &pcap {
+                let p = dir.join(format!("{stem}.{}.pcap", kind.name()));
+                oracle::pcap::write_pcap(&p, &result.trace)
+                    .with_context(|| format!("writing {}", p.display()))?;
+            }
+            if let Some(dir) = &traces {
+                let p = dir.join(format!("{stem}.{}.txt", kind.name()));
+                std::fs::write(&p, suite::render_trace(norm, true))
+                    .with_context(|| format!("writing {}", p.display()))?;
+            }
+        }
+        outcomes.push(o);
+    }
+    if tty {
+        eprint!("\r\x1b[K");
+    }
+    print!("{}", suite::table(&outcomes, &duts));
+    let failed: Vec<_> = outcomes.iter().filter(|o| !o.passed()).collect();
+    for o in &failed {
+        println!("\n== {} ==\n{}", o.id, suite::details(o).trim_end());
+    }
+    let skipped: Vec<String> = outcomes
+        .iter()
+        .flat_map(|o| o.duts.values())
+        .filter_map(|d| match d {
+            DutOutcome::Skipped(why) => Some(why.clone()),
+            _ => None,
+        })
+        .collect();
+    if let Some(why) = skipped.first() {
+        println!("\nskipped DUT runs: {} ({why})", skipped.len());
+    }
+    println!(
+        "\n{} scenarios: {} passed, {} failed",
+        outcomes.len(),
+        outcomes.len() - failed.len(),
+        failed.len()
+    );
+    Ok(failed.is_empty())
+}

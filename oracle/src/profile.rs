@@ -1,0 +1,47 @@
+//! The Linux profile: the sysctls the oracle pins in the Linux DUT's namespace
+//! before every run, so that Linux's behaviour does not depend on the host.
+//!
+//! A new network namespace takes most `net.ipv4.tcp_*` values from the
+//! kernel's compiled-in defaults, but `tcp_congestion_control` is inherited
+//! from the host's default (BBR on this project's machines), and inside an
+//! unprivileged namespace only `reno` and the host's default may be chosen
+//! without loading modules on the host. The stack's `linux` profile
+//! (`stack::Profile::linux`) mirrors these values.
+
+/// `(sysctl under /proc/sys, value, why)`.
+pub const LINUX_SYSCTLS: &[(&str, &str, &str)] = &[
+    (
+        "net/ipv4/tcp_congestion_control",
+        "reno",
+        "RFC 5681 Reno; BBR (the host default) has no counterpart in the stack and cannot be \
+         compared; CUBIC would need the host's module",
+    ),
+    ("net/ipv4/tcp_sack", "1", "SACK-permitted offered (RFC 2018)"),
+    ("net/ipv4/tcp_timestamps", "1", "timestamps offered (RFC 7323)"),
+    ("net/ipv4/tcp_window_scaling", "1", "window scale offered (RFC 7323)"),
+    ("net/ipv4/tcp_ecn", "2", "ECN only when the peer asks (Linux default)"),
+    (
+        "net/ipv4/tcp_rmem",
+        "4096 131072 6291456",
+        "kernel defaults: 128 KiB initial receive buffer, window scale 7; the host's own \
+         values may differ",
+    ),
+    ("net/ipv4/tcp_wmem", "4096 16384 4194304", "kernel defaults"),
+    ("net/ipv4/tcp_syn_retries", "6", "kernel default: 6 SYN retransmissions"),
+    ("net/ipv4/tcp_synack_retries", "5", "kernel default"),
+    ("net/ipv4/tcp_fin_timeout", "60", "kernel default"),
+    ("net/ipv4/tcp_no_metrics_save", "1", "no cached per-destination metrics between runs"),
+    ("net/ipv4/tcp_early_retrans", "3", "kernel default (TLP on)"),
+    ("net/ipv4/tcp_recovery", "1", "kernel default (RACK on)"),
+    ("net/ipv4/tcp_frto", "2", "kernel default (F-RTO on)"),
+    ("net/ipv4/tcp_autocorking", "1", "kernel default"),
+    ("net/ipv4/tcp_slow_start_after_idle", "1", "kernel default"),
+];
+
+/// The pinned sysctls as `(key, value)` pairs for the topology.
+pub fn linux_sysctls() -> Vec<(String, String)> {
+    LINUX_SYSCTLS
+        .iter()
+        .map(|(k, v, _)| (k.to_string(), v.to_string()))
+        .collect()
+}

@@ -1,0 +1,1251 @@
+//! The runner: plays one script against one [`Target`] and records a [`Trace`].
+//!
+//! Semantics follow packetdrill's:
+//! - inbound (`<`) packets are injected at their script time; sequence numbers
+//!   of the testbench are taken literally, ack numbers are relative to the DUT's
+//!   ISN, a TS ecr is mapped onto the DUT's real TS clock;
+//! - outbound (`>`) packets must arrive within the timing tolerance of their
+//!   script time and match every field the script gives (an omitted `win` or
+//!   option list is not checked; the DUT's TS val is learnt, not checked);
+//! - any frame the script does not expect is an error;
+//! - a call on a blocking socket that would block stays pending while the
+//!   following lines run, and must finish with the result the script gives
+//!   (and, for `START...END`, at END).
+//!
+//! The run stops at the first error, as packetdrill does, after collecting the
+//! frames the DUT sends within the tolerance so the trace shows what it did.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddrV4;
+
+use stack::wire::{
+    ArpOperation, ArpRepr, EtherType, EthernetAddress, EthernetRepr, FramePayload, FrameRepr,
+    Icmpv4Repr, IpPayload, IpProtocol, Ipv4Options, Ipv4Repr, TcpFlags, TcpOption, TcpOptions,
+    TcpRepr,
+};
+
+use crate::script::{
+    ArpSpec, CallEvent, Direction, EchoType, Event, EventKind, Expr, IcmpSpec, MacSpec,
+    PacketSpec, Script, TcpOptionSpec, TcpOptionsSpec, TcpSpec, TimeSpec,
+};
+use crate::target::{
+    Errno, Identity, Interest, Micros, SockOptName, SysCall, Target, SCRIPT_PORT, TESTBENCH_PORT,
+};
+use crate::trace::{Dir, Trace, TraceKind};
+
+/// Timing tolerance, as packetdrill's `--tolerance_usecs` (default 4 ms) and
+/// the relative part (12.5% of the interval since the previous event).
+#[derive(Debug, Clone, Copy)]
+pub struct Tolerance {
+    /// Absolute tolerance.
+    pub usecs: Micros,
+    /// Relative tolerance in percent of the interval.
+    pub percent: f64,
+}
+
+impl Default for Tolerance {
+    fn default() -> Self {
+        Tolerance {
+            usecs: 4_000,
+            percent: 12.5,
+        }
+    }
+}
+
+impl Tolerance {
+    /// The allowed deviation for an event `interval` µs after the previous one.
+    pub fn allowed(&self, interval: Micros) -> Micros {
+        let rel = (interval.max(0) as f64 * self.percent / 100.0) as Micros;
+        self.usecs.max(rel)
+    }
+}
+
+/// Outcome of one script on one DUT, as packetdrill would report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every line happened as the script says.
+    Passed,
+    /// A line did not happen as written.
+    Failed(Failure),
+    /// The script uses something this harness cannot run.
+    Unsupported {
+        /// Script line.
+        line: usize,
+        /// What is unsupported.
+        what: String,
+    },
+}
+
+/// Why a script failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The script line.
+    pub line: usize,
+    /// The script's text for that line.
+    pub script: String,
+    /// What went wrong, packetdrill-style.
+    pub message: String,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}\n  script: {}", self.line, self.message, self.script)
+    }
+}
+
+/// What normalization needs to know about the run (learnt while running).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunFacts {
+    /// The DUT's initial sequence number, once seen.
+    pub dut_isn: Option<u32>,
+    /// The DUT's first TS val, once seen.
+    pub dut_ts_base: Option<u32>,
+    /// The DUT's TCP port.
+    pub dut_port: u16,
+    /// Whether that port was chosen by the DUT (an ephemeral port).
+    pub dut_port_ephemeral: bool,
+    /// The testbench's TCP port.
+    pub tb_port: u16,
+}
+
+/// A finished run.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    /// The DUT's name.
+    pub dut: &'static str,
+    /// Everything that happened.
+    pub trace: Trace,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Facts for normalization.
+    pub facts: RunFacts,
+}
+
+/// Settings of a run that do not come from the script.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Timing tolerance (a script's `--tolerance_usecs` overrides it).
+    pub tolerance: Tolerance,
+}
+
+/// Payload byte `i` of frames and writes the runner makes up.
+fn payload_byte(i: usize) -> u8 {
+    (i % 251) as u8
+}
+
+fn payload(len: usize) -> Vec<u8> {
+    (0..len).map(payload_byte).collect()
+}
+
+/// How long the runner waits for frames after the last line, or after an
+/// error, so the trace shows what the DUT did next.
+const DRAIN: Micros = 20_000;
+
+/// A call waiting for its socket to become ready (packetdrill's blocking call).
+struct Pending {
+    event: usize,
+    call: SysCall,
+    interest: Interest,
+    /// Connect in progress: completes through SO_ERROR.
+    connect: bool,
+    /// The result check applies when it completes.
+    start: Micros,
+}
+
+struct Runner<'a, T: Target + ?Sized> {
+    target: &'a mut T,
+    script: &'a Script,
+    id: Identity,
+    tol: Tolerance,
+    trace: Trace,
+    facts: RunFacts,
+    /// Script fd → DUT fd.
+    fds: HashMap<i64, i32>,
+    nonblocking: HashMap<i64, bool>,
+    /// TS val the script gave the DUT minus the DUT's real one (packetdrill's
+    /// mapping of outbound TS val onto inbound TS ecr).
+    ts_offset: Option<i64>,
+    pending: Option<Pending>,
+    ip_ident: u16,
+    /// Time of the previous event (script time base for `+` times).
+    last_time: Micros,
+}
+
+/// Plays `script` on `target`.
+pub fn run_script<T: Target + ?Sized>(
+    target: &mut T,
+    script: &Script,
+    opts: RunOptions,
+) -> RunResult {
+    let mut tol = opts.tolerance;
+    for opt in &script.options {
+        if opt.name == "tolerance_usecs" {
+            if let Some(v) = opt.value.as_deref().and_then(|v| v.parse().ok()) {
+                tol.usecs = v;
+            }
+        }
+    }
+    let mut runner = Runner {
+        target,
+        script,
+        id: Identity::STANDARD,
+        tol,
+        trace: Trace::default(),
+        facts: RunFacts {
+            dut_port: SCRIPT_PORT,
+            tb_port: TESTBENCH_PORT,
+            ..RunFacts::default()
+        },
+        fds: HashMap::new(),
+        nonblocking: HashMap::new(),
+        ts_offset: None,
+        pending: None,
+        ip_ident: 0,
+        last_time: 0,
+    };
+    let verdict = runner.run();
+    RunResult {
+        dut: runner.target.name(),
+        trace: runner.trace,
+        verdict,
+        facts: runner.facts,
+    }
+}
+
+type Step = Result<(), Verdict>;
+
+impl<T: Target + ?Sized> Runner<'_, T> {
+    fn run(&mut self) -> Verdict {
+        for (i, ev) in self.script.events.iter().enumerate() {
+            if let Err(v) = self.event(i, ev) {
+                self.drain();
+                return v;
+            }
+        }
+        // The last blocking call must have finished.
+        let end = self.target.now() + DRAIN;
+        if let Err(v) = self.idle_until(end, None) {
+            return v;
+        }
+        if let Some(p) = &self.pending {
+            let ev = &self.script.events[p.event];
+            return self.fail(ev, "blocking call never returned".into());
+        }
+        Verdict::Passed
+    }
+
+    fn fail(&self, ev: &Event, message: String) -> Verdict {
+        Verdict::Failed(Failure {
+            line: ev.span.line,
+            script: ev.text.clone(),
+            message,
+        })
+    }
+
+    fn unsupported(&self, ev: &Event, what: impl Into<String>) -> Verdict {
+        Verdict::Unsupported {
+            line: ev.span.line,
+            what: what.into(),
+        }
+    }
+
+    /// Collects what the DUT sends for a little while after the end.
+    fn drain(&mut self) {
+        let end = self.target.now() + DRAIN;
+        while let Some((at, bytes)) = self.target.recv_frame(end) {
+            self.trace.push(at, None, TraceKind::Frame { dir: Dir::Out, bytes });
+        }
+    }
+
+    /// The script time of an event, resolved against the previous event.
+    fn resolve(&self, t: &TimeSpec) -> Option<Micros> {
+        match *t {
+            TimeSpec::Absolute(us) => Some(us),
+            TimeSpec::Relative(us) => Some(self.last_time + us),
+            TimeSpec::Any => None,
+        }
+    }
+
+    fn event(&mut self, index: usize, ev: &Event) -> Step {
+        let start = match &ev.time {
+            Some(t) => self.resolve(&t.start),
+            // A line without a time (a shell command) happens right away.
+            None => Some(self.last_time),
+        };
+        match &ev.kind {
+            EventKind::Packet(p) if p.direction == Direction::Outbound => {
+                self.outbound(ev, &p.packet, start)
+            }
+            EventKind::Packet(p) => {
+                let t = start.unwrap_or_else(|| self.target.now());
+                self.idle_until(t, Some(ev))?;
+                self.last_time = t;
+                if p.ecn.is_some() {
+                    return Err(self.unsupported(ev, "ECN marks on inbound packets"));
+                }
+                let frame = self.build_inbound(ev, &p.packet)?;
+                let now = self.target.now();
+                self.target.inject(&frame);
+                self.trace.push(
+                    now,
+                    Some(ev.span.line),
+                    TraceKind::Frame {
+                        dir: Dir::In,
+                        bytes: frame,
+                    },
+                );
+                Ok(())
+            }
+            EventKind::Call(call) => {
+                let t = start.unwrap_or_else(|| self.target.now());
+                self.idle_until(t, Some(ev))?;
+                self.last_time = t;
+                self.call(index, ev, call)
+            }
+            EventKind::Shell(cmd) => Err(self.unsupported(ev, format!("shell command `{cmd}`"))),
+            EventKind::Python(_) => Err(self.unsupported(ev, "%{ }% python block")),
+        }
+    }
+
+    /// Lets time pass until `t`; every frame the DUT sends meanwhile is
+    /// unexpected. Pending blocking calls are retried as time passes.
+    fn idle_until(&mut self, t: Micros, ev: Option<&Event>) -> Step {
+        loop {
+            self.poll_pending()?;
+            let now = self.target.now();
+            if now >= t {
+                return Ok(());
+            }
+            // Wake up at least every millisecond to retry a pending call.
+            let step = if self.pending.is_some() {
+                (now + 1_000).min(t)
+            } else {
+                t
+            };
+            if let Some((at, bytes)) = self.target.recv_frame(step) {
+                let summary = describe_frame(&bytes);
+                self.trace
+                    .push(at, None, TraceKind::Frame { dir: Dir::Out, bytes });
+                let msg = format!("unexpected packet: {summary}");
+                return Err(match ev {
+                    Some(ev) => self.fail(ev, msg),
+                    None => Verdict::Failed(Failure {
+                        line: self.script.events.last().map_or(0, |e| e.span.line),
+                        script: "(end of script)".into(),
+                        message: msg,
+                    }),
+                });
+            }
+        }
+    }
+
+    fn outbound(&mut self, ev: &Event, spec: &PacketSpec, start: Option<Micros>) -> Step {
+        // `A~B`: anywhere in the window (packetdrill's time range).
+        let end = ev
+            .time
+            .as_ref()
+            .and_then(|t| t.range_end.as_ref())
+            .and_then(|e| self.resolve(e));
+        let window = start.map(|t| {
+            let a = self.tol.allowed(t - self.last_time);
+            (t - a, end.unwrap_or(t) + a, a)
+        });
+        let deadline = match window {
+            Some((_, hi, _)) => hi,
+            // `*`: any time; give up after 10 s.
+            None => self.target.now() + 10_000_000,
+        };
+        // Retry a pending call while waiting.
+        let (at, bytes) = loop {
+            self.poll_pending()?;
+            let now = self.target.now();
+            let step = if self.pending.is_some() {
+                (now + 1_000).min(deadline)
+            } else {
+                deadline
+            };
+            match self.target.recv_frame(step) {
+                Some(f) => break f,
+                None if self.target.now() >= deadline => {
+                    return Err(self.fail(ev, format!("expected packet did not arrive: {}", ev.text)))
+                }
+                None => continue,
+            }
+        };
+        self.trace.push(
+            at,
+            Some(ev.span.line),
+            TraceKind::Frame {
+                dir: Dir::Out,
+                bytes: bytes.clone(),
+            },
+        );
+        if let (Some(t), Some((lo, _, a))) = (start, window) {
+            if at < lo {
+                return Err(self.fail(
+                    ev,
+                    format!(
+                        "timing error: expected outbound packet at {:.6} sec but happened at {:.6} sec; tolerance {:.6} sec",
+                        secs(t),
+                        secs(at),
+                        secs(a)
+                    ),
+                ));
+            }
+        }
+        // The next relative time counts from when this packet was due: its
+        // script time, or the actual time within a window.
+        self.last_time = match (start, end) {
+            (Some(t), Some(e)) => at.clamp(t, e.max(t)),
+            (Some(t), None) => t,
+            (None, _) => at,
+        };
+        self.check_outbound(ev, spec, &bytes)
+    }
+
+    fn check_outbound(&mut self, ev: &Event, spec: &PacketSpec, bytes: &[u8]) -> Step {
+        let frame = match FrameRepr::parse(bytes) {
+            Ok(f) => f,
+            Err(e) => return Err(self.fail(ev, format!("outbound frame does not parse: {e}"))),
+        };
+        let id = self.id;
+        let mut errs: Vec<String> = Vec::new();
+        match (spec, &frame.payload) {
+            (PacketSpec::Tcp(s), FramePayload::Ipv4(ip, IpPayload::Tcp(tcp, data))) => {
+                if ip.src_addr != id.dut_ip || ip.dst_addr != id.tb_ip {
+                    errs.push(format!("addresses {} > {}", ip.src_addr, ip.dst_addr));
+                }
+                if frame.eth.dst_addr != id.tb_mac {
+                    errs.push(format!("ethernet destination {}", frame.eth.dst_addr));
+                }
+                self.check_tcp(s, tcp, data.len(), &mut errs);
+            }
+            (PacketSpec::Arp(s), FramePayload::Arp(arp)) => check_arp(s, arp, &id, &mut errs),
+            (PacketSpec::Icmp(s), FramePayload::Ipv4(ip, IpPayload::Icmp(icmp))) => {
+                if ip.src_addr != id.dut_ip || ip.dst_addr != id.tb_ip {
+                    errs.push(format!("addresses {} > {}", ip.src_addr, ip.dst_addr));
+                }
+                check_icmp(s, icmp, &mut errs);
+            }
+            (PacketSpec::Udp(_), _) => {
+                return Err(self.unsupported(ev, "udp lines (coming with UDP sockets)"))
+            }
+            _ => errs.push(format!("wrong kind of packet: {}", describe_frame(bytes))),
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(self.fail(
+                ev,
+                format!(
+                    "bad outbound packet: {}\n  actual: {}",
+                    errs.join("; "),
+                    describe_frame(bytes)
+                ),
+            ))
+        }
+    }
+
+    fn check_tcp(&mut self, s: &TcpSpec, tcp: &TcpRepr, len: usize, errs: &mut Vec<String>) {
+        if tcp.flags.0 != s.flags {
+            errs.push(format!(
+                "flags {} (expected {})",
+                flag_letters(tcp.flags.0),
+                flag_letters(s.flags)
+            ));
+        }
+        if tcp.flags.contains(TcpFlags::SYN) && self.facts.dut_isn.is_none() {
+            self.facts.dut_isn = Some(tcp.seq_number.wrapping_sub(s.seq));
+            if self.facts.dut_port_ephemeral {
+                self.facts.dut_port = tcp.src_port;
+            }
+        }
+        if tcp.src_port != self.facts.dut_port || tcp.dst_port != self.facts.tb_port {
+            errs.push(format!(
+                "ports {} > {} (expected {} > {})",
+                tcp.src_port, tcp.dst_port, self.facts.dut_port, self.facts.tb_port
+            ));
+        }
+        // A RST answering a segment that matched no connection carries seq 0
+        // or the segment's ack: both are literal in the script when no ISN is
+        // known yet.
+        let isn = self.facts.dut_isn.unwrap_or(0);
+        let rel_seq = tcp.seq_number.wrapping_sub(isn);
+        if rel_seq != s.seq {
+            errs.push(format!("seq {rel_seq} (expected {})", s.seq));
+        }
+        if len as u32 != s.len {
+            errs.push(format!("length {len} (expected {})", s.len));
+        }
+        if let Some(ack) = s.ack {
+            if tcp.ack_number != ack {
+                errs.push(format!("ack {} (expected {ack})", tcp.ack_number));
+            }
+        }
+        if let Some(win) = s.win {
+            if u32::from(tcp.window_len) != win {
+                errs.push(format!("win {} (expected {win})", tcp.window_len));
+            }
+        }
+        if let Some((val, _)) = tcp.options.timestamps() {
+            if self.facts.dut_ts_base.is_none() {
+                self.facts.dut_ts_base = Some(val);
+            }
+        }
+        match &s.options {
+            None | Some(TcpOptionsSpec::Any) => {
+                self.learn_ts(s, tcp);
+            }
+            Some(TcpOptionsSpec::List(want)) => {
+                let got: Vec<TcpOption> = tcp.options.iter().copied().collect();
+                let got = strip_trailing_eol(&got);
+                if got.len() != want.len() {
+                    errs.push(format!(
+                        "options <{}> (expected <{}>)",
+                        options_text(got),
+                        want.iter().map(|o| o.to_string()).collect::<Vec<_>>().join(",")
+                    ));
+                } else {
+                    for (g, w) in got.iter().zip(want) {
+                        if !self.option_matches(g, w) {
+                            errs.push(format!("option {} (expected {w})", option_text(g)));
+                        }
+                    }
+                }
+                self.learn_ts(s, tcp);
+            }
+        }
+    }
+
+    /// packetdrill maps the script's outbound TS val onto the DUT's real one,
+    /// and uses the same offset for the TS ecr of later inbound packets.
+    fn learn_ts(&mut self, s: &TcpSpec, tcp: &TcpRepr) {
+        let script_val = match &s.options {
+            Some(TcpOptionsSpec::List(l)) => l.iter().find_map(|o| match o {
+                TcpOptionSpec::Timestamp { val, .. } => Some(*val),
+                _ => None,
+            }),
+            _ => None,
+        };
+        if let (Some(sv), Some((val, _))) = (script_val, tcp.options.timestamps()) {
+            self.ts_offset = Some(i64::from(val) - i64::from(sv));
+        }
+    }
+
+    fn option_matches(&self, got: &TcpOption, want: &TcpOptionSpec) -> bool {
+        match (got, want) {
+            (TcpOption::NoOperation, TcpOptionSpec::Nop) => true,
+            (TcpOption::EndOfList, TcpOptionSpec::Eol) => true,
+            (TcpOption::MaxSegmentSize(a), TcpOptionSpec::Mss(b)) => a == b,
+            (TcpOption::WindowScale(a), TcpOptionSpec::WScale(b)) => a == b,
+            (TcpOption::SackPermitted, TcpOptionSpec::SackOk) => true,
+            (TcpOption::SackRange { count, blocks }, TcpOptionSpec::Sack(want)) => {
+                let got = &blocks[..usize::from(*count).min(blocks.len())];
+                got.len() == want.len()
+                    && got.iter().zip(want).all(|(g, w)| *g == (w.0, w.1))
+            }
+            // The DUT's TS val is its own clock: learnt, not checked; the ecr
+            // echoes the testbench's TS val, which the script gives literally.
+            (TcpOption::Timestamps { tsecr, .. }, TcpOptionSpec::Timestamp { ecr, .. }) => {
+                tsecr == ecr
+            }
+            _ => false,
+        }
+    }
+
+    fn build_inbound(&mut self, ev: &Event, spec: &PacketSpec) -> Result<Vec<u8>, Verdict> {
+        let id = self.id;
+        self.ip_ident = self.ip_ident.wrapping_add(1);
+        let ip = |protocol, dont_frag| Ipv4Repr {
+            src_addr: id.tb_ip,
+            dst_addr: id.dut_ip,
+            protocol,
+            tos: 0,
+            ident: self.ip_ident,
+            dont_frag,
+            more_frags: false,
+            frag_offset: 0,
+            ttl: 64,
+            options: Ipv4Options::default(),
+            payload_len: 0,
+        };
+        let eth = EthernetRepr {
+            src_addr: id.tb_mac,
+            dst_addr: id.dut_mac,
+            ethertype: EtherType::Ipv4,
+        };
+        match spec {
+            PacketSpec::Tcp(s) => {
+                let mut options = TcpOptions::default();
+                match &s.options {
+                    None => {}
+                    Some(TcpOptionsSpec::Any) => {
+                        return Err(self.fail(ev, "`<...>` is only allowed on outbound packets".into()))
+                    }
+                    Some(TcpOptionsSpec::List(list)) => {
+                        for o in list {
+                            let opt = self.inbound_option(o);
+                            if options.push(opt).is_err() {
+                                return Err(self.fail(ev, "TCP options exceed 40 bytes".into()));
+                            }
+                        }
+                    }
+                }
+                let ack = match s.ack {
+                    Some(a) => a.wrapping_add(self.facts.dut_isn.unwrap_or(0)),
+                    None => 0,
+                };
+                let data = payload(s.len as usize);
+                let tcp = TcpRepr {
+                    src_port: self.facts.tb_port,
+                    dst_port: self.facts.dut_port,
+                    seq_number: s.seq,
+                    ack_number: ack,
+                    flags: TcpFlags(s.flags),
+                    window_len: s.win.unwrap_or(65535).min(65535) as u16,
+                    urgent_pointer: s.urg.unwrap_or(0) as u16,
+                    options,
+                    payload_len: data.len(),
+                };
+                let frame = FrameRepr {
+                    eth,
+                    payload: FramePayload::Ipv4(ip(IpProtocol::Tcp, true), IpPayload::Tcp(tcp, &data)),
+                };
+                Ok(frame.to_vec())
+            }
+            PacketSpec::Icmp(IcmpSpec::Echo {
+                kind: EchoType::Request,
+                id: ident,
+                seq,
+                len,
+            }) => {
+                let data = payload(*len as usize);
+                let frame = FrameRepr {
+                    eth,
+                    payload: FramePayload::Ipv4(
+                        ip(IpProtocol::Icmp, false),
+                        IpPayload::Icmp(Icmpv4Repr::EchoRequest {
+                            ident: *ident,
+                            seq_no: *seq,
+                            data: &data,
+                        }),
+                    ),
+                };
+                Ok(frame.to_vec())
+            }
+            PacketSpec::Arp(ArpSpec::Request {
+                target_ip: target,
+                sender_ip: sender,
+                sender_mac,
+                eth_dst,
+            }) => {
+                let sha = self.mac(sender_mac.as_ref()).unwrap_or(id.tb_mac);
+                let dst = self.mac(eth_dst.as_ref()).unwrap_or(EthernetAddress::BROADCAST);
+                let arp = ArpRepr {
+                    operation: ArpOperation::Request,
+                    source_hardware_addr: sha,
+                    source_protocol_addr: *sender,
+                    target_hardware_addr: EthernetAddress([0; 6]),
+                    target_protocol_addr: *target,
+                };
+                let frame = FrameRepr {
+                    eth: EthernetRepr {
+                        src_addr: sha,
+                        dst_addr: dst,
+                        ethertype: EtherType::Arp,
+                    },
+                    payload: FramePayload::Arp(arp),
+                };
+                Ok(frame.to_vec())
+            }
+            other => Err(self.unsupported(ev, format!("inbound {}", spec_kind(other)))),
+        }
+    }
+
+    fn mac(&self, m: Option<&MacSpec>) -> Option<EthernetAddress> {
+        match m? {
+            MacSpec::Literal(b) => Some(EthernetAddress(*b)),
+            MacSpec::Dut => Some(self.id.dut_mac),
+            MacSpec::Testbench => Some(self.id.tb_mac),
+            MacSpec::Any => None,
+        }
+    }
+
+    fn inbound_option(&self, o: &TcpOptionSpec) -> TcpOption {
+        match o {
+            TcpOptionSpec::Nop => TcpOption::NoOperation,
+            TcpOptionSpec::Eol => TcpOption::EndOfList,
+            TcpOptionSpec::Mss(m) => TcpOption::MaxSegmentSize(*m),
+            TcpOptionSpec::WScale(w) => TcpOption::WindowScale(*w),
+            TcpOptionSpec::SackOk => TcpOption::SackPermitted,
+            TcpOptionSpec::Sack(blocks) => {
+                let mut arr = [(0u32, 0u32); stack::wire::TCP_MAX_SACK_BLOCKS];
+                let n = blocks.len().min(arr.len());
+                for (slot, b) in arr.iter_mut().zip(blocks.iter()) {
+                    // SACK blocks name the DUT's sequence space, relative to its ISN.
+                    let isn = self.facts.dut_isn.unwrap_or(0);
+                    *slot = (b.0.wrapping_add(isn), b.1.wrapping_add(isn));
+                }
+                TcpOption::SackRange {
+                    count: n as u8,
+                    blocks: arr,
+                }
+            }
+            TcpOptionSpec::Timestamp { val, ecr } => {
+                // An ecr of 0 means "nothing to echo" and stays 0.
+                let ecr = if *ecr == 0 {
+                    0
+                } else {
+                    (i64::from(*ecr) + self.ts_offset.unwrap_or(0)) as u32
+                };
+                TcpOption::Timestamps {
+                    tsval: *val,
+                    tsecr: ecr,
+                }
+            }
+        }
+    }
+
+    fn call(&mut self, index: usize, ev: &Event, call: &CallEvent) -> Step {
+        if self.pending.is_some() {
+            return Err(self.unsupported(ev, "a call while another blocking call is pending"));
+        }
+        let Some(sys) = self.resolve_call(ev, call)? else {
+            return Ok(());
+        };
+        let script_fd = call.args.first().and_then(|a| match a {
+            Expr::Int(v) => Some(*v),
+            _ => None,
+        });
+        let blocking = script_fd
+            .map(|fd| !self.nonblocking.get(&fd).copied().unwrap_or(false))
+            .unwrap_or(true);
+        if let SysCall::SoError { .. } = sys {
+            // getsockopt(fd, SOL_SOCKET, SO_ERROR, [VALUE], [4]) = 0: the
+            // pending error is the out-value, the call itself returns 0.
+            let got = self.target.syscall(&sys);
+            if let Ok(v) = got {
+                let want = match call.args.get(3) {
+                    Some(Expr::Array(a)) => match a.first() {
+                        Some(Expr::Int(n)) => Some(*n),
+                        Some(Expr::Ident(name)) => {
+                            crate::kernel::Errno::from_name(name).map(|e| i64::from(e.0))
+                        }
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                if let Some(want) = want {
+                    if want != v {
+                        let name = |n: i64| {
+                            if n == 0 {
+                                "0".to_string()
+                            } else {
+                                Errno(n as i32).name().to_string()
+                            }
+                        };
+                        return Err(self.fail(
+                            ev,
+                            format!("SO_ERROR is {}, expected {}", name(v), name(want)),
+                        ));
+                    }
+                }
+            }
+            return self.finish_call(ev, call, &sys, got.map(|_| 0));
+        }
+        let result = self.target.syscall(&sys);
+        match (&sys, result) {
+            (SysCall::Connect { fd, .. }, Err(e)) if e == Errno::EINPROGRESS && blocking => {
+                self.pending = Some(Pending {
+                    event: index,
+                    call: SysCall::SoError { fd: *fd },
+                    interest: Interest::Writable,
+                    connect: true,
+                    start: self.target.now(),
+                });
+                Ok(())
+            }
+            (SysCall::Accept { fd } | SysCall::Read { fd, .. } | SysCall::Write { fd, .. }, Err(e))
+                if e == Errno::EAGAIN && blocking =>
+            {
+                let interest = if matches!(sys, SysCall::Write { .. }) {
+                    Interest::Writable
+                } else {
+                    Interest::Readable
+                };
+                let _ = fd;
+                self.pending = Some(Pending {
+                    event: index,
+                    call: sys.clone(),
+                    interest,
+                    connect: false,
+                    start: self.target.now(),
+                });
+                Ok(())
+            }
+            (_, r) => self.finish_call(ev, call, &sys, r),
+        }
+    }
+
+    /// Retries the pending blocking call once.
+    fn poll_pending(&mut self) -> Step {
+        let Some(p) = &self.pending else {
+            return Ok(());
+        };
+        let fd = match p.call {
+            SysCall::SoError { fd }
+            | SysCall::Accept { fd }
+            | SysCall::Read { fd, .. }
+            | SysCall::Write { fd, .. } => fd,
+            _ => return Ok(()),
+        };
+        if !self.target.is_ready(fd, p.interest) {
+            return Ok(());
+        }
+        let p = self.pending.take().expect("checked above");
+        let result = if p.connect {
+            match self.target.syscall(&p.call) {
+                Ok(0) => Ok(0),
+                Ok(e) => Err(Errno(e as i32)),
+                Err(e) => Err(e),
+            }
+        } else {
+            self.target.syscall(&p.call)
+        };
+        if result == Err(Errno::EAGAIN) {
+            // Spurious readiness: keep waiting.
+            self.pending = Some(p);
+            return Ok(());
+        }
+        let ev = &self.script.events[p.event];
+        let EventKind::Call(call) = &ev.kind else {
+            return Ok(());
+        };
+        // `START...END`: the call must return at END.
+        if let Some(end) = ev.time.as_ref().and_then(|t| t.blocking_end.as_ref()) {
+            let end = match *end {
+                TimeSpec::Absolute(us) => Some(us),
+                TimeSpec::Relative(us) => Some(p.start + us),
+                TimeSpec::Any => None,
+            };
+            if let Some(end) = end {
+                let now = self.target.now();
+                let a = self.tol.allowed(end - p.start);
+                if (now - end).abs() > a {
+                    return Err(self.fail(
+                        ev,
+                        format!(
+                            "timing error: expected blocking call to return at {:.6} sec but it returned at {:.6} sec",
+                            secs(end),
+                            secs(now)
+                        ),
+                    ));
+                }
+            }
+        }
+        let sys = p.call.clone();
+        self.finish_call(ev, call, &sys, result)
+    }
+
+    fn finish_call(
+        &mut self,
+        ev: &Event,
+        call: &CallEvent,
+        sys: &SysCall,
+        result: Result<i64, Errno>,
+    ) -> Step {
+        let now = self.target.now();
+        let text = match &result {
+            Ok(v) => format!("{v}"),
+            Err(e) => format!("-1 {}", e.name()),
+        };
+        self.trace.push(
+            now,
+            Some(ev.span.line),
+            TraceKind::Call {
+                text: format!("{}(…)", call.name),
+                result: text.clone(),
+            },
+        );
+        // Map new fds: the script's number → the DUT's.
+        if let (SysCall::SocketStream | SysCall::Accept { .. }, Ok(fd), Some(want)) =
+            (sys, &result, call.result.value)
+        {
+            self.fds.insert(want, *fd as i32);
+        }
+        let expected = match (call.result.value, &call.result.errno) {
+            (None, _) => return Ok(()),
+            (Some(v), None) => Ok(v),
+            (Some(_), Some(e)) => Err(e.clone()),
+        };
+        let ok = match (&expected, &result) {
+            // Returned fds are compared through the mapping, not by number.
+            (Ok(_), Ok(_)) if matches!(sys, SysCall::SocketStream | SysCall::Accept { .. }) => true,
+            (Ok(want), Ok(got)) => want == got,
+            (Err(want), Err(got)) => want == got.name(),
+            _ => false,
+        };
+        if ok {
+            Ok(())
+        } else {
+            let want = match expected {
+                Ok(v) => format!("{v}"),
+                Err(e) => format!("-1 {e}"),
+            };
+            Err(self.fail(
+                ev,
+                format!("{} returned {text}, expected {want}", call.name),
+            ))
+        }
+    }
+
+    fn fd_arg(&self, ev: &Event, call: &CallEvent, i: usize) -> Result<i32, Verdict> {
+        match call.args.get(i) {
+            Some(Expr::Int(v)) => match self.fds.get(v) {
+                Some(fd) => Ok(*fd),
+                // An fd the script never opened: pass an invalid one so the
+                // DUT answers EBADF itself.
+                None => Ok(10_000 + *v as i32),
+            },
+            _ => Err(self.fail(ev, format!("argument {} of {} must be an fd", i + 1, call.name))),
+        }
+    }
+
+    fn int_arg(&self, ev: &Event, call: &CallEvent, i: usize) -> Result<i64, Verdict> {
+        match call.args.get(i) {
+            Some(Expr::Int(v)) => Ok(*v),
+            Some(Expr::Array(a)) if a.len() == 1 => match &a[0] {
+                Expr::Int(v) => Ok(*v),
+                _ => Err(self.fail(ev, format!("argument {} of {} must be an integer", i + 1, call.name))),
+            },
+            _ => Err(self.fail(ev, format!("argument {} of {} must be an integer", i + 1, call.name))),
+        }
+    }
+
+    fn sockaddr_arg(
+        &self,
+        ev: &Event,
+        call: &CallEvent,
+        i: usize,
+        default: SocketAddrV4,
+    ) -> Result<SocketAddrV4, Verdict> {
+        match call.args.get(i) {
+            None | Some(Expr::Ellipsis) => Ok(default),
+            Some(Expr::Struct(fields)) => {
+                let mut addr = default;
+                for (name, val) in fields {
+                    match (name.as_str(), val) {
+                        ("sin_port", Expr::Call(f, a)) if f == "htons" => {
+                            if let Some(Expr::Int(p)) = a.first() {
+                                addr.set_port(*p as u16);
+                            }
+                        }
+                        ("sin_addr", Expr::Call(f, a)) if f == "inet_addr" => {
+                            if let Some(Expr::Str(s)) = a.first() {
+                                match s.parse() {
+                                    Ok(ip) => addr.set_ip(ip),
+                                    Err(_) => {
+                                        return Err(self.fail(ev, format!("bad address \"{s}\"")))
+                                    }
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                Ok(addr)
+            }
+            _ => Err(self.unsupported(ev, format!("address argument of {}", call.name))),
+        }
+    }
+
+    /// The call as the DUT sees it; `None` for calls the runner handles itself.
+    fn resolve_call(&mut self, ev: &Event, call: &CallEvent) -> Result<Option<SysCall>, Verdict> {
+        let id = self.id;
+        let ident = |i: usize| match call.args.get(i) {
+            Some(Expr::Ident(s)) => Some(s.as_str()),
+            _ => None,
+        };
+        Ok(Some(match call.name.as_str() {
+            "socket" => {
+                if ident(1) != Some("SOCK_STREAM") {
+                    return Err(self.unsupported(ev, "socket types other than SOCK_STREAM"));
+                }
+                SysCall::SocketStream
+            }
+            "setsockopt" => {
+                let fd = self.fd_arg(ev, call, 0)?;
+                match (ident(1), ident(2)) {
+                    (Some("SOL_SOCKET"), Some("SO_REUSEADDR")) => SysCall::SetSockOpt {
+                        fd,
+                        name: SockOptName::ReuseAddr,
+                        value: self.int_arg(ev, call, 3)? as i32,
+                    },
+                    (Some("SOL_SOCKET"), Some("SO_KEEPALIVE")) => SysCall::SetSockOpt {
+                        fd,
+                        name: SockOptName::KeepAlive,
+                        value: self.int_arg(ev, call, 3)? as i32,
+                    },
+                    (Some("IPPROTO_TCP") | Some("SOL_TCP"), Some("TCP_NODELAY")) => {
+                        SysCall::SetSockOpt {
+                            fd,
+                            name: SockOptName::NoDelay,
+                            value: self.int_arg(ev, call, 3)? as i32,
+                        }
+                    }
+                    (Some("SOL_SOCKET"), Some("SO_LINGER")) => {
+                        let mut onoff = 0;
+                        let mut linger = 0;
+                        if let Some(Expr::Struct(fields)) = call.args.get(3) {
+                            for (n, v) in fields {
+                                if let Expr::Int(v) = v {
+                                    match n.as_str() {
+                                        "l_onoff" => onoff = *v as i32,
+                                        "l_linger" => linger = *v as i32,
+                                        _ => {}
+                                    }
+                                }
+                            }
+                        }
+                        SysCall::SetLinger { fd, onoff, linger }
+                    }
+                    (l, n) => {
+                        return Err(self.unsupported(
+                            ev,
+                            format!("setsockopt {} {}", l.unwrap_or("?"), n.unwrap_or("?")),
+                        ))
+                    }
+                }
+            }
+            "bind" => SysCall::Bind {
+                fd: self.fd_arg(ev, call, 0)?,
+                addr: self.sockaddr_arg(ev, call, 1, SocketAddrV4::new(id.dut_ip, SCRIPT_PORT))?,
+            },
+            "listen" => SysCall::Listen {
+                fd: self.fd_arg(ev, call, 0)?,
+                backlog: self.int_arg(ev, call, 1)? as i32,
+            },
+            "accept" => SysCall::Accept {
+                fd: self.fd_arg(ev, call, 0)?,
+            },
+            "connect" => {
+                let addr =
+                    self.sockaddr_arg(ev, call, 1, SocketAddrV4::new(id.tb_ip, SCRIPT_PORT))?;
+                // The DUT picks its own port; the testbench is the one connected to.
+                self.facts.tb_port = addr.port();
+                self.facts.dut_port_ephemeral = true;
+                SysCall::Connect {
+                    fd: self.fd_arg(ev, call, 0)?,
+                    addr,
+                }
+            }
+            "write" | "send" => SysCall::Write {
+                fd: self.fd_arg(ev, call, 0)?,
+                len: self.int_arg(ev, call, 2)?.max(0) as usize,
+            },
+            "read" | "recv" => SysCall::Read {
+                fd: self.fd_arg(ev, call, 0)?,
+                len: self.int_arg(ev, call, 2)?.max(0) as usize,
+            },
+            "shutdown" => {
+                let how = match ident(1) {
+                    Some("SHUT_RD") => 0,
+                    Some("SHUT_WR") => 1,
+                    Some("SHUT_RDWR") => 2,
+                    _ => self.int_arg(ev, call, 1)?,
+                };
+                SysCall::Shutdown {
+                    fd: self.fd_arg(ev, call, 0)?,
+                    how: how as i32,
+                }
+            }
+            "close" => SysCall::Close {
+                fd: self.fd_arg(ev, call, 0)?,
+            },
+            "fcntl" => {
+                // Only F_SETFL with or without O_NONBLOCK: the runner keeps the
+                // flag and emulates blocking itself; the DUT's sockets are
+                // always non-blocking underneath.
+                let script_fd = match call.args.first() {
+                    Some(Expr::Int(v)) => *v,
+                    _ => return Err(self.fail(ev, "fcntl needs an fd".into())),
+                };
+                if ident(1) != Some("F_SETFL") {
+                    return Err(self.unsupported(ev, "fcntl commands other than F_SETFL"));
+                }
+                let nb = match call.args.get(2) {
+                    Some(Expr::Ident(s)) => s == "O_NONBLOCK",
+                    Some(Expr::BitOr(parts)) => parts
+                        .iter()
+                        .any(|p| matches!(p, Expr::Ident(s) if s == "O_NONBLOCK")),
+                    _ => false,
+                };
+                self.nonblocking.insert(script_fd, nb);
+                let now = self.target.now();
+                self.trace.push(
+                    now,
+                    Some(ev.span.line),
+                    TraceKind::Call {
+                        text: "fcntl(…)".into(),
+                        result: "0".into(),
+                    },
+                );
+                return Ok(None);
+            }
+            "getsockopt" if ident(2) == Some("SO_ERROR") => SysCall::SoError {
+                fd: self.fd_arg(ev, call, 0)?,
+            },
+            other => return Err(self.unsupported(ev, format!("system call {other}"))),
+        }))
+    }
+}
+
+fn check_arp(s: &ArpSpec, arp: &ArpRepr, id: &Identity, errs: &mut Vec<String>) {
+    let mac_ok = |spec: &MacSpec, got: EthernetAddress| match spec {
+        MacSpec::Any => true,
+        MacSpec::Dut => got == id.dut_mac,
+        MacSpec::Testbench => got == id.tb_mac,
+        MacSpec::Literal(b) => got.0 == *b,
+    };
+    match s {
+        ArpSpec::Reply {
+            sender_ip: sender,
+            sender_mac: mac,
+            ..
+        } => {
+            if arp.operation != ArpOperation::Reply {
+                errs.push(format!("ARP operation {:?} (expected reply)", arp.operation));
+            }
+            if arp.source_protocol_addr != *sender {
+                errs.push(format!("{} is-at (expected {sender})", arp.source_protocol_addr));
+            }
+            if !mac_ok(mac, arp.source_hardware_addr) {
+                errs.push(format!("is-at {}", arp.source_hardware_addr));
+            }
+        }
+        ArpSpec::Request {
+            target_ip: target,
+            sender_ip: sender,
+            ..
+        } => {
+            if arp.operation != ArpOperation::Request {
+                errs.push(format!("ARP operation {:?} (expected request)", arp.operation));
+            }
+            if arp.target_protocol_addr != *target || arp.source_protocol_addr != *sender {
+                errs.push(format!(
+                    "who-has {} tell {}",
+                    arp.target_protocol_addr, arp.source_protocol_addr
+                ));
+            }
+        }
+    }
+}
+
+fn check_icmp(s: &IcmpSpec, icmp: &Icmpv4Repr<'_>, errs: &mut Vec<String>) {
+    match (s, icmp) {
+        (
+            IcmpSpec::Echo {
+                kind: EchoType::Reply,
+                id,
+                seq,
+                len,
+            },
+            Icmpv4Repr::EchoReply {
+                ident,
+                seq_no,
+                data,
+            },
+        ) => {
+            if ident != id || seq_no != seq {
+                errs.push(format!("id {ident} seq {seq_no} (expected id {id} seq {seq})"));
+            }
+            if data.len() != *len as usize || *data != payload(data.len()).as_slice() {
+                errs.push(format!("payload of {} bytes differs from the request's", data.len()));
+            }
+        }
+        (
+            IcmpSpec::Echo {
+                kind: EchoType::Request,
+                ..
+            },
+            Icmpv4Repr::EchoRequest { .. },
+        ) => {}
+        (want, got) => errs.push(format!("ICMP {got:?} (expected {want:?})")),
+    }
+}
+
+fn spec_kind(s: &PacketSpec) -> &'static str {
+    match s {
+        PacketSpec::Tcp(_) => "tcp",
+        PacketSpec::Udp(_) => "udp",
+        PacketSpec::Icmp(_) => "icmp",
+        PacketSpec::Arp(_) => "arp",
+    }
+}
+
+fn strip_trailing_eol(opts: &[TcpOption]) -> &[TcpOption] {
+    match opts.split_last() {
+        Some((TcpOption::EndOfList, rest)) => rest,
+        _ => opts,
+    }
+}
+
+/// packetdrill's flag letters, in its order.
+pub fn flag_letters(bits: u8) -> String {
+    let mut s = String::new();
+    for (bit, c) in [
+        (0x02, 'S'),
+        (0x01, 'F'),
+        (0x04, 'R'),
+        (0x08, 'P'),
+        (0x20, 'U'),
+        (0x40, 'E'),
+        (0x80, 'W'),
+    ] {
+        if bits & bit != 0 {
+            s.push(c);
+        }
+    }
+    if bits & 0x10 != 0 {
+        s.push('.');
+    }
+    s
+}
+
+/// One option in script syntax.
+pub fn option_text(o: &TcpOption) -> String {
+    match o {
+        TcpOption::EndOfList => "eol".into(),
+        TcpOption::NoOperation => "nop".into(),
+        TcpOption::MaxSegmentSize(m) => format!("mss {m}"),
+        TcpOption::WindowScale(w) => format!("wscale {w}"),
+        TcpOption::SackPermitted => "sackOK".into(),
+        TcpOption::SackRange { count, blocks } => {
+            let b: Vec<String> = blocks[..usize::from(*count).min(blocks.len())]
+                .iter()
+                .map(|(l, r)| format!("{l}:{r}"))
+                .collect();
+            format!("sack {}", b.join(" "))
+        }
+        TcpOption::Timestamps { tsval, tsecr } => format!("TS val {tsval} ecr {tsecr}"),
+        TcpOption::Unknown { kind, len, .. } => format!("opt{kind} len {len}"),
+    }
+}
+
+/// A list of options in script syntax.
+pub fn options_text(opts: &[TcpOption]) -> String {
+    opts.iter().map(option_text).collect::<Vec<_>>().join(",")
+}
+
+/// A short, un-normalized description of a frame for error messages.
+pub fn describe_frame(bytes: &[u8]) -> String {
+    match FrameRepr::parse(bytes) {
+        Ok(f) => f.to_string(),
+        Err(e) => format!("unparseable frame ({} bytes): {e}", bytes.len()),
+    }
+}
+
+fn secs(us: Micros) -> f64 {
+    us as f64 / 1e6
+}

@@ -1,0 +1,314 @@
+//! Scenario discovery, one scenario on several DUTs, and the summary table.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::diff::{diff, Declared, DiffReport};
+use crate::duts::{make_target, DutKind, DutSetup};
+use crate::normalize::{normalize, NormEvent};
+use crate::run::{run_script, RunOptions, RunResult, Verdict};
+use crate::script::{self, EventKind, PacketSpec, Script};
+
+/// Errors finding scenarios.
+#[derive(Debug, thiserror::Error)]
+pub enum SuiteError {
+    /// A path given on the command line does not exist.
+    #[error("{0}: no such file or directory")]
+    Missing(PathBuf),
+    /// A directory could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// No `.pkt` file under the given paths.
+    #[error("no .pkt scenario found under {0}")]
+    Empty(String),
+}
+
+/// Every `.pkt` file under `paths` (files are taken as they are), sorted.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SuiteError> {
+    let mut out = Vec::new();
+    for p in paths {
+        if !p.exists() {
+            return Err(SuiteError::Missing(p.clone()));
+        }
+        if p.is_file() {
+            out.push(p.clone());
+        } else {
+            walk(p, &mut out)?;
+        }
+    }
+    out.sort();
+    out.dedup();
+    if out.is_empty() {
+        let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        return Err(SuiteError::Empty(names.join(", ")));
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SuiteError> {
+    let rd = std::fs::read_dir(dir).map_err(|source| SuiteError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    for entry in rd {
+        let entry = entry.map_err(|source| SuiteError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let p = entry.path();
+        if p.is_dir() {
+            walk(&p, out)?;
+        } else if p.extension().is_some_and(|e| e == "pkt") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// A scenario's id: its path below `scenarios/` without `.pkt`
+/// (`tcp/handshake-passive`), or the file stem.
+pub fn scenario_id(path: &Path) -> String {
+    let s = path.with_extension("").display().to_string();
+    match s.rfind("scenarios/") {
+        Some(i) => s[i + "scenarios/".len()..].to_string(),
+        None => path
+            .file_stem()
+            .map_or(s.clone(), |f| f.to_string_lossy().into_owned()),
+    }
+}
+
+/// What happened to one scenario on one DUT.
+#[derive(Debug, Clone)]
+pub enum DutOutcome {
+    /// It ran; the verdict says how.
+    Ran {
+        /// The raw run.
+        result: RunResult,
+        /// Its normalized trace.
+        norm: Vec<NormEvent>,
+    },
+    /// It could not run here (no namespaces); the reason says why.
+    Skipped(String),
+    /// Setting the DUT up failed.
+    SetupError(String),
+}
+
+impl DutOutcome {
+    /// The cell in the summary table.
+    pub fn cell(&self) -> &'static str {
+        match self {
+            DutOutcome::Ran { result, .. } => match result.verdict {
+                Verdict::Passed => "pass",
+                Verdict::Failed(_) => "FAIL",
+                Verdict::Unsupported { .. } => "unsupported",
+            },
+            DutOutcome::Skipped(_) => "skipped",
+            DutOutcome::SetupError(_) => "ERROR",
+        }
+    }
+
+    /// Whether this outcome fails the run.
+    pub fn is_failure(&self) -> bool {
+        matches!(self.cell(), "FAIL" | "ERROR" | "unsupported")
+    }
+}
+
+/// One scenario on every requested DUT, with the Linux-vs-stack diffs.
+#[derive(Debug, Clone)]
+pub struct ScenarioOutcome {
+    /// Scenario id.
+    pub id: String,
+    /// The script file.
+    pub path: PathBuf,
+    /// Parse error, if the script did not parse (then nothing ran).
+    pub parse_error: Option<String>,
+    /// Outcome per DUT.
+    pub duts: BTreeMap<DutKind, DutOutcome>,
+    /// Linux vs each stack DUT that ran.
+    pub diffs: Vec<DiffReport>,
+}
+
+impl ScenarioOutcome {
+    /// Whether the scenario passes: parsed, passed on every DUT that ran,
+    /// and no undeclared divergence.
+    pub fn passed(&self) -> bool {
+        self.parse_error.is_none()
+            && !self.duts.values().any(DutOutcome::is_failure)
+            && self.diffs.iter().all(DiffReport::is_clean)
+    }
+}
+
+/// Whether a script is about ARP (then the DUT gets no static neighbour).
+pub fn is_arp_scenario(s: &Script) -> bool {
+    s.events.iter().any(|e| {
+        matches!(&e.kind, EventKind::Packet(p) if matches!(p.packet, PacketSpec::Arp(_)))
+    })
+}
+
+/// Settings for a suite run.
+#[derive(Debug, Clone)]
+pub struct SuiteOptions {
+    /// DUTs to run.
+    pub duts: Vec<DutKind>,
+    /// Why namespaces are unavailable, if they are: the real-time DUTs are
+    /// then skipped with this reason.
+    pub no_namespaces: Option<String>,
+    /// Run options.
+    pub run: RunOptions,
+    /// Declared divergences.
+    pub declared: Vec<Declared>,
+    /// Seed for the stack.
+    pub seed: u64,
+}
+
+/// Runs one scenario file on every DUT in `opts`.
+pub fn run_scenario(path: &Path, opts: &SuiteOptions) -> ScenarioOutcome {
+    let id = scenario_id(path);
+    let mut out = ScenarioOutcome {
+        id: id.clone(),
+        path: path.to_path_buf(),
+        parse_error: None,
+        duts: BTreeMap::new(),
+        diffs: Vec::new(),
+    };
+    let script = match script::parse_file(path) {
+        Ok(s) => s,
+        Err(e) => {
+            out.parse_error = Some(e.to_string());
+            return out;
+        }
+    };
+    let setup = DutSetup {
+        static_neighbor: !is_arp_scenario(&script),
+        seed: opts.seed,
+    };
+    for &kind in &opts.duts {
+        let outcome = match (&opts.no_namespaces, kind.needs_namespaces()) {
+            (Some(why), true) => DutOutcome::Skipped(why.clone()),
+            _ => match make_target(kind, setup) {
+                Err(e) => DutOutcome::SetupError(e.to_string()),
+                Ok(mut t) => {
+                    let result = run_script(t.as_mut(), &script, opts.run);
+                    drop(t);
+                    let norm = normalize(&result.trace, &result.facts);
+                    DutOutcome::Ran { result, norm }
+                }
+            },
+        };
+        out.duts.insert(kind, outcome);
+    }
+    if let Some(DutOutcome::Ran { norm: ln, .. }) = out.duts.get(&DutKind::Linux) {
+        for kind in [DutKind::Stack, DutKind::Sim] {
+            if let Some(DutOutcome::Ran { norm, .. }) = out.duts.get(&kind) {
+                out.diffs.push(diff(
+                    &id,
+                    "linux",
+                    ln,
+                    kind.name(),
+                    norm,
+                    opts.run.tolerance,
+                    &opts.declared,
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The summary table (scenario × DUT, and the diff column).
+pub fn table(outcomes: &[ScenarioOutcome], duts: &[DutKind]) -> String {
+    let w = outcomes.iter().map(|o| o.id.len()).max().unwrap_or(8).max(8);
+    let mut s = String::new();
+    let _ = write!(s, "{:<w$}", "scenario");
+    for d in duts {
+        let _ = write!(s, "  {:<11}", d.name());
+    }
+    let _ = writeln!(s, "  vs linux");
+    for o in outcomes {
+        let _ = write!(s, "{:<w$}", o.id);
+        if let Some(e) = &o.parse_error {
+            let _ = writeln!(s, "  SCRIPT ERROR: {e}");
+            continue;
+        }
+        for d in duts {
+            let c = o.duts.get(d).map_or("-", DutOutcome::cell);
+            let _ = write!(s, "  {c:<11}");
+        }
+        let verdict = if o.diffs.is_empty() {
+            "-".to_string()
+        } else if o.diffs.iter().all(DiffReport::is_clean) {
+            let declared: usize = o.diffs.iter().map(|d| d.differences.len()).sum();
+            if declared == 0 {
+                "agree".to_string()
+            } else {
+                format!("agree ({declared} declared)")
+            }
+        } else {
+            let who: Vec<&str> = o
+                .diffs
+                .iter()
+                .filter(|d| !d.is_clean())
+                .map(|d| d.right.as_str())
+                .collect();
+            format!("DIFFER ({})", who.join(","))
+        };
+        let _ = writeln!(s, "  {verdict}");
+    }
+    s
+}
+
+/// Everything wrong with one scenario, readable: script errors, failed
+/// expectations per DUT with both the expected line and what happened, and
+/// the first undeclared Linux-vs-stack difference.
+pub fn details(o: &ScenarioOutcome) -> String {
+    let mut s = String::new();
+    if let Some(e) = &o.parse_error {
+        let _ = writeln!(s, "{e}");
+    }
+    for (kind, d) in &o.duts {
+        match d {
+            DutOutcome::Ran { result, .. } => match &result.verdict {
+                Verdict::Passed => {}
+                Verdict::Failed(f) => {
+                    let _ = writeln!(s, "[{}] {}:{f}", kind.name(), o.path.display());
+                }
+                Verdict::Unsupported { line, what } => {
+                    let _ = writeln!(
+                        s,
+                        "[{}] {}:{line}: unsupported: {what}",
+                        kind.name(),
+                        o.path.display()
+                    );
+                }
+            },
+            DutOutcome::Skipped(why) => {
+                let _ = writeln!(s, "[{}] skipped: {why}", kind.name());
+            }
+            DutOutcome::SetupError(e) => {
+                let _ = writeln!(s, "[{}] setup failed: {e}", kind.name());
+            }
+        }
+    }
+    for d in &o.diffs {
+        if !d.is_clean() {
+            let _ = writeln!(s, "{d}");
+        }
+    }
+    s
+}
+
+/// The normalized trace of one DUT as text (the form snapshots keep); `exact`
+/// adds times and TS values (use it for the deterministic `sim` DUT only).
+pub fn render_trace(norm: &[NormEvent], exact: bool) -> String {
+    let mut s = String::new();
+    for e in norm {
+        let _ = writeln!(s, "{}", e.render(exact));
+    }
+    s
+}

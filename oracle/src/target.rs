@@ -1,0 +1,171 @@
+//! What the runner needs from a device under test and its testbench.
+//!
+//! A [`Target`] is one DUT together with the testbench that talks to it: the
+//! runner injects frames, collects the frames the DUT sends, and makes socket
+//! calls on the DUT. Every socket call is non-blocking here; the runner emulates
+//! packetdrill's blocking calls by retrying them as time passes.
+
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+use stack::wire::EthernetAddress;
+
+/// Microseconds since the script started (the runner's time base).
+pub type Micros = i64;
+
+/// The harness's addressing plan: everything lives in 198.51.100.0/24
+/// (TEST-NET-2) with locally administered MACs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identity {
+    /// The DUT's MAC address.
+    pub dut_mac: EthernetAddress,
+    /// The DUT's IPv4 address.
+    pub dut_ip: Ipv4Addr,
+    /// The testbench's MAC address.
+    pub tb_mac: EthernetAddress,
+    /// The testbench's IPv4 address (the script's "remote" host).
+    pub tb_ip: Ipv4Addr,
+    /// Prefix length of the shared subnet.
+    pub prefix_len: u8,
+}
+
+impl Identity {
+    /// The one addressing plan every DUT uses, so traces compare directly.
+    pub const STANDARD: Identity = Identity {
+        dut_mac: EthernetAddress([0x02, 0, 0, 0, 0, 0x02]),
+        dut_ip: Ipv4Addr::new(198, 51, 100, 2),
+        tb_mac: EthernetAddress([0x02, 0, 0, 0, 0, 0x01]),
+        tb_ip: Ipv4Addr::new(198, 51, 100, 1),
+        prefix_len: 24,
+    };
+}
+
+/// The port the DUT binds when a script says `bind(fd, ..., ...)` and the port
+/// the DUT connects to on the testbench for `connect(fd, ..., ...)`, as in
+/// packetdrill (its default `--local_port`/`--remote_port` role).
+pub const SCRIPT_PORT: u16 = 8080;
+/// The testbench's port for connections the testbench opens.
+pub const TESTBENCH_PORT: u16 = 40000;
+
+/// A socket call with its arguments resolved, as the DUT receives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SysCall {
+    /// `socket(AF_INET, SOCK_STREAM, IPPROTO_TCP)`.
+    SocketStream,
+    /// `setsockopt(fd, level, name, [value], 4)` with an integer value.
+    SetSockOpt {
+        /// Socket.
+        fd: i32,
+        /// Option, as the script names it (`SO_REUSEADDR`, `TCP_NODELAY`, …).
+        name: SockOptName,
+        /// Integer value.
+        value: i32,
+    },
+    /// `setsockopt(fd, SOL_SOCKET, SO_LINGER, {l_onoff, l_linger}, 8)`.
+    SetLinger {
+        /// Socket.
+        fd: i32,
+        /// `l_onoff`.
+        onoff: i32,
+        /// `l_linger` in seconds.
+        linger: i32,
+    },
+    /// `bind(fd, addr)`.
+    Bind {
+        /// Socket.
+        fd: i32,
+        /// Local address.
+        addr: SocketAddrV4,
+    },
+    /// `listen(fd, backlog)`.
+    Listen {
+        /// Socket.
+        fd: i32,
+        /// Backlog.
+        backlog: i32,
+    },
+    /// `accept(fd)`; returns the new fd.
+    Accept {
+        /// Listening socket.
+        fd: i32,
+    },
+    /// `connect(fd, addr)`.
+    Connect {
+        /// Socket.
+        fd: i32,
+        /// Peer address.
+        addr: SocketAddrV4,
+    },
+    /// `write(fd, buf, len)`; the runner chooses the bytes.
+    Write {
+        /// Socket.
+        fd: i32,
+        /// Bytes to write.
+        len: usize,
+    },
+    /// `read(fd, buf, len)`.
+    Read {
+        /// Socket.
+        fd: i32,
+        /// Buffer size.
+        len: usize,
+    },
+    /// `shutdown(fd, how)` with how 0, 1 or 2 (SHUT_RD, SHUT_WR, SHUT_RDWR).
+    Shutdown {
+        /// Socket.
+        fd: i32,
+        /// SHUT_RD = 0, SHUT_WR = 1, SHUT_RDWR = 2.
+        how: i32,
+    },
+    /// `close(fd)`.
+    Close {
+        /// Socket.
+        fd: i32,
+    },
+    /// `getsockopt(fd, SOL_SOCKET, SO_ERROR, …)`: the pending error, 0 if none.
+    SoError {
+        /// Socket.
+        fd: i32,
+    },
+}
+
+/// Integer socket options the scripts set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SockOptName {
+    /// SOL_SOCKET SO_REUSEADDR.
+    ReuseAddr,
+    /// SOL_SOCKET SO_KEEPALIVE.
+    KeepAlive,
+    /// IPPROTO_TCP TCP_NODELAY.
+    NoDelay,
+}
+
+/// What a caller waits for on a socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interest {
+    /// Data, EOF, an error, or a connection to accept.
+    Readable,
+    /// Room in the send buffer, a finished connect, or an error.
+    Writable,
+}
+
+/// A Linux errno value (the stack uses the same numbers).
+pub use stack::Errno;
+
+/// One DUT plus its testbench, as the runner drives it.
+pub trait Target {
+    /// Short name: `linux`, `stack`, `sim`.
+    fn name(&self) -> &'static str;
+    /// Time since the script started.
+    fn now(&mut self) -> Micros;
+    /// Let time pass until `t` (real time: sleep; simulation: run the stack's
+    /// timers). Frames the DUT sends meanwhile are kept for `recv_frame`.
+    fn wait_until(&mut self, t: Micros);
+    /// Put a frame on the wire towards the DUT.
+    fn inject(&mut self, frame: &[u8]);
+    /// The next frame the DUT sent, waiting at most until `deadline`.
+    fn recv_frame(&mut self, deadline: Micros) -> Option<(Micros, Vec<u8>)>;
+    /// A socket call; never blocks (`EAGAIN`/`EINPROGRESS` when it would).
+    fn syscall(&mut self, call: &SysCall) -> Result<i64, Errno>;
+    /// Whether `fd` is ready for `interest` (or has an error pending).
+    fn is_ready(&mut self, fd: i32, interest: Interest) -> bool;
+}

@@ -1,0 +1,359 @@
+//! The host: one Ethernet interface with one IPv4 address, its neighbour
+//! cache, ICMP echo, and the TCP connection table. Sans-IO: frames go in with
+//! [`Host::receive`] and come out of [`Host::transmit`]; time is given by the
+//! caller; all randomness comes from the seed given to [`Host::new`].
+
+use crate::arp::{NeighborCache, Resolve};
+use crate::config::Profile;
+use crate::rand::Rng;
+use crate::socket::{Conn, Socket};
+use crate::tcp::isn::IsnGenerator;
+use crate::tcp::Segment;
+use crate::time::Instant;
+use crate::wire::{
+    ArpOperation, ArpRepr, EtherType, EthernetAddress, EthernetRepr, FramePayload, FrameRepr,
+    Icmpv4Repr, IpPayload, IpProtocol, Ipv4Options, Ipv4Repr,
+};
+use core::net::Ipv4Addr;
+use std::collections::{BTreeMap, VecDeque};
+
+/// Static configuration of a [`Host`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostConfig {
+    /// Our MAC address.
+    pub mac: EthernetAddress,
+    /// Our IPv4 address.
+    pub ipv4: Ipv4Addr,
+    /// Prefix length of the on-link subnet.
+    pub prefix_len: u8,
+    /// Default gateway, if any (off-link destinations are unreachable without one).
+    pub gateway: Option<Ipv4Addr>,
+    /// Tunables.
+    pub profile: Profile,
+    /// Permanent neighbour entries.
+    pub static_neighbors: Vec<(Ipv4Addr, EthernetAddress)>,
+}
+
+/// A network host: the whole stack behind one interface.
+#[derive(Debug)]
+pub struct Host {
+    pub(crate) config: HostConfig,
+    pub(crate) rng: Rng,
+    pub(crate) isn: IsnGenerator,
+    pub(crate) neighbors: NeighborCache,
+    pub(crate) tx: VecDeque<Vec<u8>>,
+    pub(crate) sockets: BTreeMap<i32, Socket>,
+    pub(crate) conns: BTreeMap<u64, Conn>,
+    pub(crate) next_conn: u64,
+    pub(crate) last_now: Instant,
+}
+
+impl Host {
+    /// A host with the given configuration; `seed` determines every random choice.
+    pub fn new(config: HostConfig, seed: u64) -> Host {
+        let mut rng = Rng::new(seed);
+        let isn = IsnGenerator::new(rng.next_u64(), rng.next_u64());
+        let p = &config.profile;
+        let mut neighbors = NeighborCache::new(
+            p.arp_cache_size,
+            p.arp_pending,
+            p.arp_retrans,
+            p.arp_solicit,
+        );
+        for (ip, mac) in &config.static_neighbors {
+            neighbors.add_static(*ip, *mac);
+        }
+        Host {
+            config,
+            rng,
+            isn,
+            neighbors,
+            tx: VecDeque::new(),
+            sockets: BTreeMap::new(),
+            conns: BTreeMap::new(),
+            next_conn: 1,
+            last_now: Instant::ZERO,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &HostConfig {
+        &self.config
+    }
+
+    /// The tunables.
+    pub fn profile(&self) -> &Profile {
+        &self.config.profile
+    }
+
+    fn note_time(&mut self, now: Instant) {
+        if now > self.last_now {
+            self.last_now = now;
+        }
+    }
+
+    /// Whether `ip` is on the local subnet.
+    pub fn is_on_link(&self, ip: Ipv4Addr) -> bool {
+        let bits = u32::from(self.config.prefix_len.min(32));
+        let mask = if bits == 0 {
+            0
+        } else {
+            u32::MAX << (32 - bits)
+        };
+        u32::from(ip) & mask == u32::from(self.config.ipv4) & mask
+    }
+
+    fn subnet_broadcast(&self) -> Ipv4Addr {
+        let bits = u32::from(self.config.prefix_len.min(32));
+        let host_mask = if bits >= 32 { 0 } else { u32::MAX >> bits };
+        Ipv4Addr::from(u32::from(self.config.ipv4) | host_mask)
+    }
+
+    /// The next hop for `dst`: itself if on-link, else the gateway.
+    pub fn next_hop(&self, dst: Ipv4Addr) -> Option<Ipv4Addr> {
+        if self.is_on_link(dst) {
+            Some(dst)
+        } else {
+            self.config.gateway
+        }
+    }
+
+    /// Feed one received Ethernet frame. Never panics; malformed frames are dropped.
+    pub fn receive(&mut self, now: Instant, frame: &[u8]) {
+        self.note_time(now);
+        let Ok(parsed) = FrameRepr::parse(frame) else {
+            return;
+        };
+        let dst = parsed.eth.dst_addr;
+        if dst != self.config.mac && !dst.is_broadcast() {
+            return;
+        }
+        match parsed.payload {
+            FramePayload::Arp(arp) => self.process_arp(&arp),
+            FramePayload::Ipv4(ip, payload) => self.process_ipv4(now, &ip, payload),
+            FramePayload::Unknown(_) => {}
+        }
+    }
+
+    /// RFC 826 packet reception.
+    fn process_arp(&mut self, arp: &ArpRepr) {
+        let sip = arp.source_protocol_addr;
+        let sha = arp.source_hardware_addr;
+        if sip.is_unspecified() || sip == self.config.ipv4 || !sha.is_unicast() {
+            return;
+        }
+        let for_us = arp.target_protocol_addr == self.config.ipv4;
+        // RFC 826: merge the sender if known; add it if we are the target of a request.
+        let create = for_us && arp.operation == ArpOperation::Request;
+        let flushed = self.neighbors.learn(sip, sha, create);
+        for mut f in flushed {
+            if let Some(d) = f.get_mut(0..6) {
+                d.copy_from_slice(sha.as_bytes());
+            }
+            self.push_tx(f);
+        }
+        if for_us && arp.operation == ArpOperation::Request {
+            // Reply unicast to the requester; 42 bytes, no padding (as Linux on veth).
+            let reply = FrameRepr {
+                eth: EthernetRepr {
+                    src_addr: self.config.mac,
+                    dst_addr: sha,
+                    ethertype: EtherType::Arp,
+                },
+                payload: FramePayload::Arp(ArpRepr {
+                    operation: ArpOperation::Reply,
+                    source_hardware_addr: self.config.mac,
+                    source_protocol_addr: self.config.ipv4,
+                    target_hardware_addr: sha,
+                    target_protocol_addr: sip,
+                }),
+            };
+            self.push_tx(reply.to_vec());
+        }
+    }
+
+    fn process_ipv4(&mut self, now: Instant, ip: &Ipv4Repr, payload: IpPayload<'_>) {
+        let to_us = ip.dst_addr == self.config.ipv4;
+        let bcast = ip.dst_addr == Ipv4Addr::BROADCAST || ip.dst_addr == self.subnet_broadcast();
+        // No forwarding: anything not for us is dropped silently. TTL is not
+        // checked for local delivery (as Linux).
+        if !to_us && !bcast {
+            return;
+        }
+        match payload {
+            IpPayload::Icmp(Icmpv4Repr::EchoRequest {
+                ident,
+                seq_no,
+                data,
+            }) if to_us => {
+                // RFC 1122 3.2.2.6 / RFC 792; Linux icmp_reply: TTL 64, DF clear,
+                // TOS of the request. Broadcast echo is ignored
+                // (Linux icmp_echo_ignore_broadcasts = 1).
+                let reply = Ipv4Repr {
+                    src_addr: self.config.ipv4,
+                    dst_addr: ip.src_addr,
+                    protocol: IpProtocol::Icmp,
+                    tos: ip.tos,
+                    ident: self.rng.next_u16(),
+                    dont_frag: false,
+                    more_frags: false,
+                    frag_offset: 0,
+                    ttl: self.config.profile.ttl,
+                    options: Ipv4Options::default(),
+                    payload_len: 8 + data.len(),
+                };
+                let icmp = Icmpv4Repr::EchoReply {
+                    ident,
+                    seq_no,
+                    data,
+                };
+                let frame = FrameRepr {
+                    eth: self.eth_header(EthernetAddress([0; 6])),
+                    payload: FramePayload::Ipv4(reply, IpPayload::Icmp(icmp)),
+                };
+                let bytes = frame.to_vec();
+                self.route_frame(now, ip.src_addr, bytes);
+            }
+            IpPayload::Tcp(repr, data) if to_us => {
+                self.tcp_input(now, ip.src_addr, ip.dst_addr, &repr, data);
+            }
+            // TODO: UDP sockets and ICMP port unreachable; IP reassembly.
+            _ => {}
+        }
+    }
+
+    fn eth_header(&self, dst: EthernetAddress) -> EthernetRepr {
+        EthernetRepr {
+            src_addr: self.config.mac,
+            dst_addr: dst,
+            ethertype: EtherType::Ipv4,
+        }
+    }
+
+    pub(crate) fn push_tx(&mut self, frame: Vec<u8>) {
+        if self.tx.len() < self.config.profile.tx_queue {
+            self.tx.push_back(frame);
+        }
+    }
+
+    fn arp_request(&mut self, target: Ipv4Addr) {
+        let req = FrameRepr {
+            eth: EthernetRepr {
+                src_addr: self.config.mac,
+                dst_addr: EthernetAddress::BROADCAST,
+                ethertype: EtherType::Arp,
+            },
+            payload: FramePayload::Arp(ArpRepr {
+                operation: ArpOperation::Request,
+                source_hardware_addr: self.config.mac,
+                source_protocol_addr: self.config.ipv4,
+                target_hardware_addr: EthernetAddress([0; 6]),
+                target_protocol_addr: target,
+            }),
+        };
+        self.push_tx(req.to_vec());
+    }
+
+    /// Send an Ethernet frame carrying IPv4 to `dst`, resolving the next hop
+    /// first (the destination MAC bytes are patched in). Returns false if
+    /// there is no route.
+    pub(crate) fn route_frame(&mut self, now: Instant, dst: Ipv4Addr, mut frame: Vec<u8>) -> bool {
+        let Some(hop) = self.next_hop(dst) else {
+            return false;
+        };
+        if dst == Ipv4Addr::BROADCAST || dst == self.subnet_broadcast() {
+            if let Some(d) = frame.get_mut(0..6) {
+                d.copy_from_slice(EthernetAddress::BROADCAST.as_bytes());
+            }
+            self.push_tx(frame);
+            return true;
+        }
+        match self.neighbors.resolve_or_queue(now, hop, frame.clone()) {
+            Resolve::Known(mac) => {
+                if let Some(d) = frame.get_mut(0..6) {
+                    d.copy_from_slice(mac.as_bytes());
+                }
+                self.push_tx(frame);
+            }
+            Resolve::QueuedProbe => self.arp_request(hop),
+            Resolve::Queued | Resolve::Dropped => {}
+        }
+        true
+    }
+
+    /// Emit a TCP segment from `src` to `dst` (DF set: Linux does PMTU discovery).
+    pub(crate) fn send_tcp(&mut self, now: Instant, src: Ipv4Addr, dst: Ipv4Addr, seg: &Segment) {
+        let ip = Ipv4Repr {
+            src_addr: src,
+            dst_addr: dst,
+            protocol: IpProtocol::Tcp,
+            tos: 0,
+            ident: self.rng.next_u16(),
+            dont_frag: true,
+            more_frags: false,
+            frag_offset: 0,
+            ttl: self.config.profile.ttl,
+            options: Ipv4Options::default(),
+            payload_len: seg.repr.header_len() + seg.payload.len(),
+        };
+        let frame = FrameRepr {
+            eth: self.eth_header(EthernetAddress([0; 6])),
+            payload: FramePayload::Ipv4(ip, IpPayload::Tcp(seg.repr, &seg.payload)),
+        };
+        let bytes = frame.to_vec();
+        self.route_frame(now, dst, bytes);
+    }
+
+    /// Run timers due at `now`.
+    fn run_timers(&mut self, now: Instant) {
+        let r = self.neighbors.poll(now);
+        for ip in r.probes {
+            self.arp_request(ip);
+        }
+        for ip in r.failed {
+            self.neighbor_failed(ip);
+        }
+        self.tcp_timers(now);
+    }
+
+    /// Resolution of `hop` failed: report EHOSTUNREACH to connections using it.
+    fn neighbor_failed(&mut self, hop: Ipv4Addr) {
+        let ids: Vec<u64> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| self.next_hop(*c.tcb.remote.ip()) == Some(hop))
+            .map(|(k, _)| *k)
+            .collect();
+        for id in ids {
+            if let Some(c) = self.conns.get_mut(&id) {
+                c.tcb.host_unreachable();
+            }
+        }
+        self.reap();
+    }
+
+    /// The next frame to put on the wire, if any; runs due timers first.
+    /// Call until `None`.
+    pub fn transmit(&mut self, now: Instant) -> Option<Vec<u8>> {
+        self.note_time(now);
+        if let Some(f) = self.tx.pop_front() {
+            return Some(f);
+        }
+        self.run_timers(now);
+        self.tcp_output(now);
+        self.tx.pop_front()
+    }
+
+    /// The earliest time at which [`transmit`](Self::transmit) has something
+    /// to do: the last time seen if output is pending, else the earliest timer.
+    pub fn poll_at(&self) -> Option<Instant> {
+        if !self.tx.is_empty() || self.conns.values().any(|c| c.tcb.wants_output()) {
+            return Some(self.last_now);
+        }
+        let mut t = self.neighbors.poll_at();
+        for c in self.conns.values() {
+            t = crate::tcp::timer::earliest(t, c.tcb.poll_at());
+        }
+        t
+    }
+}

@@ -1,0 +1,996 @@
+//! POSIX-like, never-blocking sockets on top of the TCP state machine: the
+//! fd table (lowest free number from 3, as Linux), listen backlog and accept
+//! queue, and Linux's errno semantics (observed on Linux 6.18: send() on an
+//! unconnected socket is EPIPE, connect() on a listener is EISCONN, a failed
+//! connect reports its error once and the next connect() starts over).
+
+use crate::iface::Host;
+use crate::tcp::state::reset_for;
+use crate::tcp::{Segment, Tcb, TcpError, TcpState};
+use crate::time::Instant;
+use crate::wire::TcpRepr;
+use core::fmt;
+use core::net::{Ipv4Addr, SocketAddrV4};
+use std::collections::VecDeque;
+
+/// A file descriptor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Fd(pub i32);
+
+/// An error number, with Linux's numeric values.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Errno(pub i32);
+
+macro_rules! errnos {
+    ($($name:ident = $v:expr, $doc:expr;)*) => {
+        impl Errno {
+            $(#[doc = $doc] pub const $name: Errno = Errno($v);)*
+            /// The symbolic name ("EAGAIN"), or "E?" if unknown.
+            pub fn name(self) -> &'static str {
+                match self.0 {
+                    $($v => stringify!($name),)*
+                    _ => "E?",
+                }
+            }
+        }
+    };
+}
+
+errnos! {
+    EPERM = 1, "Operation not permitted.";
+    EBADF = 9, "Bad file descriptor.";
+    EAGAIN = 11, "Resource temporarily unavailable (EWOULDBLOCK).";
+    ENOMEM = 12, "Out of memory.";
+    EINVAL = 22, "Invalid argument.";
+    EMFILE = 24, "Too many open files.";
+    EPIPE = 32, "Broken pipe.";
+    ENOTSOCK = 88, "Not a socket.";
+    EMSGSIZE = 90, "Message too long.";
+    ENOPROTOOPT = 92, "Protocol not available (unknown socket option).";
+    EPROTONOSUPPORT = 93, "Protocol not supported.";
+    EOPNOTSUPP = 95, "Operation not supported.";
+    EAFNOSUPPORT = 97, "Address family not supported.";
+    EADDRINUSE = 98, "Address already in use.";
+    EADDRNOTAVAIL = 99, "Cannot assign requested address.";
+    ENETUNREACH = 101, "Network is unreachable.";
+    ECONNABORTED = 103, "Software caused connection abort.";
+    ECONNRESET = 104, "Connection reset by peer.";
+    ENOBUFS = 105, "No buffer space available.";
+    EISCONN = 106, "Transport endpoint is already connected.";
+    ENOTCONN = 107, "Transport endpoint is not connected.";
+    ETIMEDOUT = 110, "Connection timed out.";
+    ECONNREFUSED = 111, "Connection refused.";
+    EHOSTUNREACH = 113, "No route to host.";
+    EALREADY = 114, "Operation already in progress.";
+    EINPROGRESS = 115, "Operation now in progress.";
+}
+
+impl fmt::Debug for Errno {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}({})", self.name(), self.0)
+    }
+}
+
+impl fmt::Display for Errno {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::error::Error for Errno {}
+
+impl From<TcpError> for Errno {
+    fn from(e: TcpError) -> Errno {
+        match e {
+            TcpError::Refused => Errno::ECONNREFUSED,
+            TcpError::Reset => Errno::ECONNRESET,
+            TcpError::TimedOut => Errno::ETIMEDOUT,
+            TcpError::HostUnreachable => Errno::EHOSTUNREACH,
+        }
+    }
+}
+
+/// Socket type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SocketType {
+    /// SOCK_STREAM (TCP).
+    Stream,
+    /// SOCK_DGRAM (UDP; not supported yet: EPROTONOSUPPORT).
+    Dgram,
+}
+
+/// Socket options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SockOpt {
+    /// SO_REUSEADDR.
+    ReuseAddr,
+    /// SO_REUSEPORT (accepted, not implemented).
+    ReusePort,
+    /// TCP_NODELAY.
+    NoDelay,
+    /// SO_KEEPALIVE (accepted; keepalive probes are not implemented yet).
+    KeepAlive,
+    /// SO_LINGER: value < 0 turns lingering off; value >= 0 turns it on with
+    /// that many seconds (0: close() resets the connection).
+    Linger,
+    /// SO_RCVBUF (accepted, ignored).
+    RcvBuf,
+    /// SO_SNDBUF (accepted, ignored).
+    SndBuf,
+    /// Any other (level, name): ENOPROTOOPT.
+    Other(i32, i32),
+}
+
+/// shutdown() direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shutdown {
+    /// SHUT_RD.
+    Read,
+    /// SHUT_WR.
+    Write,
+    /// SHUT_RDWR.
+    Both,
+}
+
+/// What poll() would report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Readiness {
+    /// POLLIN.
+    pub readable: bool,
+    /// POLLOUT.
+    pub writable: bool,
+    /// POLLHUP.
+    pub hup: bool,
+    /// POLLERR, with the pending error.
+    pub error: Option<Errno>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Kind {
+    Fresh,
+    Listener {
+        backlog: u32,
+        accept_queue: VecDeque<u64>,
+        syn_queue: Vec<u64>,
+    },
+    Conn {
+        id: u64,
+        connect_reported: bool,
+    },
+}
+
+/// One entry of the fd table.
+#[derive(Debug, Clone)]
+pub(crate) struct Socket {
+    pub(crate) local: Option<SocketAddrV4>,
+    pub(crate) reuseaddr: bool,
+    pub(crate) nodelay: bool,
+    pub(crate) keepalive: bool,
+    pub(crate) linger: Option<i32>,
+    pub(crate) shut_rd: bool,
+    pub(crate) shut_wr: bool,
+    pub(crate) error_taken: bool,
+    pub(crate) kind: Kind,
+}
+
+/// A connection in the table (owned by an fd, a listener's queues, or orphaned).
+#[derive(Debug, Clone)]
+pub(crate) struct Conn {
+    pub(crate) tcb: Tcb,
+    pub(crate) fd: Option<i32>,
+    pub(crate) listener: Option<i32>,
+}
+
+impl Host {
+    fn alloc_fd(&self) -> Result<i32, Errno> {
+        if self.sockets.len() >= self.config.profile.max_fds {
+            return Err(Errno::EMFILE);
+        }
+        let mut fd = 3;
+        for k in self.sockets.keys() {
+            if *k == fd {
+                fd += 1;
+            } else if *k > fd {
+                break;
+            }
+        }
+        Ok(fd)
+    }
+
+    fn sock(&self, fd: Fd) -> Result<&Socket, Errno> {
+        self.sockets.get(&fd.0).ok_or(Errno::EBADF)
+    }
+
+    fn sock_mut(&mut self, fd: Fd) -> Result<&mut Socket, Errno> {
+        self.sockets.get_mut(&fd.0).ok_or(Errno::EBADF)
+    }
+
+    /// socket(AF_INET, ty, 0).
+    pub fn socket(&mut self, ty: SocketType) -> Result<Fd, Errno> {
+        if ty == SocketType::Dgram {
+            return Err(Errno::EPROTONOSUPPORT);
+        }
+        let fd = self.alloc_fd()?;
+        self.sockets.insert(
+            fd,
+            Socket {
+                local: None,
+                reuseaddr: false,
+                nodelay: false,
+                keepalive: false,
+                linger: None,
+                shut_rd: false,
+                shut_wr: false,
+                error_taken: false,
+                kind: Kind::Fresh,
+            },
+        );
+        Ok(Fd(fd))
+    }
+
+    /// setsockopt(); unknown options give ENOPROTOOPT.
+    pub fn setsockopt(&mut self, fd: Fd, opt: SockOpt, value: i32) -> Result<(), Errno> {
+        let s = self.sock_mut(fd)?;
+        match opt {
+            SockOpt::ReuseAddr => s.reuseaddr = value != 0,
+            SockOpt::NoDelay => s.nodelay = value != 0,
+            SockOpt::KeepAlive => s.keepalive = value != 0,
+            SockOpt::Linger => s.linger = (value >= 0).then_some(value),
+            SockOpt::ReusePort | SockOpt::RcvBuf | SockOpt::SndBuf => {}
+            SockOpt::Other(..) => return Err(Errno::ENOPROTOOPT),
+        }
+        if let (SockOpt::NoDelay, Kind::Conn { id, .. }) = (opt, &s.kind) {
+            let id = *id;
+            if let Some(c) = self.conns.get_mut(&id) {
+                c.tcb.set_nodelay(value != 0);
+            }
+        }
+        Ok(())
+    }
+
+    fn port_in_use(&self, port: u16, except: i32, reuse: bool) -> bool {
+        let by_socket = self.sockets.iter().any(|(fd, s)| {
+            *fd != except
+                && s.local.is_some_and(|a| a.port() == port)
+                && !(reuse && s.reuseaddr && !matches!(s.kind, Kind::Listener { .. }))
+        });
+        // Orphaned connections (e.g. TIME-WAIT) block the port without SO_REUSEADDR.
+        let by_orphan = !reuse
+            && self
+                .conns
+                .values()
+                .any(|c| c.fd.is_none() && c.listener.is_none() && c.tcb.local.port() == port);
+        by_socket || by_orphan
+    }
+
+    fn ephemeral_port(&mut self, except: i32, remote: Option<SocketAddrV4>) -> Result<u16, Errno> {
+        let (lo, hi) = self.config.profile.ephemeral_ports;
+        let (lo, hi) = (u32::from(lo), u32::from(hi.max(lo)));
+        let span = hi - lo + 1;
+        let start = self.rng.range_inclusive(0, span - 1);
+        // Linux (since 4.x, __inet_hash_connect) tries even ports first for connect().
+        for parity in [0u32, 1] {
+            for i in 0..span {
+                let p = lo + (start + i) % span;
+                if (p - lo) % 2 != parity {
+                    continue;
+                }
+                let p = p as u16;
+                let busy_conn = self
+                    .conns
+                    .values()
+                    .any(|c| c.tcb.local.port() == p && Some(c.tcb.remote) == remote);
+                if !self.port_in_use(p, except, false) && !busy_conn {
+                    return Ok(p);
+                }
+            }
+        }
+        Err(Errno::EADDRNOTAVAIL)
+    }
+
+    /// bind().
+    pub fn bind(&mut self, fd: Fd, addr: SocketAddrV4) -> Result<(), Errno> {
+        let s = self.sock(fd)?;
+        if s.local.is_some() || !matches!(s.kind, Kind::Fresh) {
+            return Err(Errno::EINVAL);
+        }
+        let reuse = s.reuseaddr;
+        if !addr.ip().is_unspecified() && *addr.ip() != self.config.ipv4 {
+            return Err(Errno::EADDRNOTAVAIL);
+        }
+        let port = if addr.port() == 0 {
+            self.ephemeral_port(fd.0, None)?
+        } else {
+            if self.port_in_use(addr.port(), fd.0, reuse) {
+                return Err(Errno::EADDRINUSE);
+            }
+            addr.port()
+        };
+        self.sock_mut(fd)?.local = Some(SocketAddrV4::new(*addr.ip(), port));
+        Ok(())
+    }
+
+    /// listen(): the backlog is clamped to `max_backlog` (Linux: somaxconn).
+    pub fn listen(&mut self, fd: Fd, backlog: i32) -> Result<(), Errno> {
+        let max = self.config.profile.max_backlog;
+        let backlog = if backlog < 0 {
+            max
+        } else {
+            (backlog as u32).min(max)
+        };
+        let s = self.sock(fd)?;
+        match &s.kind {
+            Kind::Conn { .. } => return Err(Errno::EINVAL),
+            Kind::Listener { .. } => {
+                if let Kind::Listener { backlog: b, .. } = &mut self.sock_mut(fd)?.kind {
+                    *b = backlog;
+                }
+                return Ok(());
+            }
+            Kind::Fresh => {}
+        }
+        if s.local.is_none() {
+            let port = self.ephemeral_port(fd.0, None)?;
+            self.sock_mut(fd)?.local = Some(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port));
+        }
+        let local = self.sock(fd)?.local;
+        // Only one listener per port.
+        let clash = self.sockets.iter().any(|(k, o)| {
+            *k != fd.0
+                && matches!(o.kind, Kind::Listener { .. })
+                && o.local.map(|a| a.port()) == local.map(|a| a.port())
+        });
+        if clash {
+            return Err(Errno::EADDRINUSE);
+        }
+        self.sock_mut(fd)?.kind = Kind::Listener {
+            backlog,
+            accept_queue: VecDeque::new(),
+            syn_queue: Vec::new(),
+        };
+        Ok(())
+    }
+
+    /// accept(): EAGAIN if no connection is ready; EINVAL if not listening.
+    pub fn accept(&mut self, fd: Fd) -> Result<(Fd, SocketAddrV4), Errno> {
+        let s = self.sock(fd)?;
+        let Kind::Listener { accept_queue, .. } = &s.kind else {
+            return Err(Errno::EINVAL);
+        };
+        if accept_queue.is_empty() {
+            return Err(Errno::EAGAIN);
+        }
+        let new_fd = self.alloc_fd()?;
+        let (reuse, nodelay, keepalive) = (s.reuseaddr, s.nodelay, s.keepalive);
+        let id = match &mut self.sock_mut(fd)?.kind {
+            Kind::Listener { accept_queue, .. } => accept_queue.pop_front().ok_or(Errno::EAGAIN)?,
+            _ => return Err(Errno::EINVAL),
+        };
+        let conn = self.conns.get_mut(&id).ok_or(Errno::ECONNABORTED)?;
+        conn.fd = Some(new_fd);
+        conn.listener = None;
+        conn.tcb.set_nodelay(nodelay);
+        let (local, remote) = (conn.tcb.local, conn.tcb.remote);
+        self.sockets.insert(
+            new_fd,
+            Socket {
+                local: Some(local),
+                reuseaddr: reuse,
+                nodelay,
+                keepalive,
+                linger: None,
+                shut_rd: false,
+                shut_wr: false,
+                error_taken: false,
+                kind: Kind::Conn {
+                    id,
+                    connect_reported: true,
+                },
+            },
+        );
+        Ok((Fd(new_fd), remote))
+    }
+
+    /// connect(), non-blocking: EINPROGRESS first, EALREADY while pending,
+    /// Ok once established, EISCONN afterwards; a failure is reported once.
+    pub fn connect(&mut self, now: Instant, fd: Fd, addr: SocketAddrV4) -> Result<(), Errno> {
+        self.note_time_pub(now);
+        let s = self.sock(fd)?;
+        match s.kind.clone() {
+            Kind::Listener { .. } => Err(Errno::EISCONN),
+            Kind::Conn {
+                id,
+                connect_reported,
+            } => {
+                let Some(c) = self.conns.get(&id) else {
+                    return self.restart_connect(now, fd, addr);
+                };
+                match c.tcb.state {
+                    TcpState::SynSent | TcpState::SynReceived => Err(Errno::EALREADY),
+                    TcpState::Closed => {
+                        let err = c.tcb.error;
+                        let taken = s.error_taken;
+                        self.drop_conn_of(fd);
+                        match err {
+                            Some(e) if !taken => Err(e.into()),
+                            _ => self.restart_connect(now, fd, addr),
+                        }
+                    }
+                    _ => {
+                        if connect_reported {
+                            Err(Errno::EISCONN)
+                        } else {
+                            if let Kind::Conn {
+                                connect_reported, ..
+                            } = &mut self.sock_mut(fd)?.kind
+                            {
+                                *connect_reported = true;
+                            }
+                            Ok(())
+                        }
+                    }
+                }
+            }
+            Kind::Fresh => self.restart_connect(now, fd, addr),
+        }
+    }
+
+    fn note_time_pub(&mut self, now: Instant) {
+        if now > self.last_now {
+            self.last_now = now;
+        }
+    }
+
+    fn drop_conn_of(&mut self, fd: Fd) {
+        if let Some(s) = self.sockets.get_mut(&fd.0) {
+            if let Kind::Conn { id, .. } = s.kind {
+                self.conns.remove(&id);
+            }
+            s.kind = Kind::Fresh;
+            s.error_taken = false;
+            s.shut_rd = false;
+            s.shut_wr = false;
+        }
+    }
+
+    fn restart_connect(&mut self, now: Instant, fd: Fd, addr: SocketAddrV4) -> Result<(), Errno> {
+        if addr.ip().is_unspecified() || addr.port() == 0 {
+            return Err(Errno::ECONNREFUSED);
+        }
+        if self.next_hop(*addr.ip()).is_none() {
+            return Err(Errno::ENETUNREACH);
+        }
+        let port = match self.sock(fd)?.local {
+            Some(l) => l.port(),
+            None => {
+                let p = self.ephemeral_port(fd.0, Some(addr))?;
+                self.sock_mut(fd)?.local = Some(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, p));
+                p
+            }
+        };
+        let local = SocketAddrV4::new(self.config.ipv4, port);
+        let iss = self
+            .isn
+            .isn(now, (*local.ip(), port), (*addr.ip(), addr.port()));
+        let ts_off = self.isn.ts_offset(*local.ip(), *addr.ip());
+        let mut tcb = Tcb::connect(&self.config.profile, local, addr, iss, ts_off);
+        let s = self.sock(fd)?;
+        tcb.set_nodelay(s.nodelay);
+        let id = self.next_conn;
+        self.next_conn += 1;
+        self.conns.insert(
+            id,
+            Conn {
+                tcb,
+                fd: Some(fd.0),
+                listener: None,
+            },
+        );
+        let s = self.sock_mut(fd)?;
+        s.kind = Kind::Conn {
+            id,
+            connect_reported: false,
+        };
+        s.error_taken = false;
+        Err(Errno::EINPROGRESS)
+    }
+
+    fn conn_of(&self, fd: Fd) -> Result<Option<(u64, &Conn)>, Errno> {
+        match self.sock(fd)?.kind {
+            Kind::Conn { id, .. } => Ok(self.conns.get(&id).map(|c| (id, c))),
+            _ => Ok(None),
+        }
+    }
+
+    /// Take the pending error of `fd`'s connection, once.
+    fn take_conn_error(&mut self, fd: Fd) -> Option<Errno> {
+        let s = self.sockets.get_mut(&fd.0)?;
+        let Kind::Conn { id, .. } = s.kind else {
+            return None;
+        };
+        let c = self.conns.get(&id)?;
+        if s.error_taken {
+            return None;
+        }
+        let e = c.tcb.error?;
+        s.error_taken = true;
+        Some(e.into())
+    }
+
+    /// send(): EAGAIN when the buffer is full, EPIPE after shutdown/close or
+    /// on an unconnected socket (as Linux), the connection error once.
+    pub fn send(&mut self, now: Instant, fd: Fd, data: &[u8]) -> Result<usize, Errno> {
+        self.note_time_pub(now);
+        let s = self.sock(fd)?;
+        if s.shut_wr {
+            return Err(Errno::EPIPE);
+        }
+        let Some((id, c)) = self.conn_of(fd)? else {
+            return Err(Errno::EPIPE);
+        };
+        match c.tcb.state {
+            TcpState::SynSent | TcpState::SynReceived => return Err(Errno::EAGAIN),
+            TcpState::Established | TcpState::CloseWait if !c.tcb.fin_queued() => {}
+            TcpState::Closed => {
+                if let Some(e) = self.take_conn_error(fd) {
+                    return Err(e);
+                }
+                return Err(Errno::EPIPE);
+            }
+            _ => return Err(Errno::EPIPE),
+        }
+        let c = self.conns.get_mut(&id).ok_or(Errno::EPIPE)?;
+        let n = c.tcb.send(data);
+        if n == 0 && !data.is_empty() {
+            return Err(Errno::EAGAIN);
+        }
+        Ok(n)
+    }
+
+    /// recv(): EAGAIN when nothing is readable, Ok(0) after FIN, the
+    /// connection error (ECONNRESET) once.
+    pub fn recv(&mut self, now: Instant, fd: Fd, buf: &mut [u8]) -> Result<usize, Errno> {
+        self.note_time_pub(now);
+        let s = self.sock(fd)?;
+        let shut_rd = s.shut_rd;
+        let Some((id, c)) = self.conn_of(fd)? else {
+            return Err(Errno::ENOTCONN);
+        };
+        if c.tcb.recv_available() > 0 {
+            let c = self.conns.get_mut(&id).ok_or(Errno::ENOTCONN)?;
+            return Ok(c.tcb.recv(buf));
+        }
+        if let Some(e) = self.take_conn_error(fd) {
+            return Err(e);
+        }
+        let c = self.conns.get(&id).ok_or(Errno::ENOTCONN)?;
+        if c.tcb.fin_received() || shut_rd || c.tcb.state == TcpState::Closed {
+            return Ok(0);
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        Err(Errno::EAGAIN)
+    }
+
+    /// shutdown().
+    pub fn shutdown(&mut self, now: Instant, fd: Fd, how: Shutdown) -> Result<(), Errno> {
+        self.note_time_pub(now);
+        let s = self.sock(fd)?;
+        match s.kind {
+            Kind::Fresh => return Err(Errno::ENOTCONN),
+            Kind::Listener { .. } => return Ok(()),
+            Kind::Conn { .. } => {}
+        }
+        let Some((id, c)) = self.conn_of(fd)? else {
+            return Err(Errno::ENOTCONN);
+        };
+        if matches!(c.tcb.state, TcpState::Closed) {
+            return Err(Errno::ENOTCONN);
+        }
+        let s = self.sock_mut(fd)?;
+        if matches!(how, Shutdown::Read | Shutdown::Both) {
+            s.shut_rd = true;
+        }
+        if matches!(how, Shutdown::Write | Shutdown::Both) {
+            s.shut_wr = true;
+            if let Some(c) = self.conns.get_mut(&id) {
+                c.tcb.shutdown_write();
+            }
+        }
+        Ok(())
+    }
+
+    /// close(): FIN (or RST with unread data / SO_LINGER 0); the connection
+    /// lives on without the fd until it reaches CLOSED (or TIME-WAIT expires).
+    pub fn close(&mut self, now: Instant, fd: Fd) -> Result<(), Errno> {
+        self.note_time_pub(now);
+        let s = self.sockets.remove(&fd.0).ok_or(Errno::EBADF)?;
+        match s.kind {
+            Kind::Fresh => {}
+            Kind::Listener {
+                accept_queue,
+                syn_queue,
+                ..
+            } => {
+                // Linux inet_csk_listen_stop: children not yet accepted are
+                // reset; half-open requests are dropped silently.
+                for id in accept_queue {
+                    if let Some(c) = self.conns.get_mut(&id) {
+                        c.listener = None;
+                        c.tcb.abort(now);
+                    }
+                }
+                for id in syn_queue {
+                    self.conns.remove(&id);
+                }
+            }
+            Kind::Conn { id, .. } => {
+                if let Some(c) = self.conns.get_mut(&id) {
+                    c.fd = None;
+                    if s.linger == Some(0) {
+                        c.tcb.abort(now);
+                    } else {
+                        c.tcb.close(now);
+                    }
+                }
+            }
+        }
+        self.reap();
+        Ok(())
+    }
+
+    /// What poll() would report for `fd` (all false for a bad fd).
+    pub fn readiness(&self, fd: Fd) -> Readiness {
+        let Ok(s) = self.sock(fd) else {
+            return Readiness::default();
+        };
+        match &s.kind {
+            Kind::Fresh => Readiness {
+                hup: true,
+                ..Readiness::default()
+            },
+            Kind::Listener { accept_queue, .. } => Readiness {
+                readable: !accept_queue.is_empty(),
+                ..Readiness::default()
+            },
+            Kind::Conn { id, .. } => {
+                let Some(c) = self.conns.get(id) else {
+                    return Readiness {
+                        hup: true,
+                        ..Readiness::default()
+                    };
+                };
+                let t = &c.tcb;
+                let error = if s.error_taken {
+                    None
+                } else {
+                    t.error.map(Errno::from)
+                };
+                let closed = t.state == TcpState::Closed;
+                let rd_shut = t.fin_received() || s.shut_rd;
+                let wr_shut = t.fin_queued() || s.shut_wr;
+                let connected = !matches!(t.state, TcpState::SynSent | TcpState::SynReceived);
+                Readiness {
+                    readable: t.recv_available() > 0 || rd_shut || closed || error.is_some(),
+                    writable: connected && (wr_shut || closed || t.send_free() > 0),
+                    hup: closed || (rd_shut && wr_shut),
+                    error,
+                }
+            }
+        }
+    }
+
+    /// getsockopt(SO_ERROR): the pending error, cleared.
+    pub fn take_error(&mut self, fd: Fd) -> Option<Errno> {
+        self.take_conn_error(fd)
+    }
+
+    /// The RFC 9293 state of `fd`'s connection (CLOSED for a fresh socket,
+    /// LISTEN for a listener), `None` for a bad fd.
+    pub fn tcp_state(&self, fd: Fd) -> Option<TcpState> {
+        let s = self.sock(fd).ok()?;
+        Some(match &s.kind {
+            Kind::Fresh => TcpState::Closed,
+            Kind::Listener { .. } => TcpState::Listen,
+            Kind::Conn { id, .. } => self
+                .conns
+                .get(id)
+                .map(|c| c.tcb.state)
+                .unwrap_or(TcpState::Closed),
+        })
+    }
+
+    /// The TCB behind `fd`, for tests and invariant checks.
+    pub fn tcb(&self, fd: Fd) -> Option<&Tcb> {
+        match self.sock(fd).ok()?.kind {
+            Kind::Conn { id, .. } => self.conns.get(&id).map(|c| &c.tcb),
+            _ => None,
+        }
+    }
+
+    /// Number of connections in the table (including orphaned and half-open ones).
+    pub fn connection_count(&self) -> usize {
+        self.conns.len()
+    }
+
+    // ------------------------------------------------------------ TCP plumbing
+
+    fn find_conn(&self, local: SocketAddrV4, remote: SocketAddrV4) -> Option<u64> {
+        self.conns
+            .iter()
+            .find(|(_, c)| {
+                c.tcb.local == local && c.tcb.remote == remote && c.tcb.state != TcpState::Closed
+            })
+            .map(|(k, _)| *k)
+    }
+
+    fn find_listener(&self, local: SocketAddrV4) -> Option<i32> {
+        self.sockets
+            .iter()
+            .find(|(_, s)| {
+                matches!(s.kind, Kind::Listener { .. })
+                    && s.local.is_some_and(|a| {
+                        a.port() == local.port()
+                            && (a.ip().is_unspecified() || a.ip() == local.ip())
+                    })
+            })
+            .map(|(k, _)| *k)
+    }
+
+    fn send_reset_for(&mut self, now: Instant, src: Ipv4Addr, dst: Ipv4Addr, repr: &TcpRepr) {
+        if let Some(r) = reset_for(repr) {
+            let seg = Segment {
+                repr: r,
+                payload: Vec::new(),
+            };
+            self.send_tcp(now, dst, src, &seg);
+        }
+    }
+
+    /// A TCP segment for us arrived (RFC 9293 3.10.7).
+    pub(crate) fn tcp_input(
+        &mut self,
+        now: Instant,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        repr: &TcpRepr,
+        data: &[u8],
+    ) {
+        let local = SocketAddrV4::new(dst, repr.dst_port);
+        let remote = SocketAddrV4::new(src, repr.src_port);
+        if let Some(id) = self.find_conn(local, remote) {
+            if let Some(iss) = self.time_wait_reuse(id, repr) {
+                if let Some(lfd) = self.find_listener(local) {
+                    self.conns.remove(&id);
+                    self.listen_input(now, lfd, local, remote, repr, Some(iss));
+                    return;
+                }
+            }
+            self.conn_input(now, id, repr, data);
+            return;
+        }
+        if let Some(lfd) = self.find_listener(local) {
+            self.listen_input(now, lfd, local, remote, repr, None);
+            return;
+        }
+        // RFC 9293 3.10.7.1: CLOSED: reset anything but a reset.
+        self.send_reset_for(now, src, dst, repr);
+    }
+
+    /// A SYN for a connection in TIME-WAIT may open a new incarnation
+    /// (RFC 6191 / RFC 9293 3.10.7.4 note; Linux tcp_timewait_state_process:
+    /// SEG.SEQ after RCV.NXT, or a newer timestamp). Returns the ISN Linux
+    /// uses then: the old SND.NXT + 65535 + 2.
+    fn time_wait_reuse(&self, id: u64, repr: &TcpRepr) -> Option<u32> {
+        use crate::tcp::SeqNumber;
+        use crate::wire::TcpFlags;
+        let c = self.conns.get(&id)?;
+        let f = repr.flags;
+        if c.tcb.state != TcpState::TimeWait
+            || c.fd.is_some()
+            || !f.contains(TcpFlags::SYN)
+            || f.intersects(TcpFlags::ACK | TcpFlags::RST)
+        {
+            return None;
+        }
+        let newer_seq = SeqNumber(repr.seq_number) > c.tcb.rcv_nxt;
+        let newer_ts = match (c.tcb.ts_recent(), repr.options.timestamps()) {
+            (Some(recent), Some((tsval, _))) => (recent.wrapping_sub(tsval) as i32) < 0,
+            _ => false,
+        };
+        (newer_seq || newer_ts).then(|| c.tcb.snd_nxt.get().wrapping_add(65535 + 2))
+    }
+
+    fn conn_input(&mut self, now: Instant, id: u64, repr: &TcpRepr, data: &[u8]) {
+        let Some(c) = self.conns.get(&id) else {
+            return;
+        };
+        let was_syn_rcvd = c.tcb.state == TcpState::SynReceived;
+        let listener = c.listener;
+        if was_syn_rcvd {
+            if let Some(lfd) = listener {
+                // Linux tcp_check_req: with a full accept queue the final ACK
+                // is dropped and the SYN-ACK retransmitted later.
+                if let Some(Socket {
+                    kind:
+                        Kind::Listener {
+                            backlog,
+                            accept_queue,
+                            ..
+                        },
+                    ..
+                }) = self.sockets.get(&lfd)
+                {
+                    if accept_queue.len() as u32 > *backlog
+                        && repr.flags.contains(crate::wire::TcpFlags::ACK)
+                    {
+                        return;
+                    }
+                }
+            }
+        }
+        let Some(c) = self.conns.get_mut(&id) else {
+            return;
+        };
+        c.tcb.on_segment(now, repr, data);
+        let state = c.tcb.state;
+        if was_syn_rcvd && state != TcpState::SynReceived && state != TcpState::Closed {
+            if let Some(lfd) = listener {
+                if let Some(Socket {
+                    kind:
+                        Kind::Listener {
+                            accept_queue,
+                            syn_queue,
+                            ..
+                        },
+                    ..
+                }) = self.sockets.get_mut(&lfd)
+                {
+                    syn_queue.retain(|x| *x != id);
+                    accept_queue.push_back(id);
+                }
+            }
+        }
+        self.reap();
+    }
+
+    fn listen_input(
+        &mut self,
+        now: Instant,
+        lfd: i32,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        repr: &TcpRepr,
+        iss: Option<u32>,
+    ) {
+        use crate::wire::TcpFlags;
+        let f = repr.flags;
+        // RFC 9293 3.10.7.2 LISTEN.
+        if f.contains(TcpFlags::RST) {
+            return; // first: ignore an incoming RST
+        }
+        if f.contains(TcpFlags::ACK) {
+            // second: any ACK → <SEQ=SEG.ACK><CTL=RST>
+            self.send_reset_for(now, *remote.ip(), *local.ip(), repr);
+            return;
+        }
+        if !f.contains(TcpFlags::SYN) {
+            return; // fourth: other text or control: drop
+        }
+        let Some(Socket {
+            kind:
+                Kind::Listener {
+                    backlog,
+                    accept_queue,
+                    syn_queue,
+                },
+            ..
+        }) = self.sockets.get(&lfd)
+        else {
+            return;
+        };
+        // Bounded queues: Linux drops the SYN when the accept queue is full
+        // (sk_acceptq_is_full: more than `backlog`) or the request queue is.
+        let syn_cap = (*backlog).min(self.config.profile.max_syn_backlog).max(1) as usize;
+        if accept_queue.len() as u32 > *backlog || syn_queue.len() >= syn_cap {
+            return;
+        }
+        let iss = iss.unwrap_or_else(|| {
+            self.isn.isn(
+                now,
+                (*local.ip(), local.port()),
+                (*remote.ip(), remote.port()),
+            )
+        });
+        let ts_off = self.isn.ts_offset(*local.ip(), *remote.ip());
+        let tcb = Tcb::accept(&self.config.profile, local, remote, repr, iss, ts_off);
+        let nodelay = self.sockets.get(&lfd).map(|s| s.nodelay).unwrap_or(false);
+        let mut tcb = tcb;
+        tcb.set_nodelay(nodelay);
+        let id = self.next_conn;
+        self.next_conn += 1;
+        self.conns.insert(
+            id,
+            Conn {
+                tcb,
+                fd: None,
+                listener: Some(lfd),
+            },
+        );
+        if let Some(Socket {
+            kind: Kind::Listener { syn_queue, .. },
+            ..
+        }) = self.sockets.get_mut(&lfd)
+        {
+            syn_queue.push(id);
+        }
+    }
+
+    /// Forget connections nobody can observe any more.
+    pub(crate) fn reap(&mut self) {
+        let dead: Vec<u64> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| {
+                c.tcb.state == TcpState::Closed && c.fd.is_none() && !c.tcb.wants_output()
+            })
+            .map(|(k, _)| *k)
+            .collect();
+        for id in dead {
+            if let Some(c) = self.conns.remove(&id) {
+                if let Some(lfd) = c.listener {
+                    if let Some(Socket {
+                        kind:
+                            Kind::Listener {
+                                accept_queue,
+                                syn_queue,
+                                ..
+                            },
+                        ..
+                    }) = self.sockets.get_mut(&lfd)
+                    {
+                        // A reset child stays in the accept queue (Linux returns it from accept()).
+                        if syn_queue.contains(&id) {
+                            syn_queue.retain(|x| *x != id);
+                        } else if accept_queue.contains(&id) {
+                            self.conns.insert(id, c);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    pub(crate) fn tcp_timers(&mut self, now: Instant) {
+        let due: Vec<u64> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.tcb.poll_at().is_some_and(|t| t <= now))
+            .map(|(k, _)| *k)
+            .collect();
+        for id in due {
+            if let Some(c) = self.conns.get_mut(&id) {
+                c.tcb.on_timer(now);
+            }
+        }
+    }
+
+    pub(crate) fn tcp_output(&mut self, now: Instant) {
+        let ids: Vec<u64> = self.conns.keys().copied().collect();
+        for id in ids {
+            // Bounded per call: at most a window's worth of segments.
+            for _ in 0..256 {
+                let Some(c) = self.conns.get_mut(&id) else {
+                    break;
+                };
+                let Some(seg) = c.tcb.poll(now) else {
+                    break;
+                };
+                let (src, dst) = (*c.tcb.local.ip(), *c.tcb.remote.ip());
+                self.send_tcp(now, src, dst, &seg);
+            }
+        }
+        self.reap();
+    }
+}

@@ -1,0 +1,103 @@
+//! Retransmission timeout computation (RFC 6298).
+
+use crate::time::Duration;
+
+/// RTT estimator and RTO with exponential backoff.
+#[derive(Debug, Clone)]
+pub struct RttEstimator {
+    srtt: Option<Duration>,
+    rttvar: Duration,
+    rto: Duration,
+    backoff: u32,
+    min: Duration,
+    max: Duration,
+    granularity: Duration,
+}
+
+impl RttEstimator {
+    /// RFC 6298 2.1: until a measurement is made, RTO = initial (1 s).
+    pub fn new(initial: Duration, min: Duration, max: Duration, granularity: Duration) -> Self {
+        RttEstimator {
+            srtt: None,
+            rttvar: Duration::ZERO,
+            rto: initial,
+            backoff: 0,
+            min,
+            max,
+            granularity,
+        }
+    }
+
+    /// Feed one RTT measurement (never from a retransmitted segment: Karn's
+    /// rule, RFC 6298 3, is enforced by the caller).
+    pub fn sample(&mut self, r: Duration) {
+        let r = r.max(Duration::ZERO);
+        match self.srtt {
+            None => {
+                // RFC 6298 2.2
+                self.srtt = Some(r);
+                self.rttvar = Duration::from_micros(r.total_micros() / 2);
+            }
+            Some(srtt) => {
+                // RFC 6298 2.3: beta = 1/4, alpha = 1/8
+                let err = (srtt.total_micros() - r.total_micros()).abs();
+                self.rttvar = Duration::from_micros((3 * self.rttvar.total_micros() + err) / 4);
+                self.srtt = Some(Duration::from_micros(
+                    (7 * srtt.total_micros() + r.total_micros()) / 8,
+                ));
+            }
+        }
+        let srtt = self.srtt.unwrap_or(Duration::ZERO);
+        // RFC 6298 2.3: RTO = SRTT + max(G, K*RTTVAR), K = 4; 2.4/2.5 clamp.
+        let rto = srtt + self.granularity.max(self.rttvar.saturating_mul(4));
+        self.rto = rto.max(self.min).min(self.max);
+        // RFC 6298 5.7 note: a new sample after backoff collapses the backoff.
+        self.backoff = 0;
+    }
+
+    /// RFC 6298 5.5: double the RTO on expiry (bounded by the maximum).
+    pub fn back_off(&mut self) {
+        self.backoff = self.backoff.saturating_add(1);
+    }
+
+    /// Reset the backoff (new data acknowledged).
+    pub fn reset_backoff(&mut self) {
+        self.backoff = 0;
+    }
+
+    /// The current RTO including backoff.
+    pub fn rto(&self) -> Duration {
+        let shift = self.backoff.min(30);
+        self.rto.saturating_mul(1i64 << shift).min(self.max)
+    }
+
+    /// Smoothed RTT, once measured.
+    pub fn srtt(&self) -> Option<Duration> {
+        self.srtt
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc6298() {
+        let mut e = RttEstimator::new(
+            Duration::from_secs(1),
+            Duration::from_millis(200),
+            Duration::from_secs(120),
+            Duration::from_millis(200),
+        );
+        assert_eq!(e.rto(), Duration::from_secs(1));
+        e.back_off();
+        assert_eq!(e.rto(), Duration::from_secs(2));
+        e.sample(Duration::from_millis(100));
+        // srtt 100, rttvar 50 → 100 + max(200, 200) = 300 ms
+        assert_eq!(e.rto(), Duration::from_millis(300));
+        for _ in 0..40 {
+            e.back_off();
+        }
+        assert_eq!(e.rto(), Duration::from_secs(120));
+    }
+}

@@ -1,0 +1,1340 @@
+//! The RFC 9293 state machine for one connection: segment arrival per state
+//! (3.10.7), user calls (3.10.1–3.10.6) and timeouts (3.10.8). No socket API
+//! here: the socket layer ([`crate::socket`]) maps these to POSIX semantics.
+//!
+//! # Driving a [`Tcb`] in tests
+//! Build one with [`Tcb::connect`] (SYN-SENT) or [`Tcb::accept`] (SYN-RECEIVED
+//! from a peer SYN), then feed it segments with [`Tcb::on_segment`], call
+//! [`Tcb::on_timer`] at [`Tcb::poll_at`], and collect output with
+//! [`Tcb::poll`]. Any state is reachable that way (e.g. connect, feed a
+//! SYN-ACK → ESTABLISHED; then `close` → FIN-WAIT-1, and so on).
+
+use super::options::{segment_options, syn_options, Negotiated, Offer};
+use super::recv_buffer::RecvBuffer;
+use super::rtt::RttEstimator;
+use super::send_buffer::SendBuffer;
+use super::seq::SeqNumber;
+use super::timer::{earliest, Timer};
+use crate::config::Profile;
+use crate::time::Instant;
+use crate::wire::{TcpFlags, TcpOptions, TcpRepr};
+use core::net::SocketAddrV4;
+use std::collections::VecDeque;
+
+/// RFC 9293 3.3.2 connection states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TcpState {
+    /// No connection.
+    Closed,
+    /// Waiting for a SYN.
+    Listen,
+    /// SYN sent, waiting for a SYN-ACK.
+    SynSent,
+    /// SYN received and SYN-ACK sent, waiting for the ACK.
+    SynReceived,
+    /// Open.
+    Established,
+    /// Our FIN sent, not yet acknowledged.
+    FinWait1,
+    /// Our FIN acknowledged, waiting for the peer's FIN.
+    FinWait2,
+    /// The peer's FIN received, waiting for our close.
+    CloseWait,
+    /// Both FINs sent, ours not yet acknowledged.
+    Closing,
+    /// Our FIN sent after the peer's, waiting for its ACK.
+    LastAck,
+    /// Waiting 2*MSL before forgetting the connection.
+    TimeWait,
+}
+
+impl TcpState {
+    /// Whether the state is synchronized (RFC 9293 3.5.2: ESTABLISHED and later).
+    pub fn is_synchronized(self) -> bool {
+        !matches!(
+            self,
+            TcpState::Closed | TcpState::Listen | TcpState::SynSent | TcpState::SynReceived
+        )
+    }
+}
+
+/// Why a connection failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TcpError {
+    /// RST in answer to our SYN (ECONNREFUSED).
+    Refused,
+    /// RST in a synchronized state (ECONNRESET).
+    Reset,
+    /// Retransmissions exhausted (ETIMEDOUT).
+    TimedOut,
+    /// The next hop could not be resolved (EHOSTUNREACH).
+    HostUnreachable,
+}
+
+/// An outgoing segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    /// The header (ports, numbers, flags, window, options; `payload_len` set).
+    pub repr: TcpRepr,
+    /// The payload.
+    pub payload: Vec<u8>,
+}
+
+/// Build a reset answering `seg` when no connection matches (RFC 9293 3.10.7.1):
+/// with ACK → `<SEQ=SEG.ACK><CTL=RST>`; without → `<SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>`.
+/// Window 0, no options (as Linux tcp_v4_send_reset). `None` for a RST (never answer a RST).
+pub fn reset_for(seg: &TcpRepr) -> Option<TcpRepr> {
+    if seg.flags.contains(TcpFlags::RST) {
+        return None;
+    }
+    let (seq, ack, flags) = if seg.flags.contains(TcpFlags::ACK) {
+        (seg.ack_number, 0, TcpFlags::RST)
+    } else {
+        let len = seg.payload_len as u32
+            + u32::from(seg.flags.contains(TcpFlags::SYN))
+            + u32::from(seg.flags.contains(TcpFlags::FIN));
+        (
+            0,
+            seg.seq_number.wrapping_add(len),
+            TcpFlags::RST | TcpFlags::ACK,
+        )
+    };
+    Some(TcpRepr {
+        src_port: seg.dst_port,
+        dst_port: seg.src_port,
+        seq_number: seq,
+        ack_number: ack,
+        flags,
+        window_len: 0,
+        urgent_pointer: 0,
+        options: TcpOptions::new(),
+        payload_len: 0,
+    })
+}
+
+/// The transmission control block of one connection.
+#[derive(Debug, Clone)]
+pub struct Tcb {
+    /// Current state.
+    pub state: TcpState,
+    /// Local endpoint.
+    pub local: SocketAddrV4,
+    /// Remote endpoint.
+    pub remote: SocketAddrV4,
+    /// Initial send sequence number.
+    pub iss: SeqNumber,
+    /// Oldest unacknowledged sequence number.
+    pub snd_una: SeqNumber,
+    /// Next sequence number to send.
+    pub snd_nxt: SeqNumber,
+    /// Highest sequence number sent (SND.NXT before any go-back-N).
+    pub snd_max: SeqNumber,
+    /// Send window (scaled), bytes.
+    pub snd_wnd: u32,
+    /// Segment sequence number used for the last window update.
+    pub snd_wl1: SeqNumber,
+    /// Segment acknowledgment number used for the last window update.
+    pub snd_wl2: SeqNumber,
+    /// Initial receive sequence number.
+    pub irs: SeqNumber,
+    /// Next sequence number expected.
+    pub rcv_nxt: SeqNumber,
+    /// Receive window currently offered (right edge − RCV.NXT), bytes.
+    pub rcv_wnd: u32,
+    /// Right edge of the last advertised window.
+    rcv_adv: SeqNumber,
+    /// Cap of the receive window (initial window, Linux tcp_select_initial_window).
+    rcv_wnd_cap: u32,
+    /// Negotiated options, once the peer's SYN is seen.
+    pub negotiated: Option<Negotiated>,
+    offer: Offer,
+    ts_offset: u32,
+    ts_recent: u32,
+    last_ack_sent: SeqNumber,
+    send: SendBuffer,
+    /// Sequence number of the first byte in `send`.
+    send_seq: SeqNumber,
+    fin_queued: bool,
+    /// End of the last sub-MSS segment sent (Linux snd_sml, Minshall's Nagle).
+    snd_sml: SeqNumber,
+    recv: RecvBuffer,
+    fin_received: bool,
+    ooo_fin: Option<SeqNumber>,
+    /// Start of the most recent out-of-order segment (first SACK block).
+    last_ooo: Option<SeqNumber>,
+    /// A D-SACK block (RFC 2883) for the next ACK.
+    dsack: Option<(SeqNumber, SeqNumber)>,
+    rtt: RttEstimator,
+    rtx_timer: Timer,
+    retries: u32,
+    rtt_probe: Option<(SeqNumber, Instant)>,
+    wait_timer: Timer,
+    cwnd: u32,
+    ssthresh: u32,
+    ack_now: bool,
+    outbox: VecDeque<Segment>,
+    /// Error that ended the connection, if any.
+    pub error: Option<TcpError>,
+    /// TCP_NODELAY.
+    pub nodelay: bool,
+    orphaned: bool,
+    profile: Profile,
+}
+
+impl Tcb {
+    fn blank(
+        profile: &Profile,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        iss: u32,
+        ts_offset: u32,
+    ) -> Tcb {
+        let iss = SeqNumber(iss);
+        let offer = Offer::from_profile(profile);
+        Tcb {
+            state: TcpState::Closed,
+            local,
+            remote,
+            iss,
+            snd_una: iss,
+            snd_nxt: iss,
+            snd_max: iss,
+            snd_wnd: 0,
+            snd_wl1: SeqNumber(0),
+            snd_wl2: iss,
+            irs: SeqNumber(0),
+            rcv_nxt: SeqNumber(0),
+            rcv_wnd: 0,
+            rcv_adv: SeqNumber(0),
+            rcv_wnd_cap: 0,
+            negotiated: None,
+            offer,
+            ts_offset,
+            ts_recent: 0,
+            last_ack_sent: SeqNumber(0),
+            send: SendBuffer::new(profile.send_buffer),
+            send_seq: iss + 1,
+            fin_queued: false,
+            snd_sml: iss,
+            recv: RecvBuffer::new(profile.recv_buffer, profile.max_ooo_segments),
+            fin_received: false,
+            ooo_fin: None,
+            last_ooo: None,
+            dsack: None,
+            rtt: RttEstimator::new(
+                profile.rto_initial,
+                profile.rto_min,
+                profile.rto_max,
+                profile.rto_granularity,
+            ),
+            rtx_timer: Timer::default(),
+            retries: 0,
+            rtt_probe: None,
+            wait_timer: Timer::default(),
+            cwnd: 0,
+            ssthresh: u32::MAX,
+            ack_now: false,
+            outbox: VecDeque::new(),
+            error: None,
+            nodelay: !profile.nagle,
+            orphaned: false,
+            profile: profile.clone(),
+        }
+    }
+
+    /// Linux tcp_select_initial_window: the receive space rounded down to a
+    /// multiple of the MSS (64240 = 44 * 1460; 65160 = 45 * 1448 with timestamps).
+    fn initial_window(profile: &Profile, mss: u16) -> u32 {
+        let mss = u32::from(mss.max(1));
+        let space = profile.rcv_space.min(profile.recv_buffer as u32);
+        (space / mss * mss).max(mss)
+    }
+
+    /// Active open (RFC 9293 3.10.1): a TCB in SYN-SENT; the SYN goes out on
+    /// the next [`poll`](Self::poll).
+    pub fn connect(
+        profile: &Profile,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        iss: u32,
+        ts_offset: u32,
+    ) -> Tcb {
+        let mut t = Tcb::blank(profile, local, remote, iss, ts_offset);
+        t.state = TcpState::SynSent;
+        // Linux: the SYN's window uses advmss without timestamp adjustment (64240).
+        t.rcv_wnd_cap = Tcb::initial_window(profile, profile.mss());
+        t.rcv_wnd = t.rcv_wnd_cap;
+        t
+    }
+
+    /// Passive open: a TCB in SYN-RECEIVED for the peer SYN `syn`
+    /// (RFC 9293 3.10.7.2, LISTEN state, third check); the SYN-ACK goes out on
+    /// the next [`poll`](Self::poll). Data in the SYN is dropped (as Linux
+    /// without TCP Fast Open).
+    pub fn accept(
+        profile: &Profile,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        syn: &TcpRepr,
+        iss: u32,
+        ts_offset: u32,
+    ) -> Tcb {
+        let mut t = Tcb::blank(profile, local, remote, iss, ts_offset);
+        t.state = TcpState::SynReceived;
+        let nego = Negotiated::new(&t.offer, &syn.options);
+        t.negotiated = Some(nego);
+        t.irs = SeqNumber(syn.seq_number);
+        t.rcv_nxt = t.irs + 1;
+        if let Some((tsval, _)) = syn.options.timestamps() {
+            t.ts_recent = tsval;
+        }
+        // RFC 7323 2.2: the window in a SYN is never scaled.
+        t.snd_wnd = u32::from(syn.window_len);
+        t.snd_wl1 = t.irs;
+        t.rcv_wnd_cap = Tcb::initial_window(profile, nego.recv_mss());
+        t.rcv_wnd = t.rcv_wnd_cap;
+        t.rcv_adv = t.rcv_nxt + t.rcv_wnd;
+        t.init_cwnd();
+        t
+    }
+
+    fn init_cwnd(&mut self) {
+        let mss = self.mss();
+        self.cwnd = self.profile.initial_cwnd.max(1).saturating_mul(mss);
+    }
+
+    /// Effective send MSS.
+    pub fn mss(&self) -> u32 {
+        u32::from(
+            self.negotiated
+                .map(|n| n.send_mss())
+                .unwrap_or(super::options::DEFAULT_MSS),
+        )
+    }
+
+    fn ts_now(&self, now: Instant) -> u32 {
+        // Linux: tcp_time_stamp_ms (1 ms clock) + per-connection offset.
+        (now.total_millis() as u32).wrapping_add(self.ts_offset)
+    }
+
+    fn ts_in_use(&self) -> bool {
+        self.negotiated.is_some_and(|n| n.timestamps)
+    }
+
+    /// Bytes the application can read.
+    pub fn recv_available(&self) -> usize {
+        self.recv.readable()
+    }
+
+    /// TS.Recent, when timestamps are in use.
+    pub fn ts_recent(&self) -> Option<u32> {
+        self.ts_in_use().then_some(self.ts_recent)
+    }
+
+    /// Whether the peer's FIN has been received (and all data before it).
+    pub fn fin_received(&self) -> bool {
+        self.fin_received
+    }
+
+    /// Room in the send buffer.
+    pub fn send_free(&self) -> usize {
+        if self.fin_queued {
+            0
+        } else {
+            self.send.free()
+        }
+    }
+
+    /// Bytes in the send buffer (unacknowledged or unsent).
+    pub fn send_queued(&self) -> usize {
+        self.send.len()
+    }
+
+    /// Whether the user has closed the send side.
+    pub fn fin_queued(&self) -> bool {
+        self.fin_queued
+    }
+
+    /// Whether the application has closed the connection (no fd refers to it).
+    pub fn is_orphaned(&self) -> bool {
+        self.orphaned
+    }
+
+    /// Set TCP_NODELAY.
+    pub fn set_nodelay(&mut self, on: bool) {
+        self.nodelay = on;
+    }
+
+    // ---------------------------------------------------------------- user calls
+
+    /// SEND (RFC 9293 3.10.2): queue data; returns how much fit.
+    pub fn send(&mut self, data: &[u8]) -> usize {
+        if self.fin_queued {
+            return 0;
+        }
+        match self.state {
+            TcpState::Established | TcpState::CloseWait => self.send.push(data),
+            _ => 0,
+        }
+    }
+
+    /// RECEIVE (RFC 9293 3.10.3): copy in-order data out.
+    pub fn recv(&mut self, buf: &mut [u8]) -> usize {
+        let n = self.recv.read(buf);
+        if n > 0 && self.state.is_synchronized() && !self.fin_received {
+            // Linux tcp_cleanup_rbuf: send a window update when the window
+            // the peer sees can at least double.
+            let cur = if self.rcv_adv > self.rcv_nxt {
+                self.rcv_adv - self.rcv_nxt
+            } else {
+                0
+            };
+            let free = (self.rcv_wnd_cap as usize)
+                .saturating_sub(self.recv.readable())
+                .min(self.recv.free()) as u32;
+            if 2 * u64::from(cur) <= self.recv.capacity() as u64
+                && u64::from(free) >= 2 * u64::from(cur)
+            {
+                self.ack_now = true;
+            }
+        }
+        n
+    }
+
+    /// CLOSE (RFC 9293 3.10.4) of the send side only (shutdown(SHUT_WR)):
+    /// queue a FIN after the data.
+    pub fn shutdown_write(&mut self) {
+        if self.fin_queued {
+            return;
+        }
+        match self.state {
+            TcpState::SynReceived => self.fin_queued = true,
+            TcpState::Established => {
+                self.fin_queued = true;
+                self.state = TcpState::FinWait1;
+            }
+            TcpState::CloseWait => {
+                self.fin_queued = true;
+                self.state = TcpState::LastAck;
+            }
+            TcpState::SynSent | TcpState::Listen => self.state = TcpState::Closed,
+            _ => {}
+        }
+    }
+
+    /// CLOSE (RFC 9293 3.10.4) by the application. With unread received data
+    /// the connection is reset instead (RFC 9293 3.10.4 permits it; Linux
+    /// tcp_close does it, measured: `R.` seq SND.NXT ack RCV.NXT).
+    pub fn close(&mut self, now: Instant) {
+        self.orphaned = true;
+        if self.recv.readable() > 0 && self.state != TcpState::TimeWait {
+            self.abort(now);
+            return;
+        }
+        self.shutdown_write();
+        if self.state == TcpState::FinWait2 {
+            self.wait_timer.set(now, self.profile.fin_wait2_timeout);
+        }
+    }
+
+    /// ABORT (RFC 9293 3.10.5): send `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>`
+    /// in synchronized states and SYN-RECEIVED, then CLOSED. Linux
+    /// (tcp_send_active_reset) includes the window and timestamps.
+    pub fn abort(&mut self, now: Instant) {
+        self.orphaned = true;
+        match self.state {
+            TcpState::SynReceived
+            | TcpState::Established
+            | TcpState::FinWait1
+            | TcpState::FinWait2
+            | TcpState::CloseWait
+            | TcpState::Closing
+            | TcpState::LastAck => {
+                let seg = self.build(now, self.snd_nxt, TcpFlags::RST | TcpFlags::ACK, Vec::new());
+                self.outbox.push_back(seg);
+            }
+            _ => {}
+        }
+        self.enter_closed();
+    }
+
+    /// The next hop of a connection could not be resolved. In SYN-SENT this
+    /// ends the connect with EHOSTUNREACH (Linux: ICMP host unreachable from
+    /// ipv4_link_failure, tcp_v4_err in SYN-SENT); otherwise a soft error.
+    pub fn host_unreachable(&mut self) {
+        if self.state == TcpState::SynSent {
+            self.error = Some(TcpError::HostUnreachable);
+            self.enter_closed();
+        }
+    }
+
+    fn enter_closed(&mut self) {
+        self.state = TcpState::Closed;
+        self.rtx_timer.stop();
+        self.wait_timer.stop();
+        self.ack_now = false;
+    }
+
+    fn enter_time_wait(&mut self, now: Instant) {
+        self.state = TcpState::TimeWait;
+        self.rtx_timer.stop();
+        // RFC 9293 3.10.7.4: start the time-wait timer (2*MSL; Linux TCP_TIMEWAIT_LEN 60 s).
+        self.wait_timer.set(now, self.profile.time_wait);
+    }
+
+    // ---------------------------------------------------------------- output
+
+    /// Receive window to advertise, as a 16-bit field; records the right edge.
+    /// Linux __tcp_select_window/tcp_select_window: the offer is the free
+    /// space (capped at the initial window), rounded up to the scale
+    /// granularity, and never moves the right edge left (RFC 9293 3.8.6.2.2).
+    fn window_field(&mut self) -> u16 {
+        let ws = self.negotiated.map(|n| n.rcv_wscale).unwrap_or(0);
+        let free = (self.rcv_wnd_cap as usize)
+            .saturating_sub(self.recv.readable())
+            .min(self.recv.free()) as u32;
+        let cur = if self.rcv_adv > self.rcv_nxt {
+            self.rcv_adv - self.rcv_nxt
+        } else {
+            0
+        };
+        let mut win = free.max(cur);
+        if ws > 0 {
+            let g = 1u32 << ws;
+            win = win.saturating_add(g - 1) & !(g - 1);
+        }
+        let field = (win >> ws).min(u32::from(u16::MAX));
+        let adv = field << ws;
+        self.rcv_wnd = adv;
+        self.rcv_adv = self.rcv_nxt + adv;
+        field as u16
+    }
+
+    fn build(
+        &mut self,
+        now: Instant,
+        seq: SeqNumber,
+        flags: TcpFlags,
+        payload: Vec<u8>,
+    ) -> Segment {
+        let syn = flags.contains(TcpFlags::SYN);
+        let has_ack = flags.contains(TcpFlags::ACK);
+        let (window, options) = if syn {
+            // RFC 7323 2.2: the window in a SYN is not scaled.
+            let w = self.rcv_wnd_cap.min(u32::from(u16::MAX)) as u16;
+            self.rcv_wnd = u32::from(w);
+            if has_ack {
+                self.rcv_adv = self.rcv_nxt + u32::from(w);
+            }
+            let opts = match self.negotiated {
+                // SYN-ACK: only what the peer offered.
+                Some(n) => syn_options(
+                    self.offer.mss,
+                    n.sack,
+                    n.timestamps.then(|| (self.ts_now(now), self.ts_recent)),
+                    n.window_scaling.then_some(n.rcv_wscale),
+                ),
+                None => syn_options(
+                    self.offer.mss,
+                    self.offer.sack,
+                    self.offer.timestamps.then(|| (self.ts_now(now), 0)),
+                    self.offer.window_scale,
+                ),
+            };
+            (w, opts)
+        } else {
+            let w = self.window_field();
+            let ts = self.ts_in_use().then(|| (self.ts_now(now), self.ts_recent));
+            let mut sack: Vec<(u32, u32)> = Vec::new();
+            if has_ack && self.negotiated.is_some_and(|n| n.sack) && !flags.contains(TcpFlags::RST)
+            {
+                // RFC 2883: a D-SACK block goes first; RFC 2018 4: then the
+                // block with the most recent segment, then the others.
+                if let Some((l, r)) = self.dsack.take() {
+                    sack.push((l.get(), r.get()));
+                }
+                for (l, r) in self.recv.sack_blocks(self.last_ooo) {
+                    sack.push((l.get(), r.get()));
+                }
+            }
+            (w, segment_options(ts, &sack))
+        };
+        if has_ack {
+            self.last_ack_sent = self.rcv_nxt;
+            self.ack_now = false;
+        }
+        Segment {
+            repr: TcpRepr {
+                src_port: self.local.port(),
+                dst_port: self.remote.port(),
+                seq_number: seq.get(),
+                ack_number: if has_ack { self.rcv_nxt.get() } else { 0 },
+                flags,
+                window_len: window,
+                urgent_pointer: 0,
+                options,
+                payload_len: payload.len(),
+            },
+            payload,
+        }
+    }
+
+    fn note_sent(&mut self, now: Instant, seq: SeqNumber, seq_len: u32) {
+        let end = seq + seq_len;
+        let retransmission = seq < self.snd_max;
+        self.snd_nxt = end;
+        if end > self.snd_max {
+            self.snd_max = end;
+        }
+        if seq_len > 0 {
+            // RFC 6298 5.1: start the timer if it is not running.
+            self.rtx_timer.set_if_idle(now, self.rtt.rto());
+            // RFC 6298 3 (Karn): time only segments that are not retransmissions.
+            if retransmission {
+                self.rtt_probe = None;
+            } else if self.rtt_probe.is_none() {
+                self.rtt_probe = Some((end, now));
+            }
+        }
+    }
+
+    /// The next segment to send, if any (control segments first, then SYN /
+    /// SYN-ACK, data and FIN within the windows, then a pure ACK if owed).
+    pub fn poll(&mut self, now: Instant) -> Option<Segment> {
+        if let Some(s) = self.outbox.pop_front() {
+            return Some(s);
+        }
+        match self.state {
+            TcpState::Closed | TcpState::Listen => None,
+            TcpState::SynSent => {
+                if self.snd_nxt == self.iss {
+                    let seg = self.build(now, self.iss, TcpFlags::SYN, Vec::new());
+                    self.note_sent(now, self.iss, 1);
+                    return Some(seg);
+                }
+                None
+            }
+            TcpState::SynReceived => {
+                if self.snd_nxt == self.iss {
+                    let seg = self.build(now, self.iss, TcpFlags::SYN | TcpFlags::ACK, Vec::new());
+                    self.note_sent(now, self.iss, 1);
+                    return Some(seg);
+                }
+                self.poll_ack(now)
+            }
+            TcpState::TimeWait | TcpState::FinWait2 => self.poll_ack(now),
+            _ => {
+                if let Some(seg) = self.poll_data(now) {
+                    return Some(seg);
+                }
+                self.poll_ack(now)
+            }
+        }
+    }
+
+    fn poll_ack(&mut self, now: Instant) -> Option<Segment> {
+        if self.ack_now {
+            return Some(self.build(now, self.snd_nxt, TcpFlags::ACK, Vec::new()));
+        }
+        None
+    }
+
+    fn fin_seq(&self) -> SeqNumber {
+        self.send_seq + self.send.len() as u32
+    }
+
+    /// RFC 9293 3.7.4 Nagle with Minshall's modification (Linux
+    /// tcp_minshall_check): a small segment waits only while a previously
+    /// sent small segment is unacknowledged.
+    fn minshall_pending(&self) -> bool {
+        self.snd_sml > self.snd_una && self.snd_sml <= self.snd_nxt
+    }
+
+    fn poll_data(&mut self, now: Instant) -> Option<Segment> {
+        if self.snd_nxt < self.send_seq {
+            return None;
+        }
+        let offset = (self.snd_nxt - self.send_seq) as usize;
+        let avail = self.send.len().saturating_sub(offset);
+        let in_flight = self.snd_nxt - self.snd_una;
+        let wnd = self.snd_wnd.min(self.cwnd);
+        let usable = wnd.saturating_sub(in_flight) as usize;
+        let mss = self.mss() as usize;
+        let len = avail.min(mss).min(usable);
+        let fin_unsent = self.fin_queued && self.snd_nxt == self.fin_seq();
+        if len > 0 {
+            let last = len == avail;
+            // RFC 9293 3.7.4 (Nagle, SHLD-7): hold a small segment while data is unacknowledged.
+            let nagle_hold =
+                !self.nodelay && len < mss && self.minshall_pending() && !(last && self.fin_queued);
+            if !nagle_hold {
+                let mut flags = TcpFlags::ACK;
+                if last {
+                    // Linux sets PSH on the last segment of a write (tcp_push).
+                    flags |= TcpFlags::PSH;
+                    // Linux tcp_send_fin piggybacks the FIN on the last unsent segment.
+                    if self.fin_queued {
+                        flags |= TcpFlags::FIN;
+                    }
+                }
+                let payload = self.send.slice(offset, len);
+                let seq = self.snd_nxt;
+                if len < mss {
+                    self.snd_sml = seq + len as u32;
+                }
+                let seg = self.build(now, seq, flags, payload);
+                self.note_sent(
+                    now,
+                    seq,
+                    len as u32 + u32::from(flags.contains(TcpFlags::FIN)),
+                );
+                return Some(seg);
+            }
+        } else if avail > 0 && usable == 0 && in_flight == 0 {
+            // RFC 9293 3.8.6.1: zero window: probe when the timer fires.
+            self.rtx_timer.set_if_idle(now, self.rtt.rto());
+        }
+        if avail == 0 && fin_unsent {
+            let seq = self.snd_nxt;
+            let seg = self.build(now, seq, TcpFlags::FIN | TcpFlags::ACK, Vec::new());
+            self.note_sent(now, seq, 1);
+            return Some(seg);
+        }
+        None
+    }
+
+    // ---------------------------------------------------------------- timers
+
+    /// The earliest timer deadline (retransmission, persist, TIME-WAIT, FIN-WAIT-2).
+    pub fn poll_at(&self) -> Option<Instant> {
+        earliest(self.rtx_timer.deadline(), self.wait_timer.deadline())
+    }
+
+    /// Whether [`poll`](Self::poll) would return a segment now.
+    pub fn wants_output(&self) -> bool {
+        if !self.outbox.is_empty() || self.ack_now {
+            return true;
+        }
+        match self.state {
+            TcpState::SynSent | TcpState::SynReceived => self.snd_nxt == self.iss,
+            TcpState::Established
+            | TcpState::CloseWait
+            | TcpState::FinWait1
+            | TcpState::Closing
+            | TcpState::LastAck => {
+                if self.snd_nxt < self.send_seq {
+                    return false;
+                }
+                let offset = (self.snd_nxt - self.send_seq) as usize;
+                let avail = self.send.len().saturating_sub(offset);
+                let in_flight = self.snd_nxt - self.snd_una;
+                let usable = self.snd_wnd.min(self.cwnd).saturating_sub(in_flight) as usize;
+                let len = avail.min(self.mss() as usize).min(usable);
+                let fin_unsent = self.fin_queued && self.snd_nxt == self.fin_seq();
+                if len > 0 {
+                    let nagle_hold = !self.nodelay
+                        && len < self.mss() as usize
+                        && self.minshall_pending()
+                        && !(len == avail && self.fin_queued);
+                    return !nagle_hold;
+                }
+                avail == 0 && fin_unsent
+            }
+            _ => false,
+        }
+    }
+
+    /// Run expired timers (RFC 9293 3.10.8).
+    pub fn on_timer(&mut self, now: Instant) {
+        if self.wait_timer.poll_expired(now) {
+            // TIME-WAIT (2*MSL) or orphaned FIN-WAIT-2 (Linux tcp_fin_timeout) expiry.
+            if matches!(self.state, TcpState::TimeWait | TcpState::FinWait2) {
+                self.enter_closed();
+                return;
+            }
+        }
+        if !self.rtx_timer.poll_expired(now) {
+            return;
+        }
+        let limit = match self.state {
+            TcpState::SynSent => self.profile.syn_retries,
+            TcpState::SynReceived => self.profile.synack_retries,
+            TcpState::Closed | TcpState::Listen | TcpState::TimeWait => return,
+            _ => self.profile.retries2,
+        };
+        if self.retries >= limit {
+            // RFC 9293 3.8.3 R2 / Linux tcp_write_timeout: give up, no RST sent.
+            if self.state != TcpState::SynReceived {
+                self.error = Some(TcpError::TimedOut);
+            }
+            self.enter_closed();
+            return;
+        }
+        self.retries += 1;
+        // RFC 6298 5.5: back off; 5.6: restart; Karn: no sample from retransmissions.
+        self.rtt.back_off();
+        self.rtt_probe = None;
+        let mss = self.mss();
+        let in_flight = self.snd_nxt - self.snd_una;
+        if self.state.is_synchronized() {
+            // RFC 5681 3.1 (4): ssthresh = max(FlightSize / 2, 2*SMSS); cwnd = 1 SMSS.
+            self.ssthresh = (in_flight / 2).max(2 * mss);
+            self.cwnd = mss;
+        }
+        if in_flight == 0 && self.send.len() > (self.snd_nxt - self.send_seq) as usize {
+            // Zero-window probe (RFC 9293 3.8.6.1): Linux tcp_xmit_probe_skb sends
+            // an ACK with SEQ = SND.UNA - 1.
+            let seg = self.build(now, self.snd_una - 1, TcpFlags::ACK, Vec::new());
+            self.outbox.push_back(seg);
+        } else {
+            // Retransmit from the oldest unacknowledged sequence number (RFC 6298 5.4).
+            self.snd_nxt = self.snd_una;
+        }
+        self.rtx_timer.set(now, self.rtt.rto());
+    }
+
+    // ---------------------------------------------------------------- input
+
+    fn challenge_ack(&mut self) {
+        // RFC 5961 3.2 / 4.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
+        self.ack_now = true;
+    }
+
+    /// SEGMENT ARRIVES (RFC 9293 3.10.7) for this connection.
+    pub fn on_segment(&mut self, now: Instant, seg: &TcpRepr, payload: &[u8]) {
+        match self.state {
+            TcpState::Closed | TcpState::Listen => {}
+            TcpState::SynSent => self.on_segment_syn_sent(now, seg, payload),
+            TcpState::TimeWait => self.on_segment_time_wait(now, seg, payload),
+            _ => self.on_segment_synchronized(now, seg, payload),
+        }
+        self.respond(now);
+    }
+
+    /// Like Linux's receive path (tcp_data_snd_check, then
+    /// __tcp_ack_snd_check): after each segment, send what the new ACK or
+    /// window allows, and an ACK at once if one is owed and no data carried it.
+    fn respond(&mut self, now: Instant) {
+        if !self.ack_now {
+            return;
+        }
+        if matches!(
+            self.state,
+            TcpState::Established
+                | TcpState::CloseWait
+                | TcpState::FinWait1
+                | TcpState::Closing
+                | TcpState::LastAck
+        ) {
+            for _ in 0..64 {
+                match self.poll_data(now) {
+                    Some(seg) => self.outbox.push_back(seg),
+                    None => break,
+                }
+            }
+        }
+        if self.ack_now {
+            let seg = self.build(now, self.snd_nxt, TcpFlags::ACK, Vec::new());
+            self.outbox.push_back(seg);
+        }
+    }
+
+    /// RFC 9293 3.10.7.3.
+    fn on_segment_syn_sent(&mut self, now: Instant, seg: &TcpRepr, payload: &[u8]) {
+        let f = seg.flags;
+        let ack = SeqNumber(seg.ack_number);
+        let seq = SeqNumber(seg.seq_number);
+        if f.contains(TcpFlags::ACK) {
+            // First: SEG.ACK =< ISS or SEG.ACK > SND.NXT → reset (unless RST).
+            if ack <= self.iss || ack > self.snd_max {
+                if !f.contains(TcpFlags::RST) {
+                    if let Some(r) = reset_for(seg) {
+                        self.outbox.push_back(Segment {
+                            repr: r,
+                            payload: Vec::new(),
+                        });
+                    }
+                }
+                return;
+            }
+        }
+        if f.contains(TcpFlags::RST) {
+            // Second: RST with acceptable ACK → "connection reset" (ECONNREFUSED); without ACK drop.
+            if f.contains(TcpFlags::ACK) {
+                self.error = Some(TcpError::Refused);
+                self.enter_closed();
+            }
+            return;
+        }
+        if !f.contains(TcpFlags::SYN) {
+            return;
+        }
+        // Fourth: SYN.
+        let nego = Negotiated::new(&self.offer, &seg.options);
+        self.negotiated = Some(nego);
+        self.irs = seq;
+        self.rcv_nxt = seq + 1;
+        self.rcv_adv = self.rcv_nxt + self.rcv_wnd_cap;
+        if let Some((tsval, _)) = seg.options.timestamps() {
+            self.ts_recent = tsval;
+        }
+        self.init_cwnd();
+        // RFC 7323 2.2: the window of a SYN is not scaled.
+        self.snd_wnd = u32::from(seg.window_len);
+        self.snd_wl1 = seq;
+        self.snd_wl2 = ack;
+        if f.contains(TcpFlags::ACK) {
+            self.process_ack(now, ack);
+            self.state = TcpState::Established;
+            self.retries = 0;
+            let _ = payload; // Data on a SYN-ACK is rare; Linux queues it, we drop it (it is retransmitted).
+            self.ack_now = true;
+            if self.fin_queued {
+                self.state = TcpState::FinWait1;
+            }
+        } else {
+            // Simultaneous open: SYN-RECEIVED, SYN-ACK with our ISS.
+            self.state = TcpState::SynReceived;
+            self.snd_nxt = self.iss;
+            self.rtx_timer.stop();
+        }
+    }
+
+    fn on_segment_time_wait(&mut self, now: Instant, seg: &TcpRepr, payload: &[u8]) {
+        let f = seg.flags;
+        let seq = SeqNumber(seg.seq_number);
+        if f.contains(TcpFlags::RST) {
+            // RFC 9293 3.10.7.4 second check: RST in TIME-WAIT → CLOSED
+            // (Linux, tcp_rfc1337 = 0, kills the time-wait socket).
+            if seq == self.rcv_nxt {
+                self.enter_closed();
+            }
+            return;
+        }
+        let end = seq + payload.len() as u32 + u32::from(f.contains(TcpFlags::FIN));
+        if f.contains(TcpFlags::FIN) && end == self.rcv_nxt {
+            // RFC 9293 3.10.7.4 eighth: retransmitted FIN: acknowledge it and
+            // restart the 2 MSL timeout.
+            self.ack_now = true;
+            self.wait_timer.set(now, self.profile.time_wait);
+            return;
+        }
+        if f.contains(TcpFlags::SYN) || seq != self.rcv_nxt || !payload.is_empty() {
+            // Linux tcp_timewait_state_process: out-of-window → TCP_TW_ACK.
+            self.ack_now = true;
+        }
+    }
+
+    fn acceptable(&self, seq: SeqNumber, seg_len: u32) -> bool {
+        // RFC 9293 3.10.7.4 first check, the four cases.
+        let wnd = if self.rcv_adv > self.rcv_nxt {
+            self.rcv_adv - self.rcv_nxt
+        } else {
+            0
+        };
+        let nxt = self.rcv_nxt;
+        match (seg_len, wnd) {
+            (0, 0) => seq == nxt,
+            (0, _) => seq.in_range(nxt, nxt + wnd),
+            (_, 0) => false,
+            (_, _) => seq.in_range(nxt, nxt + wnd) || (seq + seg_len - 1).in_range(nxt, nxt + wnd),
+        }
+    }
+
+    fn on_segment_synchronized(&mut self, now: Instant, seg: &TcpRepr, payload: &[u8]) {
+        let f = seg.flags;
+        let seq = SeqNumber(seg.seq_number);
+        let ack = SeqNumber(seg.ack_number);
+        let rst = f.contains(TcpFlags::RST);
+        let syn = f.contains(TcpFlags::SYN);
+        let fin = f.contains(TcpFlags::FIN);
+
+        // A retransmitted SYN in SYN-RECEIVED: resend the SYN-ACK (Linux tcp_check_req).
+        if self.state == TcpState::SynReceived
+            && syn
+            && !f.contains(TcpFlags::ACK)
+            && !rst
+            && seq == self.irs
+        {
+            if self.snd_nxt != self.iss {
+                self.snd_nxt = self.iss;
+            }
+            return;
+        }
+
+        // RFC 7323 5.3 PAWS: a segment with TSval older than TS.Recent is
+        // acknowledged and dropped (not for RSTs).
+        let ts = seg.options.timestamps();
+        if self.ts_in_use() && !rst && self.state != TcpState::SynReceived {
+            if let Some((tsval, _)) = ts {
+                if (tsval.wrapping_sub(self.ts_recent) as i32) < 0 {
+                    self.ack_now = true;
+                    return;
+                }
+            }
+        }
+
+        let seg_len = payload.len() as u32 + u32::from(syn) + u32::from(fin);
+        if !self.acceptable(seq, seg_len) {
+            // First check: unacceptable → <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> unless RST.
+            if !rst {
+                self.ack_now = true;
+                // RFC 2883 / Linux tcp_send_dupack: report duplicate data with D-SACK.
+                if !payload.is_empty() && seq < self.rcv_nxt {
+                    let end = (seq + payload.len() as u32).min(self.rcv_nxt);
+                    self.dsack = Some((seq, end));
+                }
+            }
+            return;
+        }
+
+        if rst {
+            // Second check, RFC 5961 3.2: exact match resets, else challenge ACK.
+            if seq != self.rcv_nxt {
+                self.challenge_ack();
+                return;
+            }
+            match self.state {
+                TcpState::SynReceived => {
+                    // Active (simultaneous) open: connection refused. Passive
+                    // open: the half-open child is dropped by the socket layer
+                    // and the listener stays (RFC 9293 3.10.7.4 second check).
+                    self.error = Some(TcpError::Refused);
+                }
+                TcpState::Established
+                | TcpState::FinWait1
+                | TcpState::FinWait2
+                | TcpState::CloseWait => {
+                    self.error = Some(TcpError::Reset);
+                }
+                _ => {}
+            }
+            self.enter_closed();
+            return;
+        }
+
+        if syn {
+            // Fourth check, RFC 5961 4.2: SYN in a synchronized state → challenge ACK.
+            self.challenge_ack();
+            return;
+        }
+
+        if !f.contains(TcpFlags::ACK) {
+            // Fifth check: no ACK → drop.
+            return;
+        }
+
+        if self.state == TcpState::SynReceived {
+            if self.snd_una < ack && ack <= self.snd_max {
+                self.state = TcpState::Established;
+                self.retries = 0;
+                self.snd_wnd =
+                    u32::from(seg.window_len) << self.negotiated.map(|n| n.snd_wscale).unwrap_or(0);
+                self.snd_wl1 = seq;
+                self.snd_wl2 = ack;
+                if self.fin_queued {
+                    self.state = TcpState::FinWait1;
+                }
+            } else {
+                if let Some(r) = reset_for(seg) {
+                    self.outbox.push_back(Segment {
+                        repr: r,
+                        payload: Vec::new(),
+                    });
+                }
+                return;
+            }
+        }
+
+        if ack > self.snd_max {
+            // RFC 9293 3.10.7.4 fifth: ACK of something not yet sent → ACK, drop.
+            self.ack_now = true;
+            return;
+        }
+        if ack > self.snd_una {
+            self.process_ack(now, ack);
+        }
+        // Window update (RFC 9293 3.10.7.4: SND.WL1 < SEG.SEQ or (= and SND.WL2 =< SEG.ACK)).
+        if self.snd_una <= ack
+            && (self.snd_wl1 < seq || (self.snd_wl1 == seq && self.snd_wl2 <= ack))
+        {
+            self.snd_wnd =
+                u32::from(seg.window_len) << self.negotiated.map(|n| n.snd_wscale).unwrap_or(0);
+            self.snd_wl1 = seq;
+            self.snd_wl2 = ack;
+        }
+        let fin_acked = self.fin_queued && self.snd_una == self.fin_seq() + 1;
+        match self.state {
+            TcpState::FinWait1 if fin_acked => {
+                self.state = TcpState::FinWait2;
+                if self.orphaned {
+                    self.wait_timer.set(now, self.profile.fin_wait2_timeout);
+                }
+            }
+            TcpState::Closing if fin_acked => {
+                self.enter_time_wait(now);
+                return;
+            }
+            TcpState::LastAck if fin_acked => {
+                self.enter_closed();
+                return;
+            }
+            _ => {}
+        }
+
+        // RFC 7323 4.3: TS.Recent = SEG.TSval if SEG.SEQ =< Last.ACK.sent.
+        if let Some((tsval, _)) = ts {
+            if seq <= self.last_ack_sent && (tsval.wrapping_sub(self.ts_recent) as i32) >= 0 {
+                self.ts_recent = tsval;
+            }
+        }
+
+        // Seventh: segment text.
+        if !payload.is_empty()
+            && matches!(
+                self.state,
+                TcpState::Established | TcpState::FinWait1 | TcpState::FinWait2
+            )
+        {
+            let skip = if seq < self.rcv_nxt {
+                (self.rcv_nxt - seq) as usize
+            } else {
+                0
+            };
+            let start = seq + skip as u32;
+            let room = if self.rcv_adv > start {
+                (self.rcv_adv - start) as usize
+            } else {
+                0
+            };
+            let data = payload.get(skip..).unwrap_or(&[]);
+            let data = &data[..data.len().min(room)];
+            if start > self.rcv_nxt && !data.is_empty() {
+                self.last_ooo = Some(start);
+            } else if skip > 0 && self.negotiated.is_some_and(|n| n.sack) {
+                // Partly duplicate segment: D-SACK the duplicate part (RFC 2883).
+                self.dsack = Some((seq, self.rcv_nxt));
+            }
+            let adv = self.recv.insert(self.rcv_nxt, start, data);
+            self.rcv_nxt = self.rcv_nxt + adv;
+            // Every data segment is acknowledged at once, as Linux in quick-ack
+            // mode. TODO: delayed ACK (RFC 9293 3.8.6.3, Linux TCP_DELACK_MIN).
+            self.ack_now = true;
+        }
+
+        // Eighth: FIN, processed once all data before it has arrived.
+        if fin {
+            let fin_at = seq + payload.len() as u32;
+            if fin_at > self.rcv_nxt {
+                self.ooo_fin = Some(fin_at);
+                self.ack_now = true;
+            }
+        }
+        let fin_now = fin && seq + payload.len() as u32 == self.rcv_nxt;
+        let ooo_fin_now = self.ooo_fin == Some(self.rcv_nxt);
+        if (fin_now || ooo_fin_now) && !self.fin_received {
+            self.ooo_fin = None;
+            self.process_fin(now);
+        }
+    }
+
+    fn process_fin(&mut self, now: Instant) {
+        self.fin_received = true;
+        self.rcv_nxt = self.rcv_nxt + 1;
+        self.ack_now = true;
+        let fin_acked = self.fin_queued && self.snd_una == self.fin_seq() + 1;
+        match self.state {
+            TcpState::SynReceived | TcpState::Established => self.state = TcpState::CloseWait,
+            TcpState::FinWait1 => {
+                if fin_acked {
+                    self.enter_time_wait(now);
+                } else {
+                    self.state = TcpState::Closing;
+                }
+            }
+            TcpState::FinWait2 => self.enter_time_wait(now),
+            _ => {}
+        }
+    }
+
+    fn process_ack(&mut self, now: Instant, ack: SeqNumber) {
+        let acked = ack - self.snd_una;
+        if ack > self.send_seq {
+            let data = ((ack - self.send_seq) as usize).min(self.send.len());
+            self.send.consume(data);
+            self.send_seq = self.send_seq + data as u32;
+        }
+        self.snd_una = ack;
+        if self.snd_nxt < ack {
+            self.snd_nxt = ack;
+        }
+        if let Some((end, t)) = self.rtt_probe {
+            if ack >= end {
+                self.rtt.sample(now - t);
+                self.rtt_probe = None;
+            }
+        }
+        self.rtt.reset_backoff();
+        self.retries = 0;
+        // RFC 6298 5.2 / 5.3.
+        if self.snd_una == self.snd_max {
+            self.rtx_timer.stop();
+        } else {
+            self.rtx_timer.set(now, self.rtt.rto());
+        }
+        // RFC 5681 3.1: slow start / congestion avoidance (Reno).
+        let mss = self.mss();
+        if self.cwnd < self.ssthresh {
+            self.cwnd = self.cwnd.saturating_add(acked.min(mss));
+        } else {
+            let inc = (mss.saturating_mul(mss) / self.cwnd.max(1)).max(1);
+            self.cwnd = self.cwnd.saturating_add(inc);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::Duration;
+    use core::net::Ipv4Addr;
+
+    fn addrs() -> (SocketAddrV4, SocketAddrV4) {
+        (
+            SocketAddrV4::new(Ipv4Addr::new(198, 51, 100, 1), 40000),
+            SocketAddrV4::new(Ipv4Addr::new(198, 51, 100, 2), 80),
+        )
+    }
+
+    /// Deliver everything `from` has to `to`; returns the segments.
+    fn pump(now: Instant, from: &mut Tcb, to: &mut Tcb) -> Vec<Segment> {
+        let mut out = Vec::new();
+        while let Some(s) = from.poll(now) {
+            to.on_segment(now, &s.repr, &s.payload);
+            out.push(s);
+        }
+        out
+    }
+
+    /// An established pair, driven only by segments (the documented way to
+    /// reach a given state).
+    fn pair() -> (Tcb, Tcb) {
+        let p = Profile::linux();
+        let (ca, sa) = addrs();
+        let now = Instant::ZERO;
+        let mut c = Tcb::connect(&p, ca, sa, 1000, 7);
+        let syn = c.poll(now).unwrap();
+        let mut s = Tcb::accept(&p, sa, ca, &syn.repr, u32::MAX - 10, 9);
+        pump(now, &mut s, &mut c);
+        pump(now, &mut c, &mut s);
+        assert_eq!(
+            (c.state, s.state),
+            (TcpState::Established, TcpState::Established)
+        );
+        (c, s)
+    }
+
+    #[test]
+    fn handshake_sets_variables() {
+        let (c, s) = pair();
+        assert_eq!(c.snd_una, SeqNumber(1001));
+        assert_eq!(c.snd_nxt, SeqNumber(1001));
+        assert_eq!(c.rcv_nxt, SeqNumber(u32::MAX - 9));
+        assert_eq!(s.rcv_nxt, SeqNumber(1001));
+        assert_eq!(s.snd_wnd, 63 << 10);
+        assert_eq!(c.snd_wnd, 65160, "SYN-ACK window is not scaled");
+        assert!(c.negotiated.unwrap().timestamps);
+    }
+
+    #[test]
+    fn data_across_sequence_wrap_and_close_states() {
+        let (mut c, mut s) = pair();
+        let now = Instant::from_millis(5);
+        assert_eq!(s.send(&[1u8; 3000]), 3000);
+        pump(now, &mut s, &mut c);
+        pump(now, &mut c, &mut s);
+        assert_eq!(c.recv_available(), 3000);
+        assert!(
+            s.snd_nxt.get() < s.iss.get() && s.snd_nxt > s.iss,
+            "wrapped past 2^32"
+        );
+        assert_eq!(s.snd_una, s.snd_nxt);
+        let mut buf = [0u8; 4000];
+        assert_eq!(c.recv(&mut buf), 3000);
+        c.close(now);
+        assert_eq!(c.state, TcpState::FinWait1);
+        pump(now, &mut c, &mut s);
+        assert_eq!(s.state, TcpState::CloseWait);
+        pump(now, &mut s, &mut c);
+        assert_eq!(c.state, TcpState::FinWait2);
+        s.close(now);
+        assert_eq!(s.state, TcpState::LastAck);
+        pump(now, &mut s, &mut c);
+        assert_eq!(c.state, TcpState::TimeWait);
+        pump(now, &mut c, &mut s);
+        assert_eq!(s.state, TcpState::Closed);
+        c.on_timer(now + Duration::from_secs(60));
+        assert_eq!(c.state, TcpState::Closed);
+    }
+
+    #[test]
+    fn reset_rules() {
+        let (mut c, s) = pair();
+        let now = Instant::ZERO;
+        let mut rst = TcpRepr {
+            src_port: 80,
+            dst_port: 40000,
+            seq_number: c.rcv_nxt.get().wrapping_add(100),
+            ack_number: 0,
+            flags: TcpFlags::RST,
+            window_len: 0,
+            urgent_pointer: 0,
+            options: TcpOptions::new(),
+            payload_len: 0,
+        };
+        c.on_segment(now, &rst, &[]);
+        let ch = c.poll(now).unwrap();
+        assert_eq!(ch.repr.flags, TcpFlags::ACK, "challenge ACK");
+        rst.seq_number = c.rcv_nxt.get().wrapping_add(1 << 30);
+        c.on_segment(now, &rst, &[]);
+        assert!(c.poll(now).is_none(), "out of window: dropped silently");
+        rst.seq_number = c.rcv_nxt.get();
+        c.on_segment(now, &rst, &[]);
+        assert_eq!(
+            (c.state, c.error),
+            (TcpState::Closed, Some(TcpError::Reset))
+        );
+        let _ = s;
+    }
+
+    #[test]
+    fn reset_for_matches_rfc() {
+        let seg = TcpRepr {
+            src_port: 1,
+            dst_port: 2,
+            seq_number: 100,
+            ack_number: 5,
+            flags: TcpFlags::SYN | TcpFlags::FIN,
+            window_len: 9,
+            urgent_pointer: 0,
+            options: TcpOptions::new(),
+            payload_len: 3,
+        };
+        let r = reset_for(&seg).unwrap();
+        assert_eq!(
+            (r.seq_number, r.ack_number, r.flags),
+            (0, 105, TcpFlags::RST | TcpFlags::ACK)
+        );
+        let r = reset_for(&TcpRepr {
+            flags: TcpFlags::ACK,
+            ..seg
+        })
+        .unwrap();
+        assert_eq!((r.seq_number, r.flags, r.src_port), (5, TcpFlags::RST, 2));
+        assert!(reset_for(&TcpRepr {
+            flags: TcpFlags::RST,
+            ..seg
+        })
+        .is_none());
+    }
+}

@@ -1,0 +1,942 @@
+//! Two hosts over the in-memory link, virtual time. Assertions are on the
+//! frames (parsed with `FrameRepr`) and on socket results.
+
+use core::net::{Ipv4Addr, SocketAddrV4};
+use stack::device::{End, Link};
+use stack::wire::*;
+use stack::*;
+
+const A_IP: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 2);
+const B_IP: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
+const A_MAC: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 2]);
+const B_MAC: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 1]);
+
+fn config(
+    mac: EthernetAddress,
+    ip: Ipv4Addr,
+    neigh: Option<(Ipv4Addr, EthernetAddress)>,
+) -> HostConfig {
+    HostConfig {
+        mac,
+        ipv4: ip,
+        prefix_len: 24,
+        gateway: None,
+        profile: Profile::linux(),
+        static_neighbors: neigh.into_iter().collect(),
+    }
+}
+
+struct Net {
+    a: Host,
+    b: Host,
+    link: Link,
+    now: Instant,
+    log: Vec<(End, Vec<u8>, Instant)>,
+}
+
+impl Net {
+    fn new(static_neigh: bool) -> Net {
+        let (na, nb) = if static_neigh {
+            (Some((B_IP, B_MAC)), Some((A_IP, A_MAC)))
+        } else {
+            (None, None)
+        };
+        Net {
+            a: Host::new(config(A_MAC, A_IP, na), 1),
+            b: Host::new(config(B_MAC, B_IP, nb), 2),
+            link: Link::default(),
+            now: Instant::ZERO,
+            log: Vec::new(),
+        }
+    }
+
+    fn run(&mut self) {
+        let now = self.now;
+        for (e, f) in self.link.exchange(now, &mut self.a, &mut self.b) {
+            self.log.push((e, f, now));
+        }
+    }
+
+    /// Advance virtual time by `d`, stopping at every deadline on the way.
+    fn advance(&mut self, d: Duration) {
+        let target = self.now + d;
+        for _ in 0..10_000 {
+            self.run();
+            let next = [
+                self.a.poll_at(),
+                self.b.poll_at(),
+                self.link.next_delivery(),
+            ]
+            .into_iter()
+            .flatten()
+            .filter(|t| *t > self.now)
+            .min();
+            match next {
+                Some(t) if t <= target => self.now = t,
+                _ => break,
+            }
+        }
+        self.now = target;
+        self.run();
+    }
+
+    fn tcp_frames(&self, from: End) -> Vec<(TcpRepr, Vec<u8>, Ipv4Repr)> {
+        self.log
+            .iter()
+            .filter(|(e, _, _)| *e == from)
+            .filter_map(|(_, f, _)| match FrameRepr::parse(f).ok()?.payload {
+                FramePayload::Ipv4(ip, IpPayload::Tcp(t, d)) => Some((t, d.to_vec(), ip)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn clear(&mut self) {
+        self.log.clear();
+    }
+}
+
+fn flags(t: &TcpRepr) -> String {
+    let mut s = String::new();
+    for (f, c) in [
+        (TcpFlags::FIN, 'F'),
+        (TcpFlags::SYN, 'S'),
+        (TcpFlags::RST, 'R'),
+        (TcpFlags::PSH, 'P'),
+        (TcpFlags::ACK, '.'),
+    ] {
+        if t.flags.contains(f) {
+            s.push(c);
+        }
+    }
+    s
+}
+
+/// A listening on 8080, B connects; returns (listener, a_conn, b_conn).
+fn establish(net: &mut Net) -> (Fd, Fd, Fd) {
+    let l = net.a.socket(SocketType::Stream).unwrap();
+    net.a
+        .bind(l, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 8080))
+        .unwrap();
+    net.a.listen(l, 16).unwrap();
+    let c = net.b.socket(SocketType::Stream).unwrap();
+    let dst = SocketAddrV4::new(A_IP, 8080);
+    assert_eq!(net.b.connect(net.now, c, dst), Err(Errno::EINPROGRESS));
+    assert_eq!(net.b.connect(net.now, c, dst), Err(Errno::EALREADY));
+    net.run();
+    assert_eq!(net.b.connect(net.now, c, dst), Ok(()));
+    assert_eq!(net.b.connect(net.now, c, dst), Err(Errno::EISCONN));
+    let (s, peer) = net.a.accept(l).unwrap();
+    assert_eq!(*peer.ip(), B_IP);
+    assert_eq!(net.a.tcp_state(s), Some(TcpState::Established));
+    assert_eq!(net.b.tcp_state(c), Some(TcpState::Established));
+    (l, s, c)
+}
+
+#[test]
+fn handshake_active_and_passive_on_the_wire() {
+    let mut net = Net::new(true);
+    let (l, s, c) = establish(&mut net);
+    assert_eq!((l, s, c), (Fd(3), Fd(4), Fd(3)));
+    let b = net.tcp_frames(End::B);
+    let a = net.tcp_frames(End::A);
+    // SYN: <mss 1460,sackOK,TS val X ecr 0,nop,wscale 10> win 64240, DF, TTL 64.
+    let (syn, _, ip) = &b[0];
+    assert_eq!(flags(syn), "S");
+    assert_eq!(syn.window_len, 64240);
+    assert!(ip.dont_frag);
+    assert_eq!(ip.ttl, 64);
+    let o = syn.options.as_slice();
+    assert_eq!(o[0], TcpOption::MaxSegmentSize(1460));
+    assert_eq!(o[1], TcpOption::SackPermitted);
+    assert!(matches!(o[2], TcpOption::Timestamps { tsecr: 0, .. }));
+    assert_eq!(
+        &o[3..],
+        &[TcpOption::NoOperation, TcpOption::WindowScale(10)]
+    );
+    assert!((32768..=60999).contains(&syn.src_port) && syn.src_port % 2 == 0);
+    // SYN-ACK: win 65160 (TS in use), same layout, TSecr echoes the SYN's TSval.
+    let (synack, _, _) = &a[0];
+    assert_eq!(flags(synack), "S.");
+    assert_eq!(synack.ack_number, syn.seq_number.wrapping_add(1));
+    assert_eq!(synack.window_len, 65160);
+    assert_eq!(
+        synack.options.timestamps().unwrap().1,
+        syn.options.timestamps().unwrap().0
+    );
+    assert_eq!(synack.options.window_scale(), Some(10));
+    // ACK: window 64240 rounded up to 1024 and scaled: 63; <nop,nop,TS>.
+    let (ack, _, _) = &b[1];
+    assert_eq!(flags(ack), ".");
+    assert_eq!(ack.window_len, 63);
+    assert_eq!(
+        ack.options.as_slice()[..2],
+        [TcpOption::NoOperation, TcpOption::NoOperation]
+    );
+    assert_eq!(
+        ack.options.timestamps().unwrap().1,
+        synack.options.timestamps().unwrap().0
+    );
+    assert_eq!(b.len(), 2);
+    assert_eq!(a.len(), 1);
+}
+
+#[test]
+fn bidirectional_data() {
+    let mut net = Net::new(true);
+    let (_, s, c) = establish(&mut net);
+    net.clear();
+    let msg: Vec<u8> = (0..5000u32).map(|i| i as u8).collect();
+    assert_eq!(net.b.send(net.now, c, &msg), Ok(5000));
+    net.run();
+    let mut buf = vec![0u8; 10000];
+    assert_eq!(net.a.recv(net.now, s, &mut buf), Ok(5000));
+    assert_eq!(&buf[..5000], &msg[..]);
+    assert_eq!(net.a.recv(net.now, s, &mut buf), Err(Errno::EAGAIN));
+    // Segmented to 1448 (1460 - 12 for timestamps), PSH on the last one.
+    let data: Vec<_> = net
+        .tcp_frames(End::B)
+        .into_iter()
+        .filter(|(_, d, _)| !d.is_empty())
+        .collect();
+    let sizes: Vec<usize> = data.iter().map(|(_, d, _)| d.len()).collect();
+    assert_eq!(sizes, vec![1448, 1448, 1448, 656]);
+    assert!(data.last().unwrap().0.flags.contains(TcpFlags::PSH));
+    // Every data segment ACKed at once (quick-ack).
+    let acks = net.tcp_frames(End::A);
+    assert_eq!(acks.len(), 4);
+    // The right edge of the offered window never moves left (RFC 9293 3.8.6.2.2).
+    let edges: Vec<u64> = acks
+        .iter()
+        .map(|(t, _, _)| {
+            u64::from(t.ack_number.wrapping_sub(acks[0].0.ack_number))
+                + (u64::from(t.window_len) << 10)
+        })
+        .collect();
+    assert!(edges.windows(2).all(|w| w[0] <= w[1]), "{edges:?}");
+    assert_eq!(net.a.send(net.now, s, b"pong"), Ok(4));
+    net.run();
+    assert_eq!(net.b.recv(net.now, c, &mut buf), Ok(4));
+    assert_eq!(&buf[..4], b"pong");
+}
+
+#[test]
+fn active_close_through_time_wait() {
+    let mut net = Net::new(true);
+    let (_, s, c) = establish(&mut net);
+    net.clear();
+    // A (the accepted side) closes first.
+    net.a.shutdown(net.now, s, Shutdown::Write).unwrap();
+    assert_eq!(net.a.tcp_state(s), Some(TcpState::FinWait1));
+    net.run();
+    assert_eq!(net.a.tcp_state(s), Some(TcpState::FinWait2));
+    assert_eq!(net.b.tcp_state(c), Some(TcpState::CloseWait));
+    let mut buf = [0u8; 10];
+    assert_eq!(net.b.recv(net.now, c, &mut buf), Ok(0));
+    assert_eq!(net.a.send(net.now, s, b"x"), Err(Errno::EPIPE));
+    let fin = &net.tcp_frames(End::A)[0].0;
+    assert_eq!(flags(fin), "F.");
+    net.b.close(net.now, c).unwrap();
+    net.run();
+    assert_eq!(net.a.tcp_state(s), Some(TcpState::TimeWait));
+    assert_eq!(net.b.connection_count(), 0, "LAST-ACK → CLOSED → gone");
+    assert_eq!(net.a.recv(net.now, s, &mut buf), Ok(0));
+    net.a.close(net.now, s).unwrap();
+    assert_eq!(net.a.connection_count(), 1, "TIME-WAIT survives close()");
+    net.advance(Duration::from_secs(59));
+    assert_eq!(net.a.connection_count(), 1);
+    net.advance(Duration::from_secs(2));
+    assert_eq!(net.a.connection_count(), 0, "TIME-WAIT expired after 60 s");
+}
+
+#[test]
+fn passive_close_and_time_wait_refin() {
+    let mut net = Net::new(true);
+    let (_, s, c) = establish(&mut net);
+    net.clear();
+    net.b.close(net.now, c).unwrap();
+    net.run();
+    assert_eq!(net.a.tcp_state(s), Some(TcpState::CloseWait));
+    let a_frames = net.tcp_frames(End::A);
+    assert_eq!(flags(&a_frames[0].0), ".", "peer FIN acknowledged at once");
+    net.a.close(net.now, s).unwrap();
+    net.run();
+    let a_frames = net.tcp_frames(End::A);
+    assert_eq!(flags(&a_frames[1].0), "F.");
+    assert_eq!(net.a.connection_count(), 0);
+    assert_eq!(net.b.connection_count(), 1); // B in TIME-WAIT
+                                             // A segment for the closed connection is answered with a RST.
+    let (last_ack, _, _) = net.tcp_frames(End::B).last().cloned().unwrap();
+    let mut peer = RawPeer::new();
+    let r = peer.tcp_to_a(&mut net.a, net.now, last_ack, &[]);
+    assert_eq!(flags(&r[0]), "R");
+    assert_eq!(r[0].seq_number, last_ack.ack_number);
+}
+
+#[test]
+fn simultaneous_close_goes_through_closing() {
+    let mut net = Net::new(true);
+    let (_, s, c) = establish(&mut net);
+    net.a.close(net.now, s).unwrap();
+    net.b.close(net.now, c).unwrap();
+    // Both FINs cross: take them out of both hosts before delivering.
+    let fa = net.a.transmit(net.now).unwrap();
+    let fb = net.b.transmit(net.now).unwrap();
+    net.a.receive(net.now, &fb);
+    net.b.receive(net.now, &fa);
+    assert_eq!(net.a.connection_count(), 1);
+    net.run();
+    assert_eq!(net.a.connection_count(), 1);
+    assert_eq!(net.b.connection_count(), 1);
+    net.advance(Duration::from_secs(61));
+    assert_eq!(net.a.connection_count(), 0);
+    assert_eq!(net.b.connection_count(), 0);
+}
+
+#[test]
+fn simultaneous_close_states() {
+    let mut net = Net::new(true);
+    let (_, s, c) = establish(&mut net);
+    net.a.shutdown(net.now, s, Shutdown::Write).unwrap();
+    net.b.shutdown(net.now, c, Shutdown::Write).unwrap();
+    let fa = net.a.transmit(net.now).unwrap();
+    let fb = net.b.transmit(net.now).unwrap();
+    net.a.receive(net.now, &fb);
+    assert_eq!(net.a.tcp_state(s), Some(TcpState::Closing));
+    net.b.receive(net.now, &fa);
+    assert_eq!(net.b.tcp_state(c), Some(TcpState::Closing));
+    net.run();
+    assert_eq!(net.a.tcp_state(s), Some(TcpState::TimeWait));
+    assert_eq!(net.b.tcp_state(c), Some(TcpState::TimeWait));
+}
+
+#[test]
+fn connection_refused() {
+    let mut net = Net::new(true);
+    let c = net.b.socket(SocketType::Stream).unwrap();
+    let dst = SocketAddrV4::new(A_IP, 9999);
+    assert_eq!(net.b.connect(net.now, c, dst), Err(Errno::EINPROGRESS));
+    net.run();
+    let rst = &net.tcp_frames(End::A)[0].0;
+    let syn = &net.tcp_frames(End::B)[0].0;
+    assert_eq!(flags(rst), "R.");
+    assert_eq!(rst.seq_number, 0);
+    assert_eq!(rst.ack_number, syn.seq_number.wrapping_add(1));
+    assert_eq!(rst.window_len, 0);
+    assert!(rst.options.is_empty());
+    assert_eq!(net.b.readiness(c).error, Some(Errno::ECONNREFUSED));
+    assert_eq!(net.b.connect(net.now, c, dst), Err(Errno::ECONNREFUSED));
+    // The next connect() starts over (as Linux).
+    assert_eq!(net.b.connect(net.now, c, dst), Err(Errno::EINPROGRESS));
+}
+
+#[test]
+fn arp_resolution_then_handshake() {
+    let mut net = Net::new(false);
+    let (_, _, _) = establish(&mut net);
+    let arps: Vec<ArpRepr> = net
+        .log
+        .iter()
+        .filter_map(|(_, f, _)| match FrameRepr::parse(f).ok()?.payload {
+            FramePayload::Arp(a) => Some(a),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        arps.len(),
+        2,
+        "one who-has from B, one reply from A (A learned B from the request)"
+    );
+    assert_eq!(arps[0].operation, ArpOperation::Request);
+    assert_eq!(arps[1].operation, ArpOperation::Reply);
+    let sizes: Vec<usize> = net
+        .log
+        .iter()
+        .filter(|(_, f, _)| f.get(12..14) == Some(&[8, 6]))
+        .map(|(_, f, _)| f.len())
+        .collect();
+    assert_eq!(sizes, vec![42, 42]);
+}
+
+#[test]
+fn arp_failure_reports_ehostunreach() {
+    let mut net = Net::new(false);
+    let c = net.b.socket(SocketType::Stream).unwrap();
+    let dst = SocketAddrV4::new(Ipv4Addr::new(198, 51, 100, 77), 80);
+    assert_eq!(net.b.connect(net.now, c, dst), Err(Errno::EINPROGRESS));
+    net.advance(Duration::from_millis(2900));
+    assert_eq!(net.b.connect(net.now, c, dst), Err(Errno::EALREADY));
+    net.advance(Duration::from_millis(200));
+    let who_has: Vec<Instant> = net
+        .log
+        .iter()
+        .filter(|(_, f, _)| f.get(12..14) == Some(&[8, 6]))
+        .map(|(_, _, t)| *t)
+        .collect();
+    assert_eq!(
+        who_has,
+        vec![Instant::ZERO, Instant::from_secs(1), Instant::from_secs(2)]
+    );
+    assert_eq!(net.b.connect(net.now, c, dst), Err(Errno::EHOSTUNREACH));
+}
+
+#[test]
+fn syn_retries_then_etimedout() {
+    let mut net = Net::new(false);
+    // A static neighbour that never answers.
+    let ghost = Ipv4Addr::new(198, 51, 100, 50);
+    let mut cfg = config(
+        B_MAC,
+        B_IP,
+        Some((ghost, EthernetAddress([2, 0, 0, 0, 0, 0x50]))),
+    );
+    cfg.profile = Profile::linux();
+    net.b = Host::new(cfg, 5);
+    let c = net.b.socket(SocketType::Stream).unwrap();
+    let dst = SocketAddrV4::new(ghost, 80);
+    assert_eq!(net.b.connect(net.now, c, dst), Err(Errno::EINPROGRESS));
+    net.advance(Duration::from_secs(126));
+    assert_eq!(net.b.connect(net.now, c, dst), Err(Errno::EALREADY));
+    net.advance(Duration::from_secs(2));
+    let times: Vec<i64> = net
+        .log
+        .iter()
+        .filter(|(e, _, _)| *e == End::B)
+        .map(|(_, _, t)| t.total_micros() / 1_000_000)
+        .collect();
+    assert_eq!(times, vec![0, 1, 3, 7, 15, 31, 63]);
+    assert_eq!(net.b.connect(net.now, c, dst), Err(Errno::ETIMEDOUT));
+}
+
+#[test]
+fn data_retransmission_after_loss() {
+    let mut net = Net::new(true);
+    let (_, s, c) = establish(&mut net);
+    net.clear();
+    net.b.send(net.now, c, b"hello").unwrap();
+    // Lose the segment.
+    let lost = net.b.transmit(net.now).unwrap();
+    assert!(net.b.transmit(net.now).is_none());
+    // The handshake gave an RTT sample of ~0: RTO = max(SRTT + 4*RTTVAR, 200 ms) (Linux TCP_RTO_MIN).
+    net.advance(Duration::from_millis(199));
+    assert!(net.log.is_empty());
+    net.advance(Duration::from_millis(2));
+    let mut buf = [0u8; 16];
+    assert_eq!(net.a.recv(net.now, s, &mut buf), Ok(5));
+    let re = &net.tcp_frames(End::B)[0];
+    let orig = match FrameRepr::parse(&lost).unwrap().payload {
+        FramePayload::Ipv4(_, IpPayload::Tcp(t, _)) => t,
+        _ => panic!(),
+    };
+    assert_eq!(re.0.seq_number, orig.seq_number);
+    assert_eq!(re.1, b"hello");
+}
+
+#[test]
+fn close_with_unread_data_resets() {
+    let mut net = Net::new(true);
+    let (_, s, c) = establish(&mut net);
+    net.b.send(net.now, c, b"unread").unwrap();
+    net.run();
+    net.clear();
+    net.a.close(net.now, s).unwrap();
+    net.run();
+    let rst = &net.tcp_frames(End::A)[0].0;
+    assert_eq!(flags(rst), "R.");
+    assert!(
+        rst.options.timestamps().is_some(),
+        "Linux active reset carries TS"
+    );
+    let mut buf = [0u8; 4];
+    assert_eq!(net.b.recv(net.now, c, &mut buf), Err(Errno::ECONNRESET));
+    assert_eq!(net.b.recv(net.now, c, &mut buf), Ok(0));
+    assert_eq!(net.b.send(net.now, c, b"x"), Err(Errno::EPIPE));
+}
+
+#[test]
+fn linger_zero_resets() {
+    let mut net = Net::new(true);
+    let (_, s, c) = establish(&mut net);
+    net.clear();
+    net.a.setsockopt(s, SockOpt::Linger, 0).unwrap();
+    net.a.close(net.now, s).unwrap();
+    net.run();
+    assert_eq!(flags(&net.tcp_frames(End::A)[0].0), "R.");
+    assert_eq!(net.b.take_error(c), Some(Errno::ECONNRESET));
+    assert_eq!(net.b.take_error(c), None);
+    assert_eq!(
+        net.a.setsockopt(c, SockOpt::Other(6, 999), 1),
+        Err(Errno::ENOPROTOOPT)
+    );
+}
+
+#[test]
+fn deterministic() {
+    let run = || {
+        let mut net = Net::new(false);
+        let (_, s, c) = establish(&mut net);
+        net.b.send(net.now, c, &[7u8; 3000]).unwrap();
+        net.advance(Duration::from_millis(10));
+        net.a.close(net.now, s).unwrap();
+        net.advance(Duration::from_secs(1));
+        net.log.into_iter().map(|(_, f, _)| f).collect::<Vec<_>>()
+    };
+    assert_eq!(run(), run());
+}
+
+/// A hand-driven peer (B's addresses) that talks raw frames to host A.
+struct RawPeer {
+    port: u16,
+}
+
+impl RawPeer {
+    fn new() -> RawPeer {
+        RawPeer { port: 40000 }
+    }
+
+    fn frame(repr: TcpRepr, payload: &[u8]) -> Vec<u8> {
+        let ip = Ipv4Repr {
+            src_addr: B_IP,
+            dst_addr: A_IP,
+            protocol: IpProtocol::Tcp,
+            tos: 0,
+            ident: 1,
+            dont_frag: true,
+            more_frags: false,
+            frag_offset: 0,
+            ttl: 64,
+            options: Ipv4Options::default(),
+            payload_len: repr.header_len() + payload.len(),
+        };
+        FrameRepr {
+            eth: EthernetRepr {
+                src_addr: B_MAC,
+                dst_addr: A_MAC,
+                ethertype: EtherType::Ipv4,
+            },
+            payload: FramePayload::Ipv4(ip, IpPayload::Tcp(repr, payload)),
+        }
+        .to_vec()
+    }
+
+    /// Send `repr` (ports/payload_len filled in) and return A's TCP answers.
+    fn tcp_to_a(
+        &mut self,
+        a: &mut Host,
+        now: Instant,
+        mut repr: TcpRepr,
+        payload: &[u8],
+    ) -> Vec<TcpRepr> {
+        repr.payload_len = payload.len();
+        a.receive(now, &Self::frame(repr, payload));
+        let mut out = Vec::new();
+        while let Some(f) = a.transmit(now) {
+            if let Ok(FrameRepr {
+                payload: FramePayload::Ipv4(_, IpPayload::Tcp(t, _)),
+                ..
+            }) = FrameRepr::parse(&f)
+            {
+                out.push(t);
+            }
+        }
+        out
+    }
+
+    fn seg(&self, dport: u16, seq: u32, ack: u32, flags: TcpFlags, opts: &[TcpOption]) -> TcpRepr {
+        TcpRepr {
+            src_port: self.port,
+            dst_port: dport,
+            seq_number: seq,
+            ack_number: ack,
+            flags,
+            window_len: 502,
+            urgent_pointer: 0,
+            options: TcpOptions::from_slice(opts).unwrap(),
+            payload_len: 0,
+        }
+    }
+}
+
+fn host_a_listening() -> (Host, Fd) {
+    let mut a = Host::new(config(A_MAC, A_IP, Some((B_IP, B_MAC))), 9);
+    let l = a.socket(SocketType::Stream).unwrap();
+    a.bind(l, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 8080))
+        .unwrap();
+    a.listen(l, 8).unwrap();
+    (a, l)
+}
+
+#[test]
+fn synack_layouts_match_linux() {
+    use TcpOption::*;
+    let ts = Timestamps {
+        tsval: 1000,
+        tsecr: 0,
+    };
+    let cases: Vec<(Vec<TcpOption>, u16, Vec<&str>)> = vec![
+        (
+            vec![
+                MaxSegmentSize(1460),
+                SackPermitted,
+                ts,
+                NoOperation,
+                WindowScale(7),
+            ],
+            65160,
+            vec!["mss", "sackOK", "TS", "nop", "ws"],
+        ),
+        (
+            vec![
+                MaxSegmentSize(1460),
+                NoOperation,
+                NoOperation,
+                SackPermitted,
+                NoOperation,
+                WindowScale(7),
+            ],
+            64240,
+            vec!["mss", "nop", "nop", "sackOK", "nop", "ws"],
+        ),
+        (
+            vec![
+                MaxSegmentSize(1460),
+                NoOperation,
+                NoOperation,
+                ts,
+                NoOperation,
+                WindowScale(7),
+            ],
+            65160,
+            vec!["mss", "nop", "nop", "TS", "nop", "ws"],
+        ),
+        (vec![MaxSegmentSize(1460)], 64240, vec!["mss"]),
+        (vec![], 64240, vec!["mss"]),
+        (
+            vec![NoOperation, NoOperation, ts],
+            65160,
+            vec!["mss", "nop", "nop", "TS"],
+        ),
+        (
+            vec![MaxSegmentSize(1460), SackPermitted, ts],
+            65160,
+            vec!["mss", "sackOK", "TS"],
+        ),
+    ];
+    for (i, (opts, win, layout)) in cases.into_iter().enumerate() {
+        let (mut a, _) = host_a_listening();
+        let mut p = RawPeer::new();
+        p.port = 41000 + i as u16;
+        let out = p.tcp_to_a(
+            &mut a,
+            Instant::from_secs(5),
+            p.seg(8080, 5000, 0, TcpFlags::SYN, &opts),
+            &[],
+        );
+        assert_eq!(out.len(), 1);
+        let sa = out[0];
+        assert_eq!(flags(&sa), "S.");
+        assert_eq!(sa.ack_number, 5001);
+        assert_eq!(sa.window_len, win, "case {i}");
+        let got: Vec<&str> = sa
+            .options
+            .iter()
+            .map(|o| match o {
+                MaxSegmentSize(1460) => "mss",
+                SackPermitted => "sackOK",
+                Timestamps { tsecr: 1000, .. } => "TS",
+                NoOperation => "nop",
+                WindowScale(10) => "ws",
+                _ => "?",
+            })
+            .collect();
+        assert_eq!(got, layout, "case {i}");
+    }
+}
+
+#[test]
+fn raw_peer_closed_port_and_acceptability() {
+    let (mut a, l) = host_a_listening();
+    let mut p = RawPeer::new();
+    let now = Instant::from_secs(1);
+    // Closed port: ACK → R seq=SEG.ACK; FIN+data without ACK → R. ack=SEQ+LEN+1.
+    let r = p.tcp_to_a(
+        &mut a,
+        now,
+        p.seg(9999, 12345, 777, TcpFlags::ACK, &[]),
+        &[],
+    );
+    assert_eq!(
+        (flags(&r[0]).as_str(), r[0].seq_number, r[0].ack_number),
+        ("R", 777, 0)
+    );
+    let r = p.tcp_to_a(
+        &mut a,
+        now,
+        p.seg(9999, 12345, 0, TcpFlags::FIN, &[]),
+        b"xyz",
+    );
+    assert_eq!(
+        (flags(&r[0]).as_str(), r[0].seq_number, r[0].ack_number),
+        ("R.", 0, 12349)
+    );
+    // A RST is never answered.
+    assert!(p
+        .tcp_to_a(&mut a, now, p.seg(9999, 1, 0, TcpFlags::RST, &[]), &[])
+        .is_empty());
+    // ACK to a listener → RST.
+    let r = p.tcp_to_a(&mut a, now, p.seg(8080, 1, 55, TcpFlags::ACK, &[]), &[]);
+    assert_eq!((flags(&r[0]).as_str(), r[0].seq_number), ("R", 55));
+
+    // Handshake without options.
+    let sa = p.tcp_to_a(&mut a, now, p.seg(8080, 5000, 0, TcpFlags::SYN, &[]), &[])[0];
+    let iss = sa.seq_number;
+    assert!(p
+        .tcp_to_a(
+            &mut a,
+            now,
+            p.seg(8080, 5001, iss + 1, TcpFlags::ACK, &[]),
+            &[]
+        )
+        .is_empty());
+    let (s, _) = a.accept(l).unwrap();
+    // Old duplicate → ACK with current numbers.
+    let r = p.tcp_to_a(
+        &mut a,
+        now,
+        p.seg(8080, 4000, iss + 1, TcpFlags::ACK, &[]),
+        b"q",
+    );
+    assert_eq!(
+        (flags(&r[0]).as_str(), r[0].seq_number, r[0].ack_number),
+        (".", iss + 1, 5001)
+    );
+    // SYN in ESTABLISHED → challenge ACK.
+    let r = p.tcp_to_a(&mut a, now, p.seg(8080, 9999, 0, TcpFlags::SYN, &[]), &[]);
+    assert_eq!((flags(&r[0]).as_str(), r[0].ack_number), (".", 5001));
+    // In-window RST, not exact → challenge ACK.
+    let r = p.tcp_to_a(&mut a, now, p.seg(8080, 5300, 0, TcpFlags::RST, &[]), &[]);
+    assert_eq!(flags(&r[0]), ".");
+    // ACK of unsent data → ACK, dropped.
+    let r = p.tcp_to_a(
+        &mut a,
+        now,
+        p.seg(8080, 5001, iss + 1000, TcpFlags::ACK, &[]),
+        &[],
+    );
+    assert_eq!(flags(&r[0]), ".");
+    // Data without TS and window scale: window stays at the right edge (64240 − 10).
+    let r = p.tcp_to_a(
+        &mut a,
+        now,
+        p.seg(8080, 5001, iss + 1, TcpFlags::ACK | TcpFlags::PSH, &[]),
+        &[b'x'; 10],
+    );
+    assert_eq!((r[0].ack_number, r[0].window_len), (5011, 64230));
+    // Exact RST → ECONNRESET.
+    assert!(p
+        .tcp_to_a(&mut a, now, p.seg(8080, 5011, 0, TcpFlags::RST, &[]), &[])
+        .is_empty());
+    let mut buf = [0u8; 20];
+    assert_eq!(a.recv(now, s, &mut buf), Ok(10));
+    assert_eq!(a.recv(now, s, &mut buf), Err(Errno::ECONNRESET));
+}
+
+#[test]
+fn arp_and_icmp_echo() {
+    let (mut a, _) = host_a_listening();
+    let now = Instant::ZERO;
+    let who_has = |target: Ipv4Addr| {
+        FrameRepr {
+            eth: EthernetRepr {
+                src_addr: B_MAC,
+                dst_addr: EthernetAddress::BROADCAST,
+                ethertype: EtherType::Arp,
+            },
+            payload: FramePayload::Arp(ArpRepr {
+                operation: ArpOperation::Request,
+                source_hardware_addr: B_MAC,
+                source_protocol_addr: B_IP,
+                target_hardware_addr: EthernetAddress([0; 6]),
+                target_protocol_addr: target,
+            }),
+        }
+        .to_vec()
+    };
+    a.receive(now, &who_has(A_IP));
+    let reply = a.transmit(now).unwrap();
+    assert!(a.transmit(now).is_none());
+    assert_eq!(reply.len(), 42);
+    let r = FrameRepr::parse(&reply).unwrap();
+    assert_eq!(r.eth.dst_addr, B_MAC);
+    match r.payload {
+        FramePayload::Arp(arp) => {
+            assert_eq!(arp.operation, ArpOperation::Reply);
+            assert_eq!(arp.source_hardware_addr, A_MAC);
+            assert_eq!(arp.source_protocol_addr, A_IP);
+            assert_eq!(arp.target_hardware_addr, B_MAC);
+            assert_eq!(arp.target_protocol_addr, B_IP);
+        }
+        _ => panic!("not ARP"),
+    }
+    a.receive(now, &who_has(Ipv4Addr::new(198, 51, 100, 3)));
+    assert!(a.transmit(now).is_none());
+
+    let ping = FrameRepr {
+        eth: EthernetRepr {
+            src_addr: B_MAC,
+            dst_addr: A_MAC,
+            ethertype: EtherType::Ipv4,
+        },
+        payload: FramePayload::Ipv4(
+            Ipv4Repr {
+                src_addr: B_IP,
+                dst_addr: A_IP,
+                protocol: IpProtocol::Icmp,
+                tos: 0,
+                ident: 1,
+                dont_frag: true,
+                more_frags: false,
+                frag_offset: 0,
+                ttl: 3,
+                options: Ipv4Options::default(),
+                payload_len: 16,
+            },
+            IpPayload::Icmp(Icmpv4Repr::EchoRequest {
+                ident: 0x1234,
+                seq_no: 1,
+                data: b"abcdefgh",
+            }),
+        ),
+    }
+    .to_vec();
+    a.receive(now, &ping);
+    let pong = a.transmit(now).unwrap();
+    assert_eq!(pong.len(), 50);
+    match FrameRepr::parse(&pong).unwrap().payload {
+        FramePayload::Ipv4(
+            ip,
+            IpPayload::Icmp(Icmpv4Repr::EchoReply {
+                ident,
+                seq_no,
+                data,
+            }),
+        ) => {
+            assert_eq!(
+                (ip.ttl, ip.dont_frag, ip.src_addr, ip.dst_addr),
+                (64, false, A_IP, B_IP)
+            );
+            assert_eq!((ident, seq_no, data), (0x1234, 1, &b"abcdefgh"[..]));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn backlog_bounds_half_open_connections() {
+    let mut a = Host::new(config(A_MAC, A_IP, Some((B_IP, B_MAC))), 9);
+    let l = a.socket(SocketType::Stream).unwrap();
+    a.bind(l, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 8080))
+        .unwrap();
+    a.listen(l, 2).unwrap();
+    let mut p = RawPeer::new();
+    let mut answered = 0;
+    for i in 0..50 {
+        p.port = 30000 + i;
+        answered += p
+            .tcp_to_a(
+                &mut a,
+                Instant::ZERO,
+                p.seg(8080, 1, 0, TcpFlags::SYN, &[]),
+                &[],
+            )
+            .len();
+    }
+    assert_eq!(answered, 2);
+    assert_eq!(a.connection_count(), 2);
+}
+
+#[test]
+fn garbage_never_panics() {
+    let (mut a, _) = host_a_listening();
+    let mut rng = stack::rand::Rng::new(3);
+    for len in 0..2000usize {
+        let mut f: Vec<u8> = (0..len % 200).map(|_| rng.next_u32() as u8).collect();
+        if f.len() > 14 && len % 2 == 0 {
+            f[0..6].copy_from_slice(&A_MAC.0);
+            f[12] = 8;
+            f[13] = 0;
+        }
+        a.receive(Instant::from_micros(len as i64), &f);
+        while a.transmit(Instant::from_micros(len as i64)).is_some() {}
+    }
+}
+
+#[test]
+fn sack_and_dsack_blocks() {
+    use TcpOption::*;
+    let (mut a, l) = host_a_listening();
+    let mut p = RawPeer::new();
+    let now = Instant::from_secs(1);
+    let syn_opts = [
+        MaxSegmentSize(1460),
+        SackPermitted,
+        Timestamps {
+            tsval: 1000,
+            tsecr: 0,
+        },
+        NoOperation,
+        WindowScale(7),
+    ];
+    let sa = p.tcp_to_a(
+        &mut a,
+        now,
+        p.seg(8080, 5000, 0, TcpFlags::SYN, &syn_opts),
+        &[],
+    )[0];
+    let iss = sa.seq_number;
+    let tsval = sa.options.timestamps().unwrap().0;
+    let ts = [
+        NoOperation,
+        NoOperation,
+        Timestamps {
+            tsval: 1001,
+            tsecr: tsval,
+        },
+    ];
+    assert!(p
+        .tcp_to_a(
+            &mut a,
+            now,
+            p.seg(8080, 5001, iss + 1, TcpFlags::ACK, &ts),
+            &[]
+        )
+        .is_empty());
+    a.accept(l).unwrap();
+    // Out of order: [5101, 5201) → dup ACK 5001 with SACK 5101-5201.
+    let r = p.tcp_to_a(
+        &mut a,
+        now,
+        p.seg(8080, 5101, iss + 1, TcpFlags::ACK, &ts),
+        &[b'b'; 100],
+    );
+    assert_eq!(r[0].ack_number, 5001);
+    assert_eq!(r[0].options.sack_blocks(), &[(5101, 5201)]);
+    // Fill the hole: cumulative ACK 5201, no SACK.
+    let r = p.tcp_to_a(
+        &mut a,
+        now,
+        p.seg(8080, 5001, iss + 1, TcpFlags::ACK, &ts),
+        &[b'a'; 100],
+    );
+    assert_eq!(r[0].ack_number, 5201);
+    assert!(r[0].options.sack_blocks().is_empty());
+    // Old duplicate: ACK with D-SACK 4000-4001 (as Linux: <nop,nop,TS,nop,nop,sack>).
+    let r = p.tcp_to_a(
+        &mut a,
+        now,
+        p.seg(8080, 4000, iss + 1, TcpFlags::ACK, &ts),
+        b"q",
+    );
+    assert_eq!(r[0].options.sack_blocks(), &[(4000, 4001)]);
+    assert_eq!(r[0].options.as_slice()[3..5], [NoOperation, NoOperation]);
+}
