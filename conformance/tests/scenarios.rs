@@ -61,7 +61,10 @@ fn run_one(file: &Path, opts: &SuiteOptions) -> Result<(), Failed> {
     settings.set_snapshot_path(repo_root().join("conformance/snapshots"));
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);
-    settings.set_description(format!("{} — normalized trace (see oracle::normalize)", o.id));
+    settings.set_description(format!(
+        "{} — normalized trace (see oracle::normalize)",
+        o.id
+    ));
     for (kind, d) in &o.duts {
         let DutOutcome::Ran { norm, .. } = d else {
             continue;
@@ -73,7 +76,10 @@ fn run_one(file: &Path, opts: &SuiteOptions) -> Result<(), Failed> {
             settings.bind(|| insta::assert_snapshot!(name, text));
         });
         if r.is_err() {
-            problems.push_str(&format!("[{}] trace differs from its snapshot\n", kind.name()));
+            problems.push_str(&format!(
+                "[{}] trace differs from its snapshot\n",
+                kind.name()
+            ));
         }
     }
     if o.passed() && !problems.contains("trace differs") {

@@ -19,7 +19,8 @@ pub fn parse_frame(data: &[u8]) {
         };
         let bytes = repr.to_vec();
         assert_eq!(bytes.len(), repr.buffer_len());
-        let again = FrameRepr::parse(&bytes).expect("an emitted frame must parse, checksums included");
+        let again =
+            FrameRepr::parse(&bytes).expect("an emitted frame must parse, checksums included");
         assert_eq!(again, repr, "emit then parse changed the frame");
         // Formatting never panics either.
         let _ = repr.to_string();

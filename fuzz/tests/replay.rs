@@ -5,11 +5,15 @@
 use std::path::{Path, PathBuf};
 
 fn inputs(target: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/fuzz").join(target);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../corpus/fuzz")
+        .join(target);
     let mut out = Vec::new();
     let mut stack = vec![dir.clone()];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -20,7 +24,11 @@ fn inputs(target: &str) -> Vec<PathBuf> {
         }
     }
     out.sort();
-    assert!(!out.is_empty(), "no corpus for {target} under {}", dir.display());
+    assert!(
+        !out.is_empty(),
+        "no corpus for {target} under {}",
+        dir.display()
+    );
     out
 }
 

@@ -72,7 +72,9 @@ pub fn parse_declared(path: &str, text: &str) -> Result<Vec<Declared>, DeclaredE
             continue;
         }
         let cells: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();
-        if cells.first() == Some(&"scenario") || cells.iter().all(|c| c.starts_with("---") || c.is_empty()) {
+        if cells.first() == Some(&"scenario")
+            || cells.iter().all(|c| c.starts_with("---") || c.is_empty())
+        {
             continue;
         }
         let err = |message: &str| DeclaredError::Syntax {
@@ -81,14 +83,18 @@ pub fn parse_declared(path: &str, text: &str) -> Result<Vec<Declared>, DeclaredE
             message: message.to_string(),
         };
         if cells.len() != 4 {
-            return Err(err("expected 4 cells: | scenario | line | field | reason |"));
+            return Err(err(
+                "expected 4 cells: | scenario | line | field | reason |",
+            ));
         }
         let line = match cells[1] {
             "*" => None,
             n => Some(n.parse().map_err(|_| err("line must be a number or *"))?),
         };
         if cells[3].len() < 10 {
-            return Err(err("a declared divergence needs its reason (RFC clause or Linux fact)"));
+            return Err(err(
+                "a declared divergence needs its reason (RFC clause or Linux fact)",
+            ));
         }
         out.push(Declared {
             scenario: cells[0].to_string(),
@@ -220,8 +226,11 @@ pub fn diff(
         if (a.at - b.at).abs() > allowed {
             push("time");
         }
+        // A TS value is a millisecond clock: it must move with the event's
+        // time. Two clocks read at the same instant differ by < 1 ms each way.
+        let dt_ms = (a.at - b.at) as f64 / 1000.0;
         match (a.ts_rel, b.ts_rel) {
-            (Some(x), Some(y)) if (x - y).abs() * 1000 > allowed + 1000 => push("ts"),
+            (Some(x), Some(y)) if ((x - y) as f64 - dt_ms).abs() > 2.0 => push("ts"),
             (Some(_), None) | (None, Some(_)) => push("ts"),
             _ => {}
         }
@@ -282,10 +291,26 @@ mod tests {
         let declared = parse_declared("D.md", table).unwrap();
         let a = vec![ev(3, 0, "S. win 1")];
         let b = vec![ev(3, 0, "S. win 2")];
-        let d = diff("x", "linux", &a, "stack", &b, Tolerance::default(), &declared);
+        let d = diff(
+            "x",
+            "linux",
+            &a,
+            "stack",
+            &b,
+            Tolerance::default(),
+            &declared,
+        );
         assert!(d.is_clean());
         assert_eq!(d.differences.len(), 1);
-        let d = diff("y", "linux", &a, "stack", &b, Tolerance::default(), &declared);
+        let d = diff(
+            "y",
+            "linux",
+            &a,
+            "stack",
+            &b,
+            Tolerance::default(),
+            &declared,
+        );
         assert!(!d.is_clean());
     }
 

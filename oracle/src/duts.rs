@@ -100,7 +100,11 @@ fn stack_call(host: &mut Host, now: Instant, call: &SysCall) -> Result<i64, Errn
             host.setsockopt(Fd(fd), opt, value).map(|()| 0)
         }
         SysCall::SetLinger { fd, onoff, linger } => host
-            .setsockopt(Fd(fd), SockOpt::Linger, if onoff != 0 { linger } else { -1 })
+            .setsockopt(
+                Fd(fd),
+                SockOpt::Linger,
+                if onoff != 0 { linger } else { -1 },
+            )
             .map(|()| 0),
         SysCall::Bind { fd, addr } => host.bind(Fd(fd), addr).map(|()| 0),
         SysCall::Listen { fd, backlog } => host.listen(Fd(fd), backlog).map(|()| 0),
@@ -402,6 +406,9 @@ pub struct StackTarget {
     stop: Arc<AtomicBool>,
     driver: Option<JoinHandle<()>>,
     epoch: WallInstant,
+    /// Frames the testbench injected; calls wait until the stack has taken
+    /// them all in, as the kernel has by the time a Linux call runs.
+    injected: u64,
     _topo: Topology,
 }
 
@@ -439,12 +446,27 @@ impl StackTarget {
             stop,
             driver: Some(driver),
             epoch,
+            injected: 0,
             _topo: topo,
         })
     }
 
     fn stack_now(&self) -> Instant {
         Instant::from_micros(self.epoch.elapsed().as_micros() as i64)
+    }
+
+    /// Locks the host once it has received every injected frame (or after
+    /// 50 ms, if a frame was lost on the wire).
+    fn host_in_sync(&self) -> std::sync::MutexGuard<'_, Host> {
+        let give_up = WallInstant::now() + Duration::from_millis(50);
+        loop {
+            let host = self.host.lock().unwrap_or_else(|p| p.into_inner());
+            if host.frames_received() >= self.injected || WallInstant::now() >= give_up {
+                return host;
+            }
+            drop(host);
+            std::thread::sleep(Duration::from_micros(50));
+        }
     }
 }
 
@@ -468,19 +490,19 @@ impl Target for StackTarget {
         self.bench.wait_until(t)
     }
     fn inject(&mut self, frame: &[u8]) {
-        self.bench.inject(frame)
+        self.bench.inject(frame);
+        self.injected += 1;
     }
     fn recv_frame(&mut self, deadline: Micros) -> Option<(Micros, Vec<u8>)> {
         self.bench.recv(deadline)
     }
     fn syscall(&mut self, call: &SysCall) -> Result<i64, Errno> {
-        let now = self.stack_now();
-        let mut host = self.host.lock().unwrap_or_else(|p| p.into_inner());
-        stack_call(&mut host, now, call)
-        // The driver loop notices new output on its next wake-up (≤ 1 ms).
+        let mut host = self.host_in_sync();
+        stack_call(&mut host, self.stack_now(), call)
+        // The driver loop sends the output on its next wake-up (≤ 1 ms).
     }
     fn is_ready(&mut self, fd: i32, interest: Interest) -> bool {
-        let host = self.host.lock().unwrap_or_else(|p| p.into_inner());
+        let host = self.host_in_sync();
         stack_ready(&host, fd, interest)
     }
 }

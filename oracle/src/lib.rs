@@ -1,16 +1,16 @@
 //! The oracle: runs packetdrill-language scripts against the host Linux
 //! kernel and this project's stack, records a trace of each, and diffs them.
 pub mod diff;
+pub mod duts;
+pub mod kernel;
+pub mod netns;
 pub mod normalize;
 pub mod pcap;
 pub mod profile;
 pub mod run;
-pub mod target;
-pub mod trace;
 pub mod script;
-pub mod kernel;
-pub mod netns;
-pub mod testbench;
-pub mod userns;
-pub mod duts;
 pub mod suite;
+pub mod target;
+pub mod testbench;
+pub mod trace;
+pub mod userns;

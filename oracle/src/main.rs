@@ -12,7 +12,10 @@ use oracle::run::{RunOptions, Tolerance};
 use oracle::suite::{self, DutOutcome, SuiteOptions};
 
 #[derive(Parser)]
-#[command(version, about = "Runs packetdrill-language scripts against the Linux kernel and the stack, and diffs them")]
+#[command(
+    version,
+    about = "Runs packetdrill-language scripts against the Linux kernel and the stack, and diffs them"
+)]
 struct Cli {
     /// More logging (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -96,7 +99,9 @@ fn real_main(
     let duts: Vec<DutKind> = if dut.is_empty() {
         match &no_namespaces {
             Some(why) => {
-                eprintln!("oracle: network namespaces unavailable ({why}); running the sim DUT only");
+                eprintln!(
+                    "oracle: network namespaces unavailable ({why}); running the sim DUT only"
+                );
                 vec![DutKind::Sim]
             }
             None => DutKind::ALL.to_vec(),
@@ -132,7 +137,12 @@ fn real_main(
     let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
     for (i, f) in files.iter().enumerate() {
         if tty {
-            eprint!("\r\x1b[K[{}/{}] {}", i + 1, files.len(), suite::scenario_id(f));
+            eprint!(
+                "\r\x1b[K[{}/{}] {}",
+                i + 1,
+                files.len(),
+                suite::scenario_id(f)
+            );
         }
         let o = suite::run_scenario(f, &opts);
         for (kind, d) in &o.duts {

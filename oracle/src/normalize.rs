@@ -4,8 +4,10 @@
 //! Each rule below names the field, what it becomes, and why comparing it raw
 //! would be wrong. Anything not listed is compared exactly.
 
+use std::collections::HashMap;
+
 use stack::wire::{
-    ArpOperation, FramePayload, FrameRepr, Icmpv4Repr, IpPayload, TcpOption,
+    ArpOperation, FramePayload, FrameRepr, Icmpv4Repr, IpPayload, TcpFlags, TcpOption,
 };
 
 use crate::run::{flag_letters, option_text, RunFacts};
@@ -27,12 +29,14 @@ pub struct Rule {
 pub const RULES: &[Rule] = &[
     Rule {
         field: "tcp.seq (DUT → testbench), tcp.ack (testbench → DUT), SACK blocks",
-        treatment: "relative to the DUT's initial sequence number",
+        treatment: "relative to the DUT's initial sequence number of that connection (from its SYN); \
+                    literal for segments of a connection the DUT never opened (a RST for a closed port)",
         reason: "RFC 9293 3.4.1 / RFC 6528: the ISN is chosen at random",
     },
     Rule {
         field: "tcp TS val (DUT → testbench), TS ecr (testbench → DUT)",
-        treatment: "relative to the DUT's first TS val, in ms; compared within the timing tolerance; \
+        treatment: "relative to the DUT's first TS val on that connection, in ms; compared as a clock: \
+                    the two DUTs' values may differ by the difference of the events' times, ±2 ms; \
                     left out of real-time snapshots",
         reason: "RFC 7323 5.4: the TS clock's base is arbitrary (Linux adds a random per-connection offset)",
     },
@@ -107,14 +111,59 @@ impl NormEvent {
     }
 }
 
+/// Per-connection bases, learnt from the trace itself: the DUT's ISN from its
+/// SYN or SYN-ACK, and its first TS val. A segment of a connection whose SYN
+/// the DUT never sent (a RST for a closed port) keeps its literal numbers.
+#[derive(Debug, Default)]
+struct Bases {
+    /// (DUT port, testbench port) → (ISN, first TS val).
+    conns: HashMap<(u16, u16), (Option<u32>, Option<u32>)>,
+}
+
+impl Bases {
+    fn learn(trace: &Trace) -> Bases {
+        let mut b = Bases::default();
+        for e in &trace.events {
+            let TraceKind::Frame {
+                dir: Dir::Out,
+                bytes,
+            } = &e.kind
+            else {
+                continue;
+            };
+            let Ok(f) = FrameRepr::parse(bytes) else {
+                continue;
+            };
+            if let FramePayload::Ipv4(_, IpPayload::Tcp(tcp, _)) = f.payload {
+                let entry = b.conns.entry((tcp.src_port, tcp.dst_port)).or_default();
+                if tcp.flags.contains(TcpFlags::SYN) && entry.0.is_none() {
+                    entry.0 = Some(tcp.seq_number);
+                }
+                if let (None, Some((val, _))) = (entry.1, tcp.options.timestamps()) {
+                    entry.1 = Some(val);
+                }
+            }
+        }
+        b
+    }
+
+    fn get(&self, dut_port: u16, tb_port: u16) -> (Option<u32>, Option<u32>) {
+        self.conns
+            .get(&(dut_port, tb_port))
+            .copied()
+            .unwrap_or_default()
+    }
+}
+
 /// Normalizes a whole trace.
 pub fn normalize(trace: &Trace, facts: &RunFacts) -> Vec<NormEvent> {
+    let bases = Bases::learn(trace);
     trace
         .events
         .iter()
         .map(|e| match &e.kind {
             TraceKind::Frame { dir, bytes } => {
-                let (fields, ts_rel) = frame_fields(*dir, bytes, facts);
+                let (fields, ts_rel) = frame_fields(*dir, bytes, facts, &bases);
                 NormEvent {
                     at: e.at,
                     line: e.line,
@@ -140,6 +189,7 @@ fn frame_fields(
     dir: Dir,
     bytes: &[u8],
     facts: &RunFacts,
+    bases: &Bases,
 ) -> (Vec<(&'static str, String)>, Option<i64>) {
     let id = Identity::STANDARD;
     let frame = match FrameRepr::parse(bytes) {
@@ -181,7 +231,10 @@ fn frame_fields(
                 )),
                 ArpOperation::Unknown(op) => f.push(("_what", format!("op {op}"))),
             }
-            f.push(("eth", format!("{} > {}", frame.eth.src_addr, frame.eth.dst_addr)));
+            f.push((
+                "eth",
+                format!("{} > {}", frame.eth.src_addr, frame.eth.dst_addr),
+            ));
         }
         FramePayload::Ipv4(ip, payload) => {
             let usual_ips = match dir {
@@ -190,7 +243,12 @@ fn frame_fields(
             };
             match payload {
                 IpPayload::Tcp(tcp, data) => {
-                    let isn = facts.dut_isn.unwrap_or(0);
+                    let (dut_port, tb_port) = match dir {
+                        Dir::Out => (tcp.src_port, tcp.dst_port),
+                        Dir::In => (tcp.dst_port, tcp.src_port),
+                    };
+                    let (isn, ts_base) = bases.get(dut_port, tb_port);
+                    let isn = isn.unwrap_or(0);
                     let (seq, ack) = match dir {
                         Dir::Out => (tcp.seq_number.wrapping_sub(isn), tcp.ack_number),
                         Dir::In => (tcp.seq_number, tcp.ack_number.wrapping_sub(isn)),
@@ -207,7 +265,7 @@ fn frame_fields(
                     }
                     s.push_str(&format!(" win {}", tcp.window_len));
                     f.push(("_tcp", s));
-                    let base = facts.dut_ts_base.unwrap_or(0);
+                    let base = ts_base.unwrap_or(0);
                     let mut opts = Vec::new();
                     for o in tcp.options.iter() {
                         opts.push(match (dir, o) {
@@ -239,10 +297,6 @@ fn frame_fields(
                     if !opts.is_empty() {
                         f.push(("_opts", format!("<{}>", opts.join(","))));
                     }
-                    let (dut_port, tb_port) = match dir {
-                        Dir::Out => (tcp.src_port, tcp.dst_port),
-                        Dir::In => (tcp.dst_port, tcp.src_port),
-                    };
                     let dut_port = if facts.dut_port_ephemeral && dut_port == facts.dut_port {
                         "eph".to_string()
                     } else {
@@ -278,7 +332,11 @@ fn frame_fields(
                 ipf.push_str(" DF");
             }
             if ip.more_frags || ip.frag_offset != 0 {
-                ipf.push_str(&format!(" frag {}{}", ip.frag_offset, if ip.more_frags { "+" } else { "" }));
+                ipf.push_str(&format!(
+                    " frag {}{}",
+                    ip.frag_offset,
+                    if ip.more_frags { "+" } else { "" }
+                ));
             }
             if ip.tos != 0 {
                 ipf.push_str(&format!(" tos {:#04x}", ip.tos));
@@ -291,13 +349,19 @@ fn frame_fields(
             }
             f.push(("ip", format!("[{ipf}]")));
             if (frame.eth.src_addr, frame.eth.dst_addr) != (usual_src, usual_dst) {
-                f.push(("eth", format!("{} > {}", frame.eth.src_addr, frame.eth.dst_addr)));
+                f.push((
+                    "eth",
+                    format!("{} > {}", frame.eth.src_addr, frame.eth.dst_addr),
+                ));
             }
         }
         FramePayload::Unknown(d) => {
             f.push(("_proto", format!("ethertype {:?}", frame.eth.ethertype)));
             f.push(("_what", format!("({})", d.len())));
-            f.push(("eth", format!("{} > {}", frame.eth.src_addr, frame.eth.dst_addr)));
+            f.push((
+                "eth",
+                format!("{} > {}", frame.eth.src_addr, frame.eth.dst_addr),
+            ));
         }
     }
     f.push(("_framelen", format!("len {}", bytes.len())));
@@ -320,7 +384,10 @@ fn icmp_text(icmp: &Icmpv4Repr<'_>) -> String {
             code,
             next_hop_mtu,
             data,
-        } => format!("unreachable code {code} mtu {next_hop_mtu} [{} quoted]", data.len()),
+        } => format!(
+            "unreachable code {code} mtu {next_hop_mtu} [{} quoted]",
+            data.len()
+        ),
         Icmpv4Repr::TimeExceeded { code, data } => {
             format!("time_exceeded code {code} [{} quoted]", data.len())
         }

@@ -16,10 +16,26 @@ pub const LINUX_SYSCTLS: &[(&str, &str, &str)] = &[
         "RFC 5681 Reno; BBR (the host default) has no counterpart in the stack and cannot be \
          compared; CUBIC would need the host's module",
     ),
-    ("net/ipv4/tcp_sack", "1", "SACK-permitted offered (RFC 2018)"),
-    ("net/ipv4/tcp_timestamps", "1", "timestamps offered (RFC 7323)"),
-    ("net/ipv4/tcp_window_scaling", "1", "window scale offered (RFC 7323)"),
-    ("net/ipv4/tcp_ecn", "2", "ECN only when the peer asks (Linux default)"),
+    (
+        "net/ipv4/tcp_sack",
+        "1",
+        "SACK-permitted offered (RFC 2018)",
+    ),
+    (
+        "net/ipv4/tcp_timestamps",
+        "1",
+        "timestamps offered (RFC 7323)",
+    ),
+    (
+        "net/ipv4/tcp_window_scaling",
+        "1",
+        "window scale offered (RFC 7323)",
+    ),
+    (
+        "net/ipv4/tcp_ecn",
+        "2",
+        "ECN only when the peer asks (Linux default)",
+    ),
     (
         "net/ipv4/tcp_rmem",
         "4096 131072 6291456",
@@ -27,10 +43,18 @@ pub const LINUX_SYSCTLS: &[(&str, &str, &str)] = &[
          values may differ",
     ),
     ("net/ipv4/tcp_wmem", "4096 16384 4194304", "kernel defaults"),
-    ("net/ipv4/tcp_syn_retries", "6", "kernel default: 6 SYN retransmissions"),
+    (
+        "net/ipv4/tcp_syn_retries",
+        "6",
+        "kernel default: 6 SYN retransmissions",
+    ),
     ("net/ipv4/tcp_synack_retries", "5", "kernel default"),
     ("net/ipv4/tcp_fin_timeout", "60", "kernel default"),
-    ("net/ipv4/tcp_no_metrics_save", "1", "no cached per-destination metrics between runs"),
+    (
+        "net/ipv4/tcp_no_metrics_save",
+        "1",
+        "no cached per-destination metrics between runs",
+    ),
     ("net/ipv4/tcp_early_retrans", "3", "kernel default (TLP on)"),
     ("net/ipv4/tcp_recovery", "1", "kernel default (RACK on)"),
     ("net/ipv4/tcp_frto", "2", "kernel default (F-RTO on)"),

@@ -26,8 +26,8 @@ use stack::wire::{
 };
 
 use crate::script::{
-    ArpSpec, CallEvent, Direction, EchoType, Event, EventKind, Expr, IcmpSpec, MacSpec,
-    PacketSpec, Script, TcpOptionSpec, TcpOptionsSpec, TcpSpec, TimeSpec,
+    ArpSpec, CallEvent, Direction, EchoType, Event, EventKind, Expr, IcmpSpec, MacSpec, PacketSpec,
+    Script, TcpOptionSpec, TcpOptionsSpec, TcpSpec, TimeSpec,
 };
 use crate::target::{
     Errno, Identity, Interest, Micros, SockOptName, SysCall, Target, SCRIPT_PORT, TESTBENCH_PORT,
@@ -90,7 +90,11 @@ pub struct Failure {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: {}\n  script: {}", self.line, self.message, self.script)
+        write!(
+            f,
+            "line {}: {}\n  script: {}",
+            self.line, self.message, self.script
+        )
     }
 }
 
@@ -99,8 +103,6 @@ impl fmt::Display for Failure {
 pub struct RunFacts {
     /// The DUT's initial sequence number, once seen.
     pub dut_isn: Option<u32>,
-    /// The DUT's first TS val, once seen.
-    pub dut_ts_base: Option<u32>,
     /// The DUT's TCP port.
     pub dut_port: u16,
     /// Whether that port was chosen by the DUT (an ephemeral port).
@@ -254,7 +256,14 @@ impl<T: Target + ?Sized> Runner<'_, T> {
     fn drain(&mut self) {
         let end = self.target.now() + DRAIN;
         while let Some((at, bytes)) = self.target.recv_frame(end) {
-            self.trace.push(at, None, TraceKind::Frame { dir: Dir::Out, bytes });
+            self.trace.push(
+                at,
+                None,
+                TraceKind::Frame {
+                    dir: Dir::Out,
+                    bytes,
+                },
+            );
         }
     }
 
@@ -325,8 +334,14 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             };
             if let Some((at, bytes)) = self.target.recv_frame(step) {
                 let summary = describe_frame(&bytes);
-                self.trace
-                    .push(at, None, TraceKind::Frame { dir: Dir::Out, bytes });
+                self.trace.push(
+                    at,
+                    None,
+                    TraceKind::Frame {
+                        dir: Dir::Out,
+                        bytes,
+                    },
+                );
                 let msg = format!("unexpected packet: {summary}");
                 return Err(match ev {
                     Some(ev) => self.fail(ev, msg),
@@ -368,7 +383,9 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             match self.target.recv_frame(step) {
                 Some(f) => break f,
                 None if self.target.now() >= deadline => {
-                    return Err(self.fail(ev, format!("expected packet did not arrive: {}", ev.text)))
+                    return Err(
+                        self.fail(ev, format!("expected packet did not arrive: {}", ev.text))
+                    )
                 }
                 None => continue,
             }
@@ -488,11 +505,6 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 errs.push(format!("win {} (expected {win})", tcp.window_len));
             }
         }
-        if let Some((val, _)) = tcp.options.timestamps() {
-            if self.facts.dut_ts_base.is_none() {
-                self.facts.dut_ts_base = Some(val);
-            }
-        }
         match &s.options {
             None | Some(TcpOptionsSpec::Any) => {
                 self.learn_ts(s, tcp);
@@ -504,7 +516,10 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                     errs.push(format!(
                         "options <{}> (expected <{}>)",
                         options_text(got),
-                        want.iter().map(|o| o.to_string()).collect::<Vec<_>>().join(",")
+                        want.iter()
+                            .map(|o| o.to_string())
+                            .collect::<Vec<_>>()
+                            .join(",")
                     ));
                 } else {
                     for (g, w) in got.iter().zip(want) {
@@ -542,8 +557,7 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             (TcpOption::SackPermitted, TcpOptionSpec::SackOk) => true,
             (TcpOption::SackRange { count, blocks }, TcpOptionSpec::Sack(want)) => {
                 let got = &blocks[..usize::from(*count).min(blocks.len())];
-                got.len() == want.len()
-                    && got.iter().zip(want).all(|(g, w)| *g == (w.0, w.1))
+                got.len() == want.len() && got.iter().zip(want).all(|(g, w)| *g == (w.0, w.1))
             }
             // The DUT's TS val is its own clock: learnt, not checked; the ecr
             // echoes the testbench's TS val, which the script gives literally.
@@ -581,7 +595,9 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 match &s.options {
                     None => {}
                     Some(TcpOptionsSpec::Any) => {
-                        return Err(self.fail(ev, "`<...>` is only allowed on outbound packets".into()))
+                        return Err(
+                            self.fail(ev, "`<...>` is only allowed on outbound packets".into())
+                        )
                     }
                     Some(TcpOptionsSpec::List(list)) => {
                         for o in list {
@@ -610,7 +626,10 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 };
                 let frame = FrameRepr {
                     eth,
-                    payload: FramePayload::Ipv4(ip(IpProtocol::Tcp, true), IpPayload::Tcp(tcp, &data)),
+                    payload: FramePayload::Ipv4(
+                        ip(IpProtocol::Tcp, true),
+                        IpPayload::Tcp(tcp, &data),
+                    ),
                 };
                 Ok(frame.to_vec())
             }
@@ -641,7 +660,9 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 eth_dst,
             }) => {
                 let sha = self.mac(sender_mac.as_ref()).unwrap_or(id.tb_mac);
-                let dst = self.mac(eth_dst.as_ref()).unwrap_or(EthernetAddress::BROADCAST);
+                let dst = self
+                    .mac(eth_dst.as_ref())
+                    .unwrap_or(EthernetAddress::BROADCAST);
                 let arp = ArpRepr {
                     operation: ArpOperation::Request,
                     source_hardware_addr: sha,
@@ -766,9 +787,10 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 });
                 Ok(())
             }
-            (SysCall::Accept { fd } | SysCall::Read { fd, .. } | SysCall::Write { fd, .. }, Err(e))
-                if e == Errno::EAGAIN && blocking =>
-            {
+            (
+                SysCall::Accept { fd } | SysCall::Read { fd, .. } | SysCall::Write { fd, .. },
+                Err(e),
+            ) if e == Errno::EAGAIN && blocking => {
                 let interest = if matches!(sys, SysCall::Write { .. }) {
                     Interest::Writable
                 } else {
@@ -856,9 +878,13 @@ impl<T: Target + ?Sized> Runner<'_, T> {
         result: Result<i64, Errno>,
     ) -> Step {
         let now = self.target.now();
-        let text = match &result {
-            Ok(v) => format!("{v}"),
-            Err(e) => format!("-1 {}", e.name()),
+        let new_fd = matches!(sys, SysCall::SocketStream | SysCall::Accept { .. });
+        let text = match (&result, call.result.value) {
+            // A new fd is shown by its script number: the DUT's own number
+            // is its business (packetdrill maps them the same way).
+            (Ok(_), Some(want)) if new_fd => format!("{want}"),
+            (Ok(v), _) => format!("{v}"),
+            (Err(e), _) => format!("-1 {}", e.name()),
         };
         self.trace.push(
             now,
@@ -881,7 +907,7 @@ impl<T: Target + ?Sized> Runner<'_, T> {
         };
         let ok = match (&expected, &result) {
             // Returned fds are compared through the mapping, not by number.
-            (Ok(_), Ok(_)) if matches!(sys, SysCall::SocketStream | SysCall::Accept { .. }) => true,
+            (Ok(_), Ok(_)) if new_fd => true,
             (Ok(want), Ok(got)) => want == got,
             (Err(want), Err(got)) => want == got.name(),
             _ => false,
@@ -908,7 +934,10 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 // DUT answers EBADF itself.
                 None => Ok(10_000 + *v as i32),
             },
-            _ => Err(self.fail(ev, format!("argument {} of {} must be an fd", i + 1, call.name))),
+            _ => Err(self.fail(
+                ev,
+                format!("argument {} of {} must be an fd", i + 1, call.name),
+            )),
         }
     }
 
@@ -917,9 +946,15 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             Some(Expr::Int(v)) => Ok(*v),
             Some(Expr::Array(a)) if a.len() == 1 => match &a[0] {
                 Expr::Int(v) => Ok(*v),
-                _ => Err(self.fail(ev, format!("argument {} of {} must be an integer", i + 1, call.name))),
+                _ => Err(self.fail(
+                    ev,
+                    format!("argument {} of {} must be an integer", i + 1, call.name),
+                )),
             },
-            _ => Err(self.fail(ev, format!("argument {} of {} must be an integer", i + 1, call.name))),
+            _ => Err(self.fail(
+                ev,
+                format!("argument {} of {} must be an integer", i + 1, call.name),
+            )),
         }
     }
 
@@ -1115,10 +1150,16 @@ fn check_arp(s: &ArpSpec, arp: &ArpRepr, id: &Identity, errs: &mut Vec<String>) 
             ..
         } => {
             if arp.operation != ArpOperation::Reply {
-                errs.push(format!("ARP operation {:?} (expected reply)", arp.operation));
+                errs.push(format!(
+                    "ARP operation {:?} (expected reply)",
+                    arp.operation
+                ));
             }
             if arp.source_protocol_addr != *sender {
-                errs.push(format!("{} is-at (expected {sender})", arp.source_protocol_addr));
+                errs.push(format!(
+                    "{} is-at (expected {sender})",
+                    arp.source_protocol_addr
+                ));
             }
             if !mac_ok(mac, arp.source_hardware_addr) {
                 errs.push(format!("is-at {}", arp.source_hardware_addr));
@@ -1130,7 +1171,10 @@ fn check_arp(s: &ArpSpec, arp: &ArpRepr, id: &Identity, errs: &mut Vec<String>) 
             ..
         } => {
             if arp.operation != ArpOperation::Request {
-                errs.push(format!("ARP operation {:?} (expected request)", arp.operation));
+                errs.push(format!(
+                    "ARP operation {:?} (expected request)",
+                    arp.operation
+                ));
             }
             if arp.target_protocol_addr != *target || arp.source_protocol_addr != *sender {
                 errs.push(format!(
@@ -1158,10 +1202,15 @@ fn check_icmp(s: &IcmpSpec, icmp: &Icmpv4Repr<'_>, errs: &mut Vec<String>) {
             },
         ) => {
             if ident != id || seq_no != seq {
-                errs.push(format!("id {ident} seq {seq_no} (expected id {id} seq {seq})"));
+                errs.push(format!(
+                    "id {ident} seq {seq_no} (expected id {id} seq {seq})"
+                ));
             }
             if data.len() != *len as usize || *data != payload(data.len()).as_slice() {
-                errs.push(format!("payload of {} bytes differs from the request's", data.len()));
+                errs.push(format!(
+                    "payload of {} bytes differs from the request's",
+                    data.len()
+                ));
             }
         }
         (

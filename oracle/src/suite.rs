@@ -146,9 +146,9 @@ impl ScenarioOutcome {
 
 /// Whether a script is about ARP (then the DUT gets no static neighbour).
 pub fn is_arp_scenario(s: &Script) -> bool {
-    s.events.iter().any(|e| {
-        matches!(&e.kind, EventKind::Packet(p) if matches!(p.packet, PacketSpec::Arp(_)))
-    })
+    s.events
+        .iter()
+        .any(|e| matches!(&e.kind, EventKind::Packet(p) if matches!(p.packet, PacketSpec::Arp(_))))
 }
 
 /// Settings for a suite run.
@@ -223,7 +223,12 @@ pub fn run_scenario(path: &Path, opts: &SuiteOptions) -> ScenarioOutcome {
 
 /// The summary table (scenario × DUT, and the diff column).
 pub fn table(outcomes: &[ScenarioOutcome], duts: &[DutKind]) -> String {
-    let w = outcomes.iter().map(|o| o.id.len()).max().unwrap_or(8).max(8);
+    let w = outcomes
+        .iter()
+        .map(|o| o.id.len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
     let mut s = String::new();
     let _ = write!(s, "{:<w$}", "scenario");
     for d in duts {

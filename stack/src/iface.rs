@@ -46,6 +46,9 @@ pub struct Host {
     pub(crate) conns: BTreeMap<u64, Conn>,
     pub(crate) next_conn: u64,
     pub(crate) last_now: Instant,
+    pub(crate) icmp_limiter: crate::icmp::RateLimiter,
+    /// Frames handed to [`Host::receive`] so far (the interface's rx_packets).
+    pub(crate) rx_frames: u64,
 }
 
 impl Host {
@@ -63,6 +66,7 @@ impl Host {
         for (ip, mac) in &config.static_neighbors {
             neighbors.add_static(*ip, *mac);
         }
+        let icmp_limiter = crate::icmp::RateLimiter::new(p.icmp_ratelimit, p.icmp_burst, 1024);
         Host {
             config,
             rng,
@@ -73,7 +77,16 @@ impl Host {
             conns: BTreeMap::new(),
             next_conn: 1,
             last_now: Instant::ZERO,
+            icmp_limiter,
+            rx_frames: 0,
         }
+    }
+
+    /// Frames handed to [`Host::receive`] so far, parseable or not (as an
+    /// interface's rx_packets counter). A real-time driver's caller uses it to
+    /// know that a frame it put on the wire has been processed.
+    pub fn frames_received(&self) -> u64 {
+        self.rx_frames
     }
 
     /// The configuration.
@@ -121,6 +134,7 @@ impl Host {
     /// Feed one received Ethernet frame. Never panics; malformed frames are dropped.
     pub fn receive(&mut self, now: Instant, frame: &[u8]) {
         self.note_time(now);
+        self.rx_frames = self.rx_frames.wrapping_add(1);
         let Ok(parsed) = FrameRepr::parse(frame) else {
             return;
         };
@@ -130,7 +144,11 @@ impl Host {
         }
         match parsed.payload {
             FramePayload::Arp(arp) => self.process_arp(&arp),
-            FramePayload::Ipv4(ip, payload) => self.process_ipv4(now, &ip, payload),
+            FramePayload::Ipv4(ip, payload) => {
+                let total = ip.options.wire_len() + crate::wire::IPV4_HEADER_LEN + ip.payload_len;
+                let raw = frame.get(14..14 + total).unwrap_or(&[]);
+                self.process_ipv4(now, &ip, payload, raw)
+            }
             FramePayload::Unknown(_) => {}
         }
     }
@@ -172,7 +190,7 @@ impl Host {
         }
     }
 
-    fn process_ipv4(&mut self, now: Instant, ip: &Ipv4Repr, payload: IpPayload<'_>) {
+    fn process_ipv4(&mut self, now: Instant, ip: &Ipv4Repr, payload: IpPayload<'_>, raw: &[u8]) {
         let to_us = ip.dst_addr == self.config.ipv4;
         let bcast = ip.dst_addr == Ipv4Addr::BROADCAST || ip.dst_addr == self.subnet_broadcast();
         // No forwarding: anything not for us is dropped silently. TTL is not
@@ -217,9 +235,61 @@ impl Host {
             IpPayload::Tcp(repr, data) if to_us => {
                 self.tcp_input(now, ip.src_addr, ip.dst_addr, &repr, data);
             }
-            // TODO: UDP sockets and ICMP port unreachable; IP reassembly.
+            IpPayload::Udp(..) if to_us => {
+                // No UDP sockets yet: every port is closed. RFC 1122 3.2.2.1 /
+                // RFC 792: port unreachable (Linux __udp4_lib_rcv → icmp_send).
+                self.icmp_error(
+                    now,
+                    ip,
+                    3,
+                    crate::wire::dst_unreachable::PORT_UNREACHABLE,
+                    raw,
+                );
+            }
+            // TODO: UDP sockets; IP reassembly; ICMP errors to TCP (RFC 5927).
             _ => {}
         }
+    }
+
+    /// Send an ICMP error about `raw` (the offending datagram) to its source,
+    /// subject to the rate limit (Linux icmp_send).
+    fn icmp_error(&mut self, now: Instant, ip: &Ipv4Repr, ty: u8, code: u8, raw: &[u8]) {
+        if ty != 3
+            || ip.src_addr.is_unspecified()
+            || ip.src_addr.is_broadcast()
+            || ip.src_addr.is_multicast()
+        {
+            return;
+        }
+        if !self.icmp_limiter.allow(now, ip.src_addr) {
+            return;
+        }
+        let room = crate::icmp::ICMP_ERROR_MAX_LEN - crate::wire::IPV4_HEADER_LEN - 8;
+        let quoted = &raw[..raw.len().min(room)];
+        let icmp = Icmpv4Repr::DstUnreachable {
+            code,
+            next_hop_mtu: 0,
+            data: quoted,
+        };
+        let reply = Ipv4Repr {
+            src_addr: self.config.ipv4,
+            dst_addr: ip.src_addr,
+            protocol: IpProtocol::Icmp,
+            tos: crate::icmp::ICMP_ERROR_TOS,
+            ident: self.rng.next_u16(),
+            dont_frag: false,
+            more_frags: false,
+            frag_offset: 0,
+            ttl: self.config.profile.ttl,
+            options: Ipv4Options::default(),
+            payload_len: 8 + quoted.len(),
+        };
+        let frame = FrameRepr {
+            eth: self.eth_header(EthernetAddress([0; 6])),
+            payload: FramePayload::Ipv4(reply, IpPayload::Icmp(icmp)),
+        };
+        let bytes = frame.to_vec();
+        self.route_frame(now, ip.src_addr, bytes);
     }
 
     fn eth_header(&self, dst: EthernetAddress) -> EthernetRepr {

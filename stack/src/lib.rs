@@ -12,6 +12,7 @@
 pub mod arp;
 pub mod config;
 pub mod device;
+pub mod icmp;
 pub mod iface;
 pub mod rand;
 pub mod socket;

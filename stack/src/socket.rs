@@ -84,6 +84,7 @@ impl From<TcpError> for Errno {
         match e {
             TcpError::Refused => Errno::ECONNREFUSED,
             TcpError::Reset => Errno::ECONNRESET,
+            TcpError::ResetAfterFin => Errno::EPIPE,
             TcpError::TimedOut => Errno::ETIMEDOUT,
             TcpError::HostUnreachable => Errno::EHOSTUNREACH,
         }
@@ -108,8 +109,14 @@ pub enum SockOpt {
     ReusePort,
     /// TCP_NODELAY.
     NoDelay,
-    /// SO_KEEPALIVE (accepted; keepalive probes are not implemented yet).
+    /// SO_KEEPALIVE (Linux defaults: 7200 s idle, 75 s interval, 9 probes).
     KeepAlive,
+    /// TCP_KEEPIDLE, seconds (1..=32767).
+    KeepIdle,
+    /// TCP_KEEPINTVL, seconds (1..=32767).
+    KeepIntvl,
+    /// TCP_KEEPCNT (1..=127).
+    KeepCnt,
     /// SO_LINGER: value < 0 turns lingering off; value >= 0 turns it on with
     /// that many seconds (0: close() resets the connection).
     Linger,
@@ -166,6 +173,9 @@ pub(crate) struct Socket {
     pub(crate) reuseaddr: bool,
     pub(crate) nodelay: bool,
     pub(crate) keepalive: bool,
+    pub(crate) keep_idle: Option<i32>,
+    pub(crate) keep_intvl: Option<i32>,
+    pub(crate) keep_cnt: Option<i32>,
     pub(crate) linger: Option<i32>,
     pub(crate) shut_rd: bool,
     pub(crate) shut_wr: bool,
@@ -218,6 +228,9 @@ impl Host {
                 reuseaddr: false,
                 nodelay: false,
                 keepalive: false,
+                keep_idle: None,
+                keep_intvl: None,
+                keep_cnt: None,
                 linger: None,
                 shut_rd: false,
                 shut_wr: false,
@@ -235,17 +248,53 @@ impl Host {
             SockOpt::ReuseAddr => s.reuseaddr = value != 0,
             SockOpt::NoDelay => s.nodelay = value != 0,
             SockOpt::KeepAlive => s.keepalive = value != 0,
+            // Linux do_tcp_setsockopt: TCP_KEEPIDLE/KEEPINTVL 1..=MAX_TCP_KEEPIDLE, KEEPCNT 1..=127.
+            SockOpt::KeepIdle | SockOpt::KeepIntvl if !(1..=32767).contains(&value) => {
+                return Err(Errno::EINVAL)
+            }
+            SockOpt::KeepCnt if !(1..=127).contains(&value) => return Err(Errno::EINVAL),
+            SockOpt::KeepIdle => s.keep_idle = Some(value),
+            SockOpt::KeepIntvl => s.keep_intvl = Some(value),
+            SockOpt::KeepCnt => s.keep_cnt = Some(value),
             SockOpt::Linger => s.linger = (value >= 0).then_some(value),
             SockOpt::ReusePort | SockOpt::RcvBuf | SockOpt::SndBuf => {}
             SockOpt::Other(..) => return Err(Errno::ENOPROTOOPT),
         }
-        if let (SockOpt::NoDelay, Kind::Conn { id, .. }) = (opt, &s.kind) {
-            let id = *id;
+        let nodelay = s.nodelay;
+        let ka = self.keepalive_params(fd);
+        let now = self.last_now;
+        if let Ok(Some((id, _))) = self.conn_of(fd) {
             if let Some(c) = self.conns.get_mut(&id) {
-                c.tcb.set_nodelay(value != 0);
+                c.tcb.set_nodelay(nodelay);
+                if matches!(opt, SockOpt::KeepAlive | SockOpt::KeepIdle) {
+                    c.tcb.set_keepalive(now, ka);
+                } else if matches!(opt, SockOpt::KeepIntvl | SockOpt::KeepCnt) && ka.is_some() {
+                    c.tcb.update_keepalive(ka);
+                }
             }
         }
         Ok(())
+    }
+
+    fn keepalive_params(
+        &self,
+        fd: Fd,
+    ) -> Option<(crate::time::Duration, crate::time::Duration, u32)> {
+        use crate::time::Duration;
+        let s = self.sockets.get(&fd.0)?;
+        if !s.keepalive {
+            return None;
+        }
+        let p = &self.config.profile;
+        Some((
+            s.keep_idle
+                .map(|v| Duration::from_secs(v.into()))
+                .unwrap_or(p.keepalive_time),
+            s.keep_intvl
+                .map(|v| Duration::from_secs(v.into()))
+                .unwrap_or(p.keepalive_intvl),
+            s.keep_cnt.map(|v| v as u32).unwrap_or(p.keepalive_probes),
+        ))
     }
 
     fn port_in_use(&self, port: u16, except: i32, reuse: bool) -> bool {
@@ -378,6 +427,9 @@ impl Host {
                 reuseaddr: reuse,
                 nodelay,
                 keepalive,
+                keep_idle: None,
+                keep_intvl: None,
+                keep_cnt: None,
                 linger: None,
                 shut_rd: false,
                 shut_wr: false,
@@ -476,6 +528,7 @@ impl Host {
         let mut tcb = Tcb::connect(&self.config.profile, local, addr, iss, ts_off);
         let s = self.sock(fd)?;
         tcb.set_nodelay(s.nodelay);
+        tcb.set_keepalive(now, self.keepalive_params(fd));
         let id = self.next_conn;
         self.next_conn += 1;
         self.conns.insert(
@@ -560,11 +613,16 @@ impl Host {
             let c = self.conns.get_mut(&id).ok_or(Errno::ENOTCONN)?;
             return Ok(c.tcb.recv(buf));
         }
+        // Linux tcp_recvmsg: after the peer's FIN (SOCK_DONE) recv returns 0
+        // and leaves a pending error for send()/SO_ERROR.
+        if c.tcb.fin_received() {
+            return Ok(0);
+        }
         if let Some(e) = self.take_conn_error(fd) {
             return Err(e);
         }
         let c = self.conns.get(&id).ok_or(Errno::ENOTCONN)?;
-        if c.tcb.fin_received() || shut_rd || c.tcb.state == TcpState::Closed {
+        if shut_rd || c.tcb.state == TcpState::Closed {
             return Ok(0);
         }
         if buf.is_empty() {
@@ -588,13 +646,16 @@ impl Host {
         if matches!(c.tcb.state, TcpState::Closed) {
             return Err(Errno::ENOTCONN);
         }
+        let rd = matches!(how, Shutdown::Read | Shutdown::Both);
+        let wr = matches!(how, Shutdown::Write | Shutdown::Both);
         let s = self.sock_mut(fd)?;
-        if matches!(how, Shutdown::Read | Shutdown::Both) {
-            s.shut_rd = true;
-        }
-        if matches!(how, Shutdown::Write | Shutdown::Both) {
-            s.shut_wr = true;
-            if let Some(c) = self.conns.get_mut(&id) {
+        s.shut_rd |= rd;
+        s.shut_wr |= wr;
+        if let Some(c) = self.conns.get_mut(&id) {
+            if rd {
+                c.tcb.shutdown_read();
+            }
+            if wr {
                 c.tcb.shutdown_write();
             }
         }
@@ -908,6 +969,8 @@ impl Host {
         let nodelay = self.sockets.get(&lfd).map(|s| s.nodelay).unwrap_or(false);
         let mut tcb = tcb;
         tcb.set_nodelay(nodelay);
+        let ka = self.keepalive_params(Fd(lfd));
+        tcb.set_keepalive(now, ka);
         let id = self.next_conn;
         self.next_conn += 1;
         self.conns.insert(

@@ -140,7 +140,7 @@ fn handshake_active_and_passive_on_the_wire() {
     assert_eq!((l, s, c), (Fd(3), Fd(4), Fd(3)));
     let b = net.tcp_frames(End::B);
     let a = net.tcp_frames(End::A);
-    // SYN: <mss 1460,sackOK,TS val X ecr 0,nop,wscale 10> win 64240, DF, TTL 64.
+    // SYN: <mss 1460,sackOK,TS val X ecr 0,nop,wscale 7> win 64240, DF, TTL 64.
     let (syn, _, ip) = &b[0];
     assert_eq!(flags(syn), "S");
     assert_eq!(syn.window_len, 64240);
@@ -267,7 +267,7 @@ fn passive_close_and_time_wait_refin() {
     assert_eq!(net.b.connection_count(), 1); // B in TIME-WAIT
                                              // A segment for the closed connection is answered with a RST.
     let (last_ack, _, _) = net.tcp_frames(End::B).last().cloned().unwrap();
-    let mut peer = RawPeer::new();
+    let peer = RawPeer::new();
     let r = peer.tcp_to_a(&mut net.a, net.now, last_ack, &[]);
     assert_eq!(flags(&r[0]), "R");
     assert_eq!(r[0].seq_number, last_ack.ack_number);
@@ -521,7 +521,7 @@ impl RawPeer {
 
     /// Send `repr` (ports/payload_len filled in) and return A's TCP answers.
     fn tcp_to_a(
-        &mut self,
+        &self,
         a: &mut Host,
         now: Instant,
         mut repr: TcpRepr,
@@ -656,7 +656,7 @@ fn synack_layouts_match_linux() {
 #[test]
 fn raw_peer_closed_port_and_acceptability() {
     let (mut a, l) = host_a_listening();
-    let mut p = RawPeer::new();
+    let p = RawPeer::new();
     let now = Instant::from_secs(1);
     // Closed port: ACK → R seq=SEG.ACK; FIN+data without ACK → R. ack=SEQ+LEN+1.
     let r = p.tcp_to_a(
@@ -875,7 +875,7 @@ fn garbage_never_panics() {
 fn sack_and_dsack_blocks() {
     use TcpOption::*;
     let (mut a, l) = host_a_listening();
-    let mut p = RawPeer::new();
+    let p = RawPeer::new();
     let now = Instant::from_secs(1);
     let syn_opts = [
         MaxSegmentSize(1460),
@@ -939,4 +939,411 @@ fn sack_and_dsack_blocks() {
     );
     assert_eq!(r[0].options.sack_blocks(), &[(4000, 4001)]);
     assert_eq!(r[0].options.as_slice()[3..5], [NoOperation, NoOperation]);
+}
+
+#[test]
+fn fast_retransmit_on_three_dupacks() {
+    let mut net = Net::new(true);
+    let (_, s, c) = establish(&mut net);
+    net.clear();
+    net.b.setsockopt(c, SockOpt::NoDelay, 1).unwrap();
+    net.b.send(net.now, c, &[9u8; 1448 * 5]).unwrap();
+    let mut frames = Vec::new();
+    while let Some(f) = net.b.transmit(net.now) {
+        frames.push(f);
+    }
+    assert_eq!(frames.len(), 5);
+    // Lose the first; deliver the other four → four dup ACKs → retransmission at once.
+    for f in &frames[1..] {
+        net.a.receive(net.now, f);
+    }
+    net.run();
+    let data: Vec<_> = net
+        .tcp_frames(End::B)
+        .into_iter()
+        .filter(|(_, d, _)| !d.is_empty())
+        .collect();
+    let first = match FrameRepr::parse(&frames[0]).unwrap().payload {
+        FramePayload::Ipv4(_, IpPayload::Tcp(t, _)) => t.seq_number,
+        _ => panic!(),
+    };
+    assert_eq!(data[0].0.seq_number, first, "fast retransmit of the hole");
+    let mut buf = vec![0u8; 10000];
+    assert_eq!(net.a.recv(net.now, s, &mut buf), Ok(1448 * 5));
+    assert_eq!(net.now, Instant::ZERO, "no RTO needed");
+}
+
+#[test]
+fn bulk_transfer_over_lossy_link() {
+    use stack::device::LinkConfig;
+    for seed in 0..4u64 {
+        let mut net = Net::new(true);
+        net.link = Link::new(
+            LinkConfig {
+                loss: 0.05,
+                duplicate: 0.05,
+                reorder: 0.1,
+                delay: Duration::from_millis(5),
+            },
+            seed,
+        );
+        let l = net.a.socket(SocketType::Stream).unwrap();
+        net.a
+            .bind(l, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 8080))
+            .unwrap();
+        net.a.listen(l, 4).unwrap();
+        let c = net.b.socket(SocketType::Stream).unwrap();
+        let dst = SocketAddrV4::new(A_IP, 8080);
+        let _ = net.b.connect(net.now, c, dst);
+        let mut s = None;
+        let total = 200_000usize;
+        let msg: Vec<u8> = (0..total).map(|i| (i * 7 % 251) as u8).collect();
+        let (mut sent, mut got) = (0usize, Vec::new());
+        let mut buf = vec![0u8; 65536];
+        for _ in 0..20_000 {
+            net.advance(Duration::from_millis(1));
+            if s.is_none() {
+                s = net.a.accept(l).ok().map(|x| x.0);
+            }
+            if net.b.connect(net.now, c, dst).is_ok() || sent > 0 {
+                if sent < total {
+                    if let Ok(n) = net.b.send(net.now, c, &msg[sent..]) {
+                        sent += n;
+                    }
+                } else if net.b.tcp_state(c) == Some(TcpState::Established) {
+                    net.b.shutdown(net.now, c, Shutdown::Write).unwrap();
+                }
+            }
+            if let Some(s) = s {
+                match net.a.recv(net.now, s, &mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                    Err(_) => {}
+                }
+            }
+        }
+        assert_eq!(got.len(), total, "seed {seed}");
+        assert!(got == msg, "seed {seed}: data corrupted");
+    }
+}
+
+/// Replays a Linux 6.18 trace (measured with raw probes over veth): active
+/// open, peer sends 3 × 1000 bytes, the application reads, an out-of-order
+/// segment, the hole filled, the peer's FIN, close. Expected windows are
+/// Linux's.
+#[test]
+fn active_open_window_trace_matches_linux() {
+    use TcpOption::*;
+    for (wscale, expect) in [
+        (
+            None,
+            [64240u16, 63240, 62240, 61240, 61240, 60140, 60139, 60139],
+        ),
+        (Some(7u8), [63, 63, 63, 63, 63, 62, 62, 62]),
+    ] {
+        let mut a = Host::new(config(A_MAC, A_IP, Some((B_IP, B_MAC))), 4);
+        let c = a.socket(SocketType::Stream).unwrap();
+        let now = Instant::from_secs(1);
+        let dst = SocketAddrV4::new(B_IP, 9000);
+        assert_eq!(a.connect(now, c, dst), Err(Errno::EINPROGRESS));
+        let syn = match FrameRepr::parse(&a.transmit(now).unwrap()).unwrap().payload {
+            FramePayload::Ipv4(_, IpPayload::Tcp(t, _)) => t,
+            _ => panic!(),
+        };
+        let mut p = RawPeer::new();
+        p.port = 9000;
+        let mut opts = vec![
+            MaxSegmentSize(1460),
+            SackPermitted,
+            Timestamps {
+                tsval: 2000,
+                tsecr: syn.options.timestamps().unwrap().0,
+            },
+        ];
+        if let Some(w) = wscale {
+            opts.extend([NoOperation, WindowScale(w)]);
+        }
+        let sp = syn.src_port;
+        let iss = syn.seq_number;
+        let seg = |seq: u32, fl: TcpFlags| {
+            p.seg(
+                sp,
+                seq,
+                iss + 1,
+                fl,
+                &[
+                    NoOperation,
+                    NoOperation,
+                    Timestamps {
+                        tsval: 2001,
+                        tsecr: 0,
+                    },
+                ],
+            )
+        };
+        let mut windows = Vec::new();
+        let mut synack = p.seg(sp, 7000, iss + 1, TcpFlags::SYN | TcpFlags::ACK, &opts);
+        synack.window_len = 65160;
+        windows.push(p.tcp_to_a(&mut a, now, synack, &[])[0].window_len);
+        assert_eq!(a.connect(now, c, dst), Ok(()));
+        for i in 0..3u32 {
+            let fl = if i == 2 {
+                TcpFlags::ACK | TcpFlags::PSH
+            } else {
+                TcpFlags::ACK
+            };
+            windows.push(
+                p.tcp_to_a(&mut a, now, seg(7001 + 1000 * i, fl), &[b'd'; 1000])[0].window_len,
+            );
+        }
+        let mut buf = [0u8; 10000];
+        assert_eq!(a.recv(now, c, &mut buf), Ok(3000));
+        assert!(
+            a.transmit(now).is_none(),
+            "no window update after a small read"
+        );
+        let ooo = p.tcp_to_a(
+            &mut a,
+            now,
+            seg(11001, TcpFlags::ACK | TcpFlags::PSH),
+            &[b'e'; 100],
+        );
+        assert_eq!(ooo[0].options.sack_blocks(), &[(11001, 11101)]);
+        windows.push(ooo[0].window_len);
+        windows.push(
+            p.tcp_to_a(
+                &mut a,
+                now,
+                seg(10001, TcpFlags::ACK | TcpFlags::PSH),
+                &[b'e'; 1000],
+            )[0]
+            .window_len,
+        );
+        windows.push(
+            p.tcp_to_a(&mut a, now, seg(11101, TcpFlags::ACK | TcpFlags::FIN), &[])[0].window_len,
+        );
+        assert_eq!(a.recv(now, c, &mut buf), Ok(1100));
+        a.close(now, c).unwrap();
+        let fin = match FrameRepr::parse(&a.transmit(now).unwrap()).unwrap().payload {
+            FramePayload::Ipv4(_, IpPayload::Tcp(t, _)) => t,
+            _ => panic!(),
+        };
+        assert_eq!(flags(&fin), "F.");
+        windows.push(fin.window_len);
+        assert_eq!(windows, expect, "wscale {wscale:?}");
+    }
+}
+
+#[test]
+fn data_after_close_is_reset() {
+    let mut net = Net::new(true);
+    let (_, s, c) = establish(&mut net);
+    net.a.close(net.now, s).unwrap();
+    net.run();
+    assert_eq!(net.b.tcp_state(c), Some(TcpState::CloseWait));
+    net.clear();
+    // B still sends: A (orphaned, FIN-WAIT-2) answers with a RST (Linux TCPABORTONDATA).
+    net.b.send(net.now, c, b"late").unwrap();
+    net.run();
+    let data = &net.tcp_frames(End::B)[0].0;
+    let rst = &net.tcp_frames(End::A)[0].0;
+    assert_eq!(flags(rst), "R");
+    assert_eq!(rst.seq_number, data.ack_number);
+    assert_eq!(net.a.connection_count(), 0);
+    let mut buf = [0u8; 8];
+    assert_eq!(
+        net.b.recv(net.now, c, &mut buf),
+        Ok(0),
+        "FIN was received before the RST"
+    );
+    // Linux tcp_reset in CLOSE-WAIT: EPIPE.
+    assert_eq!(net.b.send(net.now, c, b"x"), Err(Errno::EPIPE));
+}
+
+#[test]
+fn keepalive_probes_then_reset() {
+    let mut net = Net::new(true);
+    let (_, s, c) = establish(&mut net);
+    net.a.setsockopt(s, SockOpt::KeepIdle, 10).unwrap();
+    net.a.setsockopt(s, SockOpt::KeepIntvl, 2).unwrap();
+    net.a.setsockopt(s, SockOpt::KeepCnt, 3).unwrap();
+    assert_eq!(net.a.setsockopt(s, SockOpt::KeepCnt, 0), Err(Errno::EINVAL));
+    net.a.setsockopt(s, SockOpt::KeepAlive, 1).unwrap();
+    net.clear();
+    net.advance(Duration::from_secs(10));
+    // Probe: SEQ = SND.UNA − 1, no data; B answers with an ACK.
+    let probes = net.tcp_frames(End::A);
+    assert_eq!(probes.len(), 1);
+    let una = net.a.tcb(s).unwrap().snd_una.get();
+    assert_eq!(probes[0].0.seq_number, una.wrapping_sub(1));
+    assert_eq!(net.tcp_frames(End::B).len(), 1);
+    assert_eq!(net.a.tcp_state(s), Some(TcpState::Established));
+    // Now B goes silent: cut the link by removing B's answers.
+    net.b.close(net.now, c).unwrap();
+    net.b.transmit(net.now); // the FIN is lost
+    net.b = Host::new(config(B_MAC, B_IP, Some((A_IP, A_MAC))), 77); // B forgets everything
+    net.clear();
+    net.advance(Duration::from_secs(30));
+    let a_frames = net.tcp_frames(End::A);
+    assert_eq!(flags(&a_frames[0].0), ".");
+    // B (new incarnation) answers the probe with a RST → ECONNRESET.
+    assert_eq!(net.a.take_error(s), Some(Errno::ECONNRESET));
+}
+
+#[test]
+fn keepalive_timeout_gives_etimedout() {
+    use stack::device::LinkConfig;
+    let mut net = Net::new(true);
+    let (_, s, _) = establish(&mut net);
+    net.a.setsockopt(s, SockOpt::KeepIdle, 10).unwrap();
+    net.a.setsockopt(s, SockOpt::KeepIntvl, 2).unwrap();
+    net.a.setsockopt(s, SockOpt::KeepCnt, 3).unwrap();
+    net.a.setsockopt(s, SockOpt::KeepAlive, 1).unwrap();
+    net.link = Link::new(
+        LinkConfig {
+            loss: 1.0,
+            ..LinkConfig::default()
+        },
+        1,
+    );
+    net.clear();
+    net.advance(Duration::from_secs(15));
+    assert_eq!(net.a.tcp_state(s), Some(TcpState::Established));
+    net.advance(Duration::from_secs(2));
+    let times: Vec<i64> = net
+        .log
+        .iter()
+        .filter(|(e, _, _)| *e == End::A)
+        .map(|(_, _, t)| t.total_millis() / 1000)
+        .collect();
+    // Probes at 10, 12, 14 s; reset at 16 s.
+    assert_eq!(times, vec![10, 12, 14, 16]);
+    assert_eq!(net.a.take_error(s), Some(Errno::ETIMEDOUT));
+}
+
+#[test]
+fn udp_to_closed_port_gets_rate_limited_port_unreachable() {
+    let (mut a, _) = host_a_listening();
+    let udp = |n: usize| {
+        FrameRepr {
+            eth: EthernetRepr {
+                src_addr: B_MAC,
+                dst_addr: A_MAC,
+                ethertype: EtherType::Ipv4,
+            },
+            payload: FramePayload::Ipv4(
+                Ipv4Repr {
+                    src_addr: B_IP,
+                    dst_addr: A_IP,
+                    protocol: IpProtocol::Udp,
+                    tos: 0,
+                    ident: 1,
+                    dont_frag: true,
+                    more_frags: false,
+                    frag_offset: 0,
+                    ttl: 64,
+                    options: Ipv4Options::default(),
+                    payload_len: 8 + n,
+                },
+                IpPayload::Udp(
+                    UdpRepr {
+                        src_port: 5000,
+                        dst_port: 9,
+                        payload_len: n,
+                    },
+                    &vec![b'u'; n],
+                ),
+            ),
+        }
+        .to_vec()
+    };
+    let now = Instant::from_secs(10);
+    let d = udp(1000);
+    a.receive(now, &d);
+    let f = a.transmit(now).unwrap();
+    assert_eq!(f.len(), 14 + 576, "quotes up to a 576-byte datagram");
+    match FrameRepr::parse(&f).unwrap().payload {
+        FramePayload::Ipv4(ip, IpPayload::Icmp(Icmpv4Repr::DstUnreachable { code, data, .. })) => {
+            assert_eq!((ip.tos, ip.dont_frag, ip.ttl, code), (0xc0, false, 64, 3));
+            assert_eq!(data, &d[14..14 + 548]);
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut n = 1;
+    for _ in 0..12 {
+        a.receive(now, &udp(4));
+        while a.transmit(now).is_some() {
+            n += 1;
+        }
+    }
+    assert_eq!(n, 6, "burst of 6 (XRLIM_BURST_FACTOR)");
+    a.receive(now + Duration::from_secs(1), &udp(4));
+    assert!(a.transmit(now + Duration::from_secs(1)).is_some());
+}
+
+#[test]
+fn quickack_budget_then_delayed_ack() {
+    let mut net = Net::new(true);
+    let (_, s, c) = establish(&mut net);
+    net.b.setsockopt(c, SockOpt::NoDelay, 1).unwrap();
+    let mut buf = [0u8; 100];
+    for i in 0..16 {
+        net.clear();
+        net.b.send(net.now, c, b"x").unwrap();
+        net.run();
+        assert_eq!(net.tcp_frames(End::A).len(), 1, "quick ACK #{i}");
+        net.a.recv(net.now, s, &mut buf).unwrap();
+        net.advance(Duration::from_millis(100));
+    }
+    net.clear();
+    net.b.send(net.now, c, b"x").unwrap();
+    net.run();
+    assert!(net.tcp_frames(End::A).is_empty(), "ACK delayed");
+    net.advance(Duration::from_millis(39));
+    assert!(net.tcp_frames(End::A).is_empty());
+    net.advance(Duration::from_millis(1));
+    assert_eq!(net.tcp_frames(End::A).len(), 1, "delayed ACK after 40 ms");
+    // Two full segments → ACK at once.
+    net.clear();
+    net.b.send(net.now, c, &[1u8; 2 * 1448]).unwrap();
+    net.run();
+    assert_eq!(net.tcp_frames(End::A).len(), 1);
+}
+
+#[test]
+fn syn_reopens_time_wait() {
+    let mut net = Net::new(true);
+    let l = net.a.socket(SocketType::Stream).unwrap();
+    net.a
+        .bind(l, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 8080))
+        .unwrap();
+    net.a.listen(l, 4).unwrap();
+    let dst = SocketAddrV4::new(A_IP, 8080);
+    let c = net.b.socket(SocketType::Stream).unwrap();
+    net.b.bind(c, SocketAddrV4::new(B_IP, 50000)).unwrap();
+    let _ = net.b.connect(net.now, c, dst);
+    net.run();
+    let (s, _) = net.a.accept(l).unwrap();
+    // A closes first → A in TIME-WAIT; B's side goes away.
+    net.a.close(net.now, s).unwrap();
+    net.run();
+    net.b.close(net.now, c).unwrap();
+    net.run();
+    assert_eq!(net.a.connection_count(), 1);
+    let old_snd_nxt = {
+        let f = net.tcp_frames(End::A);
+        f.last().unwrap().0.seq_number
+    };
+    net.advance(Duration::from_secs(1));
+    net.clear();
+    // Same 4-tuple, new SYN with a higher ISN: accepted; ISN = old SND.NXT + 65537 (Linux).
+    let c2 = net.b.socket(SocketType::Stream).unwrap();
+    net.b.bind(c2, SocketAddrV4::new(B_IP, 50000)).unwrap();
+    assert_eq!(net.b.connect(net.now, c2, dst), Err(Errno::EINPROGRESS));
+    net.run();
+    let synack = &net.tcp_frames(End::A)[0].0;
+    assert_eq!(flags(synack), "S.");
+    assert_eq!(synack.seq_number, old_snd_nxt.wrapping_add(65537));
+    assert_eq!(net.b.connect(net.now, c2, dst), Ok(()));
+    assert!(net.a.accept(l).is_ok());
 }

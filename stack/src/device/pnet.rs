@@ -61,6 +61,9 @@ impl PnetDevice {
     }
 }
 
+/// Longest the driver sleeps between flushes.
+const MAX_WAIT: Duration = Duration::from_millis(1);
+
 fn stack_now(epoch: std::time::Instant) -> Instant {
     Instant::from_micros(epoch.elapsed().as_micros().min(i64::MAX as u128) as i64)
 }
@@ -93,15 +96,17 @@ pub fn run(
     while !stop.load(Ordering::Relaxed) {
         let now = stack_now(epoch);
         flush(&host, &mut dev, now);
+        // Wake at least every millisecond: socket calls made from other
+        // threads queue output that only this loop sends.
         let wait = {
             let Ok(h) = host.lock() else { return };
             match h.poll_at() {
                 Some(t) if t > now => Duration::from_micros((t - now).total_micros() as u64),
                 Some(_) => Duration::ZERO,
-                None => Duration::from_millis(10),
+                None => MAX_WAIT,
             }
         }
-        .min(Duration::from_millis(10));
+        .min(MAX_WAIT);
         if let Some(frame) = dev.recv_timeout(wait) {
             if frame.get(6..12) == Some(own_mac.as_bytes().as_slice()) {
                 continue;

@@ -103,8 +103,8 @@ fn push(o: &mut TcpOptions, opt: TcpOption) {
 
 /// SYN / SYN-ACK options in Linux's order (tcp_options_write):
 /// `mss, [sackOK, TS | nop,nop,TS], [nop,nop,sackOK if no TS], [nop,wscale]`.
-/// Measured on Linux 6.18: `<mss 1460,sackOK,TS val X ecr Y,nop,wscale 10>`,
-/// `<mss 1460,nop,nop,sackOK,nop,wscale 10>`, `<mss 1460,nop,nop,TS,nop,wscale 10>`.
+/// Measured on Linux 6.18 (window scale as the profile sets it): `<mss 1460,sackOK,TS val X ecr Y,nop,wscale 7>`,
+/// `<mss 1460,nop,nop,sackOK,nop,wscale 7>`, `<mss 1460,nop,nop,TS,nop,wscale 7>`.
 pub fn syn_options(mss: u16, sack: bool, ts: Option<(u32, u32)>, wscale: Option<u8>) -> TcpOptions {
     let mut o = TcpOptions::new();
     push(&mut o, TcpOption::MaxSegmentSize(mss));

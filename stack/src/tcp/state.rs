@@ -65,6 +65,8 @@ pub enum TcpError {
     Refused,
     /// RST in a synchronized state (ECONNRESET).
     Reset,
+    /// RST in CLOSE-WAIT (Linux tcp_reset: EPIPE).
+    ResetAfterFin,
     /// Retransmissions exhausted (ETIMEDOUT).
     TimedOut,
     /// The next hop could not be resolved (EHOSTUNREACH).
@@ -160,6 +162,22 @@ pub struct Tcb {
     recv: RecvBuffer,
     fin_received: bool,
     ooo_fin: Option<SeqNumber>,
+    /// SO_KEEPALIVE and its parameters (idle, interval, count).
+    keepalive: Option<(crate::time::Duration, crate::time::Duration, u32)>,
+    ka_timer: Timer,
+    ka_probes_out: u32,
+    /// Time the last segment was received (Linux icsk_ack.lrcvtime).
+    last_rcv: Instant,
+    /// Quick-ACK budget (Linux icsk_ack.quick).
+    quick: u32,
+    quickack_started: bool,
+    /// Receive MSS estimate (Linux icsk_ack.rcv_mss).
+    rcv_mss: u32,
+    delack_timer: Timer,
+    /// Consecutive duplicate ACKs (RFC 5681 3.2).
+    dupacks: u32,
+    /// Fast-recovery point (RFC 6582 "recover"), while in recovery.
+    recover: Option<SeqNumber>,
     /// Start of the most recent out-of-order segment (first SACK block).
     last_ooo: Option<SeqNumber>,
     /// A D-SACK block (RFC 2883) for the next ACK.
@@ -178,6 +196,8 @@ pub struct Tcb {
     /// TCP_NODELAY.
     pub nodelay: bool,
     orphaned: bool,
+    /// The application will read no more (close() or shutdown(SHUT_RD)).
+    rcv_shutdown: bool,
     profile: Profile,
 }
 
@@ -221,6 +241,16 @@ impl Tcb {
             ooo_fin: None,
             last_ooo: None,
             dsack: None,
+            dupacks: 0,
+            recover: None,
+            quick: 0,
+            quickack_started: false,
+            rcv_mss: 536,
+            delack_timer: Timer::default(),
+            keepalive: None,
+            ka_timer: Timer::default(),
+            ka_probes_out: 0,
+            last_rcv: Instant::ZERO,
             rtt: RttEstimator::new(
                 profile.rto_initial,
                 profile.rto_min,
@@ -238,6 +268,7 @@ impl Tcb {
             error: None,
             nodelay: !profile.nagle,
             orphaned: false,
+            rcv_shutdown: false,
             profile: profile.clone(),
         }
     }
@@ -360,6 +391,76 @@ impl Tcb {
         self.orphaned
     }
 
+    /// SO_KEEPALIVE (RFC 1122 4.2.3.6): `Some((idle, interval, count))` to
+    /// enable, `None` to disable. Linux tcp_keepalive_timer semantics: after
+    /// `idle` without receiving anything (and with nothing in flight), send a
+    /// probe (`SEQ = SND.UNA − 1`, no data) every `interval`; after `count`
+    /// unanswered probes, reset the connection (ETIMEDOUT).
+    pub fn set_keepalive(
+        &mut self,
+        now: Instant,
+        ka: Option<(crate::time::Duration, crate::time::Duration, u32)>,
+    ) {
+        self.keepalive = ka;
+        match ka {
+            Some((idle, _, _)) if self.state.is_synchronized() => {
+                self.ka_timer.set(now, idle);
+            }
+            _ => self.ka_timer.stop(),
+        }
+    }
+
+    fn arm_keepalive(&mut self, now: Instant) {
+        if let Some((idle, _, _)) = self.keepalive {
+            self.ka_timer.set(now, idle);
+        }
+    }
+
+    /// Change keepalive interval/count without rearming the timer.
+    pub fn update_keepalive(
+        &mut self,
+        ka: Option<(crate::time::Duration, crate::time::Duration, u32)>,
+    ) {
+        self.keepalive = ka;
+    }
+
+    fn keepalive_timer(&mut self, now: Instant) {
+        let Some((idle, intvl, count)) = self.keepalive else {
+            return;
+        };
+        if matches!(
+            self.state,
+            TcpState::Closed | TcpState::Listen | TcpState::SynSent | TcpState::TimeWait
+        ) {
+            return;
+        }
+        // Linux: with data in flight or queued, the retransmission timer rules.
+        if self.snd_max != self.snd_una || !self.send.is_empty() {
+            self.ka_timer.set(now, idle);
+            return;
+        }
+        let elapsed = now - self.last_rcv;
+        if elapsed >= idle {
+            if self.ka_probes_out >= count {
+                // Linux: tcp_send_active_reset, then tcp_write_err (ETIMEDOUT).
+                self.abort(now);
+                self.error = Some(TcpError::TimedOut);
+                return;
+            }
+            let seg = self.build(now, self.snd_una - 1, TcpFlags::ACK, Vec::new());
+            self.outbox.push_back(seg);
+            self.ka_probes_out += 1;
+            self.ka_timer.set(now, intvl);
+        } else {
+            self.ka_timer.set(now, idle - elapsed);
+        }
+    }
+
+    /// shutdown(SHUT_RD): the application will read no more.
+    pub fn shutdown_read(&mut self) {
+        self.rcv_shutdown = true;
+    }
+
     /// Set TCP_NODELAY.
     pub fn set_nodelay(&mut self, on: bool) {
         self.nodelay = on;
@@ -427,6 +528,7 @@ impl Tcb {
     /// tcp_close does it, measured: `R.` seq SND.NXT ack RCV.NXT).
     pub fn close(&mut self, now: Instant) {
         self.orphaned = true;
+        self.rcv_shutdown = true;
         if self.recv.readable() > 0 && self.state != TcpState::TimeWait {
             self.abort(now);
             return;
@@ -471,6 +573,8 @@ impl Tcb {
     fn enter_closed(&mut self) {
         self.state = TcpState::Closed;
         self.rtx_timer.stop();
+        self.delack_timer.stop();
+        self.ka_timer.stop();
         self.wait_timer.stop();
         self.ack_now = false;
     }
@@ -485,9 +589,16 @@ impl Tcb {
     // ---------------------------------------------------------------- output
 
     /// Receive window to advertise, as a 16-bit field; records the right edge.
-    /// Linux __tcp_select_window/tcp_select_window: the offer is the free
-    /// space (capped at the initial window), rounded up to the scale
-    /// granularity, and never moves the right edge left (RFC 9293 3.8.6.2.2).
+    ///
+    /// Model of Linux __tcp_select_window/tcp_select_window, fitted to
+    /// measurements on Linux 6.18: the right edge of the window stays where it
+    /// was (RFC 9293 3.8.6.2.2: never shrink; Linux keeps `cur_win`) as data
+    /// arrives and is read, so the offered window only decreases, until it has
+    /// fallen to half of the initial window; then it reopens to the free space
+    /// (rounded down to the MSS without window scaling). With scaling, the
+    /// window is rounded up to the scale granularity (Linux ALIGN). Not
+    /// modelled: Linux 6.x sizes free space by the measured payload/truesize
+    /// ratio (tp->scaling_ratio) and autotunes the buffer (tcp_rcv_space_adjust).
     fn window_field(&mut self) -> u16 {
         let ws = self.negotiated.map(|n| n.rcv_wscale).unwrap_or(0);
         let free = (self.rcv_wnd_cap as usize)
@@ -498,7 +609,18 @@ impl Tcb {
         } else {
             0
         };
-        let mut win = free.max(cur);
+        let mut win = if 2 * u64::from(cur) <= u64::from(self.rcv_wnd_cap) {
+            let mut reopen = free;
+            if ws == 0 {
+                let mss = u32::from(self.negotiated.map(|n| n.recv_mss()).unwrap_or(536));
+                if reopen >= mss {
+                    reopen = reopen / mss * mss;
+                }
+            }
+            reopen.max(cur)
+        } else {
+            cur
+        };
         if ws > 0 {
             let g = 1u32 << ws;
             win = win.saturating_add(g - 1) & !(g - 1);
@@ -562,6 +684,9 @@ impl Tcb {
         if has_ack {
             self.last_ack_sent = self.rcv_nxt;
             self.ack_now = false;
+            // Linux tcp_event_ack_sent: one quick ACK used, delayed ACK cancelled.
+            self.quick = self.quick.saturating_sub(1);
+            self.delack_timer.stop();
         }
         Segment {
             repr: TcpRepr {
@@ -707,7 +832,10 @@ impl Tcb {
 
     /// The earliest timer deadline (retransmission, persist, TIME-WAIT, FIN-WAIT-2).
     pub fn poll_at(&self) -> Option<Instant> {
-        earliest(self.rtx_timer.deadline(), self.wait_timer.deadline())
+        earliest(
+            earliest(self.rtx_timer.deadline(), self.wait_timer.deadline()),
+            earliest(self.ka_timer.deadline(), self.delack_timer.deadline()),
+        )
     }
 
     /// Whether [`poll`](Self::poll) would return a segment now.
@@ -746,6 +874,12 @@ impl Tcb {
 
     /// Run expired timers (RFC 9293 3.10.8).
     pub fn on_timer(&mut self, now: Instant) {
+        if self.delack_timer.poll_expired(now) && self.state.is_synchronized() {
+            self.ack_now = true;
+        }
+        if self.ka_timer.poll_expired(now) {
+            self.keepalive_timer(now);
+        }
         if self.wait_timer.poll_expired(now) {
             // TIME-WAIT (2*MSL) or orphaned FIN-WAIT-2 (Linux tcp_fin_timeout) expiry.
             if matches!(self.state, TcpState::TimeWait | TcpState::FinWait2) {
@@ -771,6 +905,8 @@ impl Tcb {
             return;
         }
         self.retries += 1;
+        self.dupacks = 0;
+        self.recover = None;
         // RFC 6298 5.5: back off; 5.6: restart; Karn: no sample from retransmissions.
         self.rtt.back_off();
         self.rtt_probe = None;
@@ -795,6 +931,29 @@ impl Tcb {
 
     // ---------------------------------------------------------------- input
 
+    /// Retransmit one segment from SND.UNA (fast retransmit).
+    fn retransmit_head(&mut self, now: Instant) {
+        if self.snd_una < self.send_seq {
+            return;
+        }
+        let offset = (self.snd_una - self.send_seq) as usize;
+        let in_flight_data =
+            ((self.snd_max - self.snd_una) as usize).min(self.send.len().saturating_sub(offset));
+        let len = in_flight_data.min(self.mss() as usize);
+        if len == 0 {
+            return;
+        }
+        let mut flags = TcpFlags::ACK;
+        if offset + len == self.send.len() {
+            flags |= TcpFlags::PSH;
+        }
+        let payload = self.send.slice(offset, len);
+        let seg = self.build(now, self.snd_una, flags, payload);
+        self.rtt_probe = None;
+        self.outbox.push_back(seg);
+        self.rtx_timer.set(now, self.rtt.rto());
+    }
+
     fn challenge_ack(&mut self) {
         // RFC 5961 3.2 / 4.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
         self.ack_now = true;
@@ -802,6 +961,10 @@ impl Tcb {
 
     /// SEGMENT ARRIVES (RFC 9293 3.10.7) for this connection.
     pub fn on_segment(&mut self, now: Instant, seg: &TcpRepr, payload: &[u8]) {
+        self.last_rcv = now;
+        if seg.flags.contains(TcpFlags::ACK) {
+            self.ka_probes_out = 0;
+        }
         match self.state {
             TcpState::Closed | TcpState::Listen => {}
             TcpState::SynSent => self.on_segment_syn_sent(now, seg, payload),
@@ -887,6 +1050,7 @@ impl Tcb {
             self.process_ack(now, ack);
             self.state = TcpState::Established;
             self.retries = 0;
+            self.arm_keepalive(now);
             let _ = payload; // Data on a SYN-ACK is rare; Linux queues it, we drop it (it is retransmitted).
             self.ack_now = true;
             if self.fin_queued {
@@ -1001,12 +1165,11 @@ impl Tcb {
                     // and the listener stays (RFC 9293 3.10.7.4 second check).
                     self.error = Some(TcpError::Refused);
                 }
-                TcpState::Established
-                | TcpState::FinWait1
-                | TcpState::FinWait2
-                | TcpState::CloseWait => {
+                TcpState::Established | TcpState::FinWait1 | TcpState::FinWait2 => {
                     self.error = Some(TcpError::Reset);
                 }
+                // Linux tcp_reset: EPIPE in CLOSE-WAIT.
+                TcpState::CloseWait => self.error = Some(TcpError::ResetAfterFin),
                 _ => {}
             }
             self.enter_closed();
@@ -1028,6 +1191,7 @@ impl Tcb {
             if self.snd_una < ack && ack <= self.snd_max {
                 self.state = TcpState::Established;
                 self.retries = 0;
+                self.arm_keepalive(now);
                 self.snd_wnd =
                     u32::from(seg.window_len) << self.negotiated.map(|n| n.snd_wscale).unwrap_or(0);
                 self.snd_wl1 = seq;
@@ -1051,8 +1215,39 @@ impl Tcb {
             self.ack_now = true;
             return;
         }
+        let seg_wnd =
+            u32::from(seg.window_len) << self.negotiated.map(|n| n.snd_wscale).unwrap_or(0);
         if ack > self.snd_una {
             self.process_ack(now, ack);
+            self.dupacks = 0;
+            if let Some(recover) = self.recover {
+                if ack >= recover {
+                    // RFC 6582 3.2 (5): full acknowledgment: deflate the window.
+                    self.recover = None;
+                    self.cwnd = self.ssthresh.max(self.mss());
+                } else {
+                    // RFC 6582 3.2 (5): partial acknowledgment: retransmit the next hole.
+                    self.retransmit_head(now);
+                }
+            }
+        } else if ack == self.snd_una
+            && payload.is_empty()
+            && !fin
+            && seg_wnd == self.snd_wnd
+            && self.snd_max > self.snd_una
+        {
+            // RFC 5681 3.2: duplicate ACK; the third triggers fast retransmit.
+            self.dupacks = self.dupacks.saturating_add(1);
+            let mss = self.mss();
+            if self.dupacks == 3 && self.recover.is_none() {
+                let flight = self.snd_max - self.snd_una;
+                self.ssthresh = (flight / 2).max(2 * mss);
+                self.recover = Some(self.snd_max);
+                self.retransmit_head(now);
+                self.cwnd = self.ssthresh.saturating_add(3 * mss);
+            } else if self.dupacks > 3 && self.recover.is_some() {
+                self.cwnd = self.cwnd.saturating_add(mss);
+            }
         }
         // Window update (RFC 9293 3.10.7.4: SND.WL1 < SEG.SEQ or (= and SND.WL2 =< SEG.ACK)).
         if self.snd_una <= ack
@@ -1089,6 +1284,26 @@ impl Tcb {
             }
         }
 
+        // Linux tcp_rcv_state_process (FIN-WAIT-1/2 with the receive side shut,
+        // e.g. after close()): new data → reset (LINUX_MIB_TCPABORTONDATA; RFC
+        // 1122 4.2.2.13 permits it). The RST answers the segment
+        // (tcp_v4_send_reset) and the connection is gone.
+        if self.rcv_shutdown
+            && matches!(self.state, TcpState::FinWait1 | TcpState::FinWait2)
+            && !payload.is_empty()
+            && seq + payload.len() as u32 > self.rcv_nxt
+        {
+            if let Some(r) = reset_for(seg) {
+                self.outbox.push_back(Segment {
+                    repr: r,
+                    payload: Vec::new(),
+                });
+            }
+            self.error = Some(TcpError::Reset);
+            self.enter_closed();
+            return;
+        }
+
         // Seventh: segment text.
         if !payload.is_empty()
             && matches!(
@@ -1115,11 +1330,11 @@ impl Tcb {
                 // Partly duplicate segment: D-SACK the duplicate part (RFC 2883).
                 self.dsack = Some((seq, self.rcv_nxt));
             }
+            let had_ooo = self.recv.ooo_segments() > 0;
+            let in_order = start == self.rcv_nxt && !data.is_empty();
             let adv = self.recv.insert(self.rcv_nxt, start, data);
             self.rcv_nxt = self.rcv_nxt + adv;
-            // Every data segment is acknowledged at once, as Linux in quick-ack
-            // mode. TODO: delayed ACK (RFC 9293 3.8.6.3, Linux TCP_DELACK_MIN).
-            self.ack_now = true;
+            self.schedule_ack(now, payload.len(), in_order && !had_ooo && skip == 0);
         }
 
         // Eighth: FIN, processed once all data before it has arrived.
@@ -1135,6 +1350,32 @@ impl Tcb {
         if (fin_now || ooo_fin_now) && !self.fin_received {
             self.ooo_fin = None;
             self.process_fin(now);
+        }
+    }
+
+    /// When to acknowledge received data (RFC 9293 3.8.6.3, RFC 1122
+    /// 4.2.3.2; Linux tcp_event_data_recv / __tcp_ack_snd_check, simplified):
+    /// the first segments are acknowledged at once (quick-ack mode: up to
+    /// min(RCV.WND / (2 * rcv_mss), 16) ACKs, Linux TCP_MAX_QUICKACKS); then
+    /// an ACK goes out when more than one full segment is unacknowledged, else
+    /// after the delayed-ACK timeout (Linux TCP_DELACK_MIN 40 ms). Out-of-order,
+    /// duplicate or gap-filling segments are acknowledged at once. Not
+    /// modelled: Linux's adaptive ATO and ping-pong (interactive) mode.
+    fn schedule_ack(&mut self, now: Instant, len: usize, plain_in_order: bool) {
+        // Linux tcp_measure_rcv_mss (simplified): the largest segment seen, at least 536.
+        let adv_mss = u32::from(self.offer.mss);
+        if len as u32 >= self.rcv_mss {
+            self.rcv_mss = (len as u32).min(adv_mss).max(1);
+        }
+        if !self.quickack_started {
+            self.quickack_started = true;
+            let q = (self.rcv_wnd / (2 * self.rcv_mss.max(1))).max(2);
+            self.quick = q.min(self.profile.quickacks);
+        }
+        if !plain_in_order || self.quick > 0 || self.rcv_nxt - self.last_ack_sent > self.rcv_mss {
+            self.ack_now = true;
+        } else {
+            self.delack_timer.set_if_idle(now, self.profile.delayed_ack);
         }
     }
 
@@ -1336,5 +1577,41 @@ mod tests {
             ..seg
         })
         .is_none());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_segments_keep_invariants(
+            segs in proptest::collection::vec(
+                (proptest::prelude::any::<u32>(), proptest::prelude::any::<u32>(), proptest::prelude::any::<u8>(),
+                 proptest::prelude::any::<u16>(), 0usize..3000, proptest::prelude::any::<bool>()),
+                1..40)
+        ) {
+            let (mut c, mut s) = pair();
+            s.send(&[5u8; 10_000]);
+            let mut now = Instant::ZERO;
+            for (i, (seq_off, ack_off, flags, win, len, near)) in segs.into_iter().enumerate() {
+                now += Duration::from_millis(7);
+                let (seq, ack) = if near {
+                    (c.rcv_nxt.get().wrapping_add(seq_off % 4000), c.snd_una.get().wrapping_add(ack_off % 4000))
+                } else {
+                    (seq_off, ack_off)
+                };
+                let repr = TcpRepr {
+                    src_port: 80, dst_port: 40000, seq_number: seq, ack_number: ack,
+                    flags: TcpFlags(flags & 0x3f), window_len: win, urgent_pointer: 0,
+                    options: TcpOptions::new(), payload_len: len,
+                };
+                c.on_segment(now, &repr, &vec![1u8; len]);
+                if i % 3 == 0 { c.on_timer(now + Duration::from_secs(1)); }
+                while let Some(seg) = c.poll(now) { s.on_segment(now, &seg.repr, &seg.payload); }
+                while let Some(seg) = s.poll(now) { c.on_segment(now, &seg.repr, &seg.payload); }
+                for t in [&c, &s] {
+                    proptest::prop_assert!(t.snd_una <= t.snd_nxt);
+                    proptest::prop_assert!(t.snd_nxt <= t.snd_max);
+                    proptest::prop_assert!(t.recv_available() <= Profile::linux().recv_buffer);
+                }
+            }
+        }
     }
 }
