@@ -72,9 +72,9 @@ fn run_one(file: &Path, opts: &SuiteOptions) -> Result<(), Failed> {
         // Times and TS values are exact only in virtual time.
         let text = suite::render_trace(norm, *kind == DutKind::Sim);
         let name = format!("{}.{}", o.id.replace('/', "__"), kind.name());
-        let r = std::panic::catch_unwind(|| {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             settings.bind(|| insta::assert_snapshot!(name, text));
-        });
+        }));
         if r.is_err() {
             problems.push_str(&format!(
                 "[{}] trace differs from its snapshot\n",

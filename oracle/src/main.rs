@@ -41,6 +41,10 @@ enum Command {
         /// Write each DUT's normalized text trace into this directory.
         #[arg(long)]
         traces: Option<PathBuf>,
+        /// Write every distinct frame of every trace as one file into this
+        /// directory (seeds for the parse_frame fuzz corpus).
+        #[arg(long)]
+        frames: Option<PathBuf>,
         /// The declared divergences (markdown table).
         #[arg(long, default_value = "corpus/DIVERGENCES.md")]
         divergences: PathBuf,
@@ -88,6 +92,7 @@ fn real_main(
         dut,
         pcap,
         traces,
+        frames,
         divergences,
         tolerance_usecs,
         seed,
@@ -118,7 +123,7 @@ fn real_main(
     };
     let files = suite::discover(&paths)?;
     let declared = load_declared(&divergences)?;
-    for dir in [&pcap, &traces].into_iter().flatten() {
+    for dir in [&pcap, &traces, &frames].into_iter().flatten() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let opts = SuiteOptions {
@@ -154,6 +159,18 @@ fn real_main(
                 let p = dir.join(format!("{stem}.{}.pcap", kind.name()));
                 oracle::pcap::write_pcap(&p, &result.trace)
                     .with_context(|| format!("writing {}", p.display()))?;
+            }
+            if let Some(dir) = &frames {
+                for e in &result.trace.events {
+                    if let oracle::trace::TraceKind::Frame { bytes, .. } = &e.kind {
+                        // Named by content, so the same frame is one file.
+                        let mut h = std::collections::hash_map::DefaultHasher::new();
+                        std::hash::Hash::hash(bytes, &mut h);
+                        let p = dir.join(format!("{:016x}", std::hash::Hasher::finish(&h)));
+                        std::fs::write(&p, bytes)
+                            .with_context(|| format!("writing {}", p.display()))?;
+                    }
+                }
             }
             if let Some(dir) = &traces {
                 let p = dir.join(format!("{stem}.{}.txt", kind.name()));

@@ -773,7 +773,14 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                     }
                 }
             }
-            return self.finish_call(ev, call, &sys, got.map(|_| 0));
+            let out = got.as_ref().ok().map(|&v| {
+                if v == 0 {
+                    "[0]".to_string()
+                } else {
+                    format!("[{}]", Errno(v as i32).name())
+                }
+            });
+            return self.finish_call_out(ev, call, &sys, got.map(|_| 0), out);
         }
         let result = self.target.syscall(&sys);
         match (&sys, result) {
@@ -877,6 +884,19 @@ impl<T: Target + ?Sized> Runner<'_, T> {
         sys: &SysCall,
         result: Result<i64, Errno>,
     ) -> Step {
+        self.finish_call_out(ev, call, sys, result, None)
+    }
+
+    /// Records a finished call (with the value it wrote out, if any, e.g. the
+    /// SO_ERROR of getsockopt) and checks its result against the script.
+    fn finish_call_out(
+        &mut self,
+        ev: &Event,
+        call: &CallEvent,
+        sys: &SysCall,
+        result: Result<i64, Errno>,
+        out: Option<String>,
+    ) -> Step {
         let now = self.target.now();
         let new_fd = matches!(sys, SysCall::SocketStream | SysCall::Accept { .. });
         let text = match (&result, call.result.value) {
@@ -890,8 +910,11 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             now,
             Some(ev.span.line),
             TraceKind::Call {
-                text: format!("{}(…)", call.name),
-                result: text.clone(),
+                text: call_text(call),
+                result: match &out {
+                    Some(o) => format!("{text} {o}"),
+                    None => text.clone(),
+                },
             },
         );
         // Map new fds: the script's number → the DUT's.
@@ -1122,7 +1145,7 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                     now,
                     Some(ev.span.line),
                     TraceKind::Call {
-                        text: "fcntl(…)".into(),
+                        text: call_text(call),
                         result: "0".into(),
                     },
                 );
@@ -1134,6 +1157,12 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             other => return Err(self.unsupported(ev, format!("system call {other}"))),
         }))
     }
+}
+
+/// A call as the script wrote it, without its expected result.
+fn call_text(call: &CallEvent) -> String {
+    let args: Vec<String> = call.args.iter().map(|a| a.to_string()).collect();
+    format!("{}({})", call.name, args.join(", "))
 }
 
 fn check_arp(s: &ArpSpec, arp: &ArpRepr, id: &Identity, errs: &mut Vec<String>) {

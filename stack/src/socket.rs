@@ -770,6 +770,14 @@ impl Host {
         }
     }
 
+    /// Every connection in the table (orphaned, half-open, and CLOSED ones
+    /// still held by an fd included) with an id that stays the same for the
+    /// connection's life and is never reused: read-only, for invariant checks
+    /// (e.g. the `tcp_input` fuzz target tracks state changes per connection).
+    pub fn connections(&self) -> impl Iterator<Item = (u64, &Tcb)> + '_ {
+        self.conns.iter().map(|(id, c)| (*id, &c.tcb))
+    }
+
     /// Number of connections in the table (including orphaned and half-open ones).
     pub fn connection_count(&self) -> usize {
         self.conns.len()
