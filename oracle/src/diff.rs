@@ -178,7 +178,7 @@ pub fn diff(
 ) -> DiffReport {
     let mut differences = Vec::new();
     let n = left.len().max(right.len());
-    let mut prev_at = 0;
+    let mut prev_at = (0, 0);
     for i in 0..n {
         let (l, r) = (left.get(i), right.get(i));
         let line = l.and_then(|e| e.line).or(r.and_then(|e| e.line));
@@ -222,8 +222,11 @@ pub fn diff(
                 push(k.trim_start_matches('_'));
             }
         }
-        let allowed = tol.allowed(a.at.min(b.at) - prev_at);
-        if (a.at - b.at).abs() > allowed {
+        // Times are compared as intervals since the previous event of the
+        // same trace, so one declared late event does not shift the rest.
+        let (ia, ib) = (a.at - prev_at.0, b.at - prev_at.1);
+        let allowed = tol.allowed(ia.min(ib));
+        if (ia - ib).abs() > allowed {
             push("time");
         }
         // A TS value is a millisecond clock: it must move with the event's
@@ -234,7 +237,7 @@ pub fn diff(
             (Some(_), None) | (None, Some(_)) => push("ts"),
             _ => {}
         }
-        prev_at = a.at.min(b.at);
+        prev_at = (a.at, b.at);
     }
     DiffReport {
         left: left_name.to_string(),

@@ -53,8 +53,9 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         field: "time",
-        treatment: "compared within the timing tolerance (packetdrill's: max(4 ms, 12.5% of the interval)); \
-                    left out of real-time snapshots",
+        treatment: "the interval since the previous event of the same trace is compared, within the \
+                    timing tolerance (packetdrill's: max(4 ms, 12.5% of the interval)); left out of \
+                    real-time snapshots",
         reason: "real-time DUTs have scheduling jitter",
     },
 ];
