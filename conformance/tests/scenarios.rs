@@ -9,7 +9,8 @@ use oracle::run::RunOptions;
 use oracle::suite::{self, DutOutcome, SuiteOptions};
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.parent().unwrap_or(here).to_path_buf()
 }
 
 fn main() {

@@ -92,7 +92,7 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "line {}: {}\n  script: {}",
+            "{}: {}\n  script: {}",
             self.line, self.message, self.script
         )
     }
@@ -168,6 +168,8 @@ struct Runner<'a, T: Target + ?Sized> {
     /// TS val the script gave the DUT minus the DUT's real one (packetdrill's
     /// mapping of outbound TS val onto inbound TS ecr).
     ts_offset: Option<i64>,
+    /// The DUT's latest TS val.
+    last_dut_tsval: Option<u32>,
     pending: Option<Pending>,
     ip_ident: u16,
     /// Time of the previous event (script time base for `+` times).
@@ -202,6 +204,7 @@ pub fn run_script<T: Target + ?Sized>(
         fds: HashMap::new(),
         nonblocking: HashMap::new(),
         ts_offset: None,
+        last_dut_tsval: None,
         pending: None,
         ip_ident: 0,
         last_time: 0,
@@ -543,8 +546,11 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             }),
             _ => None,
         };
-        if let (Some(sv), Some((val, _))) = (script_val, tcp.options.timestamps()) {
-            self.ts_offset = Some(i64::from(val) - i64::from(sv));
+        if let Some((val, _)) = tcp.options.timestamps() {
+            self.last_dut_tsval = Some(val);
+            if let Some(sv) = script_val {
+                self.ts_offset = Some(i64::from(val) - i64::from(sv));
+            }
         }
     }
 
@@ -714,11 +720,14 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 }
             }
             TcpOptionSpec::Timestamp { val, ecr } => {
-                // An ecr of 0 means "nothing to echo" and stays 0.
-                let ecr = if *ecr == 0 {
-                    0
-                } else {
-                    (i64::from(*ecr) + self.ts_offset.unwrap_or(0)) as u32
+                // An ecr of 0 means "nothing to echo" and stays 0. Without a
+                // mapping (the script never gave the DUT's TS val, e.g. `<...>`)
+                // the ecr echoes the DUT's latest TS val, as a real peer would.
+                let ecr = match (*ecr, self.ts_offset, self.last_dut_tsval) {
+                    (0, _, _) => 0,
+                    (e, Some(off), _) => (i64::from(e) + off) as u32,
+                    (_, None, Some(last)) => last,
+                    (e, None, None) => e,
                 };
                 TcpOption::Timestamps {
                     tsval: *val,
@@ -1262,11 +1271,12 @@ fn spec_kind(s: &PacketSpec) -> &'static str {
     }
 }
 
-fn strip_trailing_eol(opts: &[TcpOption]) -> &[TcpOption] {
-    match opts.split_last() {
-        Some((TcpOption::EndOfList, rest)) => rest,
-        _ => opts,
+/// The options without the EOL padding a script does not write.
+fn strip_trailing_eol(mut opts: &[TcpOption]) -> &[TcpOption] {
+    while let Some((TcpOption::EndOfList, rest)) = opts.split_last() {
+        opts = rest;
     }
+    opts
 }
 
 /// packetdrill's flag letters, in its order.

@@ -193,7 +193,7 @@ mod tests {
         let n = Negotiated::new(&offer, &peer);
         assert_eq!(
             (n.snd_wscale, n.rcv_wscale, n.sack, n.timestamps),
-            (14, 10, true, true)
+            (14, 7, true, true)
         );
         assert_eq!(n.send_mss(), 1388);
     }

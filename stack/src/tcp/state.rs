@@ -1482,7 +1482,7 @@ mod tests {
         assert_eq!(c.snd_nxt, SeqNumber(1001));
         assert_eq!(c.rcv_nxt, SeqNumber(u32::MAX - 9));
         assert_eq!(s.rcv_nxt, SeqNumber(1001));
-        assert_eq!(s.snd_wnd, 63 << 10);
+        assert_eq!(s.snd_wnd, 502 << 7, "64240 rounded up to the scale step");
         assert_eq!(c.snd_wnd, 65160, "SYN-ACK window is not scaled");
         assert!(c.negotiated.unwrap().timestamps);
     }

@@ -4,18 +4,20 @@
 //!
 //! [`TcpRepr::parse`] reports every option in wire order. An End of Option
 //! List byte (kind 0) is kept as a [`TcpOption::EndOfList`] item and ends the
-//! list: the bytes after it up to the end of the header are padding and are not
-//! represented (they are not checked either). Symmetrically, emit writes the
-//! items up to and including the first `EndOfList` (items after it are
-//! ignored) and pads with zeros to a multiple of 4 bytes.
+//! list; the header padding after it must be zeros (RFC 9293 MUST-69) and each
+//! padding byte is kept as one more `EndOfList` item, so the header length
+//! survives a round trip however much padding a sender used (a non-zero byte
+//! after the first EOL is `Malformed` "padding after eol"). Symmetrically,
+//! emit writes the items up to the first `EndOfList` and the `EndOfList`s that
+//! follow it (any other item after it is ignored) and pads with zeros to a
+//! multiple of 4 bytes.
 //!
 //! A header whose options end exactly on the header end has no `EndOfList`
-//! item. A list whose wire length is not a multiple of 4 and that does not end
-//! with `EndOfList` is padded with zeros, which parse back as an `EndOfList`
-//! item: the canonical form of such a list ends with `EndOfList` (see
-//! [`TcpOptions::is_canonical`] and [`TcpOptions::canonicalize`]). So
-//! `parse(emit(parse(bytes))) == parse(bytes)` always, and
-//! `parse(emit(repr)) == repr` for every canonical repr.
+//! item. A list whose wire length is not a multiple of 4 is padded with zeros,
+//! which parse back as `EndOfList` items: the canonical form of a list has a
+//! wire length that is a multiple of 4 (see [`TcpOptions::is_canonical`] and
+//! [`TcpOptions::canonicalize`]). So `parse(emit(parse(bytes))) == parse(bytes)`
+//! always, and `parse(emit(repr)) == repr` for every canonical repr.
 
 use super::checksum;
 use super::{ChecksumMode, Error, Result};
@@ -475,7 +477,7 @@ impl TcpOptions {
             }
             _ => {}
         }
-        if self.as_slice().contains(&TcpOption::EndOfList) {
+        if opt != TcpOption::EndOfList && self.as_slice().contains(&TcpOption::EndOfList) {
             return Err(Error::Malformed {
                 layer: "tcp",
                 field: "option after eol",
@@ -510,11 +512,18 @@ impl TcpOptions {
         self.as_slice().is_empty()
     }
 
-    /// The items that are emitted: up to and including the first `EndOfList`.
+    /// The items that are emitted: up to the first `EndOfList` and the
+    /// `EndOfList`s (padding) that follow it.
     fn emitted(&self) -> &[TcpOption] {
         let s = self.as_slice();
         match s.iter().position(|o| *o == TcpOption::EndOfList) {
-            Some(i) => &s[..=i],
+            Some(i) => {
+                let pad = s[i..]
+                    .iter()
+                    .take_while(|o| **o == TcpOption::EndOfList)
+                    .count();
+                &s[..i + pad]
+            }
             None => s,
         }
     }
@@ -530,25 +539,21 @@ impl TcpOptions {
         (self.wire_len() + 3) & !3
     }
 
-    /// Whether `emit` then `parse` gives these options back: nothing after an
-    /// `EndOfList`, at most 40 bytes, and either a wire length that is a
-    /// multiple of 4 or a final `EndOfList`.
+    /// Whether `emit` then `parse` gives these options back: only
+    /// `EndOfList`s after the first one, at most 40 bytes, and a wire length
+    /// that is a multiple of 4 (the zero padding `emit` adds parses back as
+    /// `EndOfList` items).
     pub fn is_canonical(&self) -> bool {
-        let s = self.as_slice();
-        s.len() == self.emitted().len()
+        self.as_slice().len() == self.emitted().len()
             && self.wire_len() <= TCP_MAX_OPTIONS_LEN
-            && (self.wire_len() % 4 == 0 || s.last() == Some(&TcpOption::EndOfList))
+            && self.wire_len() % 4 == 0
     }
 
-    /// Appends an `EndOfList` if the wire length is not a multiple of 4 and
-    /// the list does not already end with one, and drops items after the
-    /// first `EndOfList`: the form `parse` returns for the emitted bytes.
+    /// Drops items after the `EndOfList` padding and appends `EndOfList`s up
+    /// to a multiple of 4 bytes: the form `parse` returns for the emitted bytes.
     pub fn canonicalize(&mut self) {
         self.len = self.emitted().len() as u8;
-        if self.wire_len() % 4 != 0
-            && self.as_slice().last() != Some(&TcpOption::EndOfList)
-            && self.as_slice().len() < TCP_MAX_OPTIONS
-        {
+        while self.wire_len() % 4 != 0 && self.as_slice().len() < TCP_MAX_OPTIONS {
             self.items[self.as_slice().len()] = TcpOption::EndOfList;
             self.len += 1;
         }
@@ -588,6 +593,18 @@ impl TcpOptions {
             opts.items[usize::from(opts.len)] = opt;
             opts.len += 1;
             if opt == TcpOption::EndOfList {
+                // RFC 9293 MUST-69: the rest is zero padding, one item a byte.
+                for &b in &buf[1..] {
+                    if b != 0 {
+                        return Err(Error::Malformed {
+                            layer: "tcp",
+                            field: "padding after eol",
+                            value: b.into(),
+                        });
+                    }
+                    opts.items[usize::from(opts.len)] = TcpOption::EndOfList;
+                    opts.len += 1;
+                }
                 break;
             }
             buf = &buf[n..];
@@ -1074,7 +1091,8 @@ mod tests {
 
     #[test]
     fn eol_padding_roundtrip() {
-        // mss, nop, eol, then 2 padding bytes: parse keeps EOL, emit restores.
+        // mss, nop, eol, then 2 padding bytes: parse keeps EOL and one item per
+        // padding byte, emit restores the same header length.
         let mut s = linux_syn()[..28].to_vec();
         s[12] = 0x70;
         s[20..28].copy_from_slice(&[2, 4, 5, 0xb4, 1, 0, 0, 0]);
@@ -1085,6 +1103,8 @@ mod tests {
             &[
                 TcpOption::MaxSegmentSize(1460),
                 TcpOption::NoOperation,
+                TcpOption::EndOfList,
+                TcpOption::EndOfList,
                 TcpOption::EndOfList
             ]
         );
@@ -1092,7 +1112,24 @@ mod tests {
         let mut buf = vec![0u8; r.buffer_len()];
         r.emit(&mut TcpPacket::new_unchecked(&mut buf[..]), SRC, DST, &[]);
         assert_eq!(buf, s);
-        // Without the EOL item, the padding parses back as one.
+        // A long run of padding (a 32-byte header whose options are one EOL,
+        // found by fuzzing) keeps its length too.
+        let mut long = linux_syn()[..32].to_vec();
+        long[12] = 0x80;
+        long[20..32].fill(0);
+        let long = with_checksum(long);
+        let lr = parse(&long).unwrap();
+        assert_eq!(lr.options.as_slice(), &[TcpOption::EndOfList; 12]);
+        assert_eq!(lr.header_len(), 32);
+        // Non-zero bytes after EOL are not padding (RFC 9293 MUST-69).
+        let mut bad = long.clone();
+        bad[25] = 7;
+        let bad = with_checksum(bad);
+        assert!(matches!(
+            parse(&bad),
+            Err(Error::Malformed { field: "padding after eol", value: 7, .. })
+        ));
+        // Without the EOL items, the padding parses back as them.
         let mut o =
             TcpOptions::from_slice(&[TcpOption::MaxSegmentSize(1460), TcpOption::NoOperation])
                 .unwrap();
