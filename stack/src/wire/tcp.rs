@@ -1127,7 +1127,11 @@ mod tests {
         let bad = with_checksum(bad);
         assert!(matches!(
             parse(&bad),
-            Err(Error::Malformed { field: "padding after eol", value: 7, .. })
+            Err(Error::Malformed {
+                field: "padding after eol",
+                value: 7,
+                ..
+            })
         ));
         // Without the EOL items, the padding parses back as them.
         let mut o =
