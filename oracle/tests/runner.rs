@@ -1,0 +1,186 @@
+//! The runner's semantics, on the simulated stack (deterministic, no
+//! namespaces): blocking calls, expectation failures, unexpected packets,
+//! unsupported constructs, and the diff of two runs.
+
+use oracle::duts::{DutSetup, SimTarget};
+use oracle::normalize::normalize;
+use oracle::run::{run_script, RunOptions, RunResult, Verdict};
+use oracle::script;
+
+const SETUP: DutSetup = DutSetup {
+    static_neighbor: true,
+    seed: 1,
+};
+
+fn run(src: &str) -> RunResult {
+    let s = script::parse("t.pkt", src).expect("script parses");
+    let mut t = SimTarget::new(SETUP);
+    run_script(&mut t, &s, RunOptions::default())
+}
+
+const LISTEN: &str = "\
+0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0  bind(3, ..., ...) = 0
++0  listen(3, 1) = 0
+";
+
+#[test]
+fn blocking_accept_waits_for_the_handshake() {
+    // accept() is called before the SYN arrives: it stays pending while the
+    // packets run and returns when the handshake completes, at 0.2 s.
+    let r = run(&format!(
+        "{LISTEN}\
++0  < S 0:0(0) win 65535 <mss 1460>
++0  > S. 0:0(0) ack 1 <mss 1460>
++.1 accept(3, ..., ...) = 4
++.1 < . 1:1(0) ack 1 win 65535
+"
+    ));
+    assert_eq!(r.verdict, Verdict::Passed, "{:?}", r.verdict);
+    let accept = r
+        .trace
+        .events
+        .iter()
+        .find(|e| matches!(&e.kind, oracle::trace::TraceKind::Call { text, .. } if text.starts_with("accept")))
+        .expect("accept traced");
+    assert_eq!(accept.at, 200_000, "accept returned when the ACK arrived");
+}
+
+#[test]
+fn blocking_end_time_is_checked() {
+    // The script claims accept returns at 0.5 s; it returns at 0.2 s.
+    let r = run(&format!(
+        "{LISTEN}\
++0  < S 0:0(0) win 65535 <mss 1460>
++0  > S. 0:0(0) ack 1 <mss 1460>
++.1...0.5 accept(3, ..., ...) = 4
++.1 < . 1:1(0) ack 1 win 65535
+"
+    ));
+    match r.verdict {
+        Verdict::Failed(f) => {
+            assert_eq!(f.line, 6, "the accept line");
+            assert!(f.message.contains("timing error"), "{}", f.message);
+        }
+        v => panic!("expected a timing failure, got {v:?}"),
+    }
+}
+
+#[test]
+fn wrong_expectation_names_the_field_and_shows_the_packet() {
+    let r = run(&format!(
+        "{LISTEN}\
++0  < S 0:0(0) win 65535 <mss 1460>
++0  > S. 0:0(0) ack 2 <mss 1460>
+"
+    ));
+    match r.verdict {
+        Verdict::Failed(f) => {
+            assert_eq!(f.line, 5);
+            assert!(f.message.contains("ack 1 (expected 2)"), "{}", f.message);
+            assert!(f.message.contains("actual:"), "{}", f.message);
+            assert!(f.script.contains("ack 2"));
+        }
+        v => panic!("expected a failure, got {v:?}"),
+    }
+}
+
+#[test]
+fn a_packet_the_script_does_not_expect_fails() {
+    // The SYN-ACK is not in the script.
+    let r = run(&format!(
+        "{LISTEN}\
++0  < S 0:0(0) win 65535 <mss 1460>
++.1 accept(3, ..., ...) = -1 EAGAIN
+"
+    ));
+    match r.verdict {
+        Verdict::Failed(f) => assert!(f.message.starts_with("unexpected packet"), "{}", f.message),
+        v => panic!("expected a failure, got {v:?}"),
+    }
+}
+
+#[test]
+fn a_missing_packet_fails_after_the_tolerance() {
+    let r = run(&format!(
+        "{LISTEN}\
++0  > S. 0:0(0) ack 1 <mss 1460>
+"
+    ));
+    match r.verdict {
+        Verdict::Failed(f) => {
+            assert!(f.message.contains("did not arrive"), "{}", f.message)
+        }
+        v => panic!("expected a failure, got {v:?}"),
+    }
+}
+
+#[test]
+fn unsupported_is_not_failed() {
+    let r = run("0 `sysctl -q net.ipv4.tcp_sack=0`\n");
+    assert!(
+        matches!(r.verdict, Verdict::Unsupported { line: 1, .. }),
+        "{:?}",
+        r.verdict
+    );
+}
+
+#[test]
+fn same_seed_same_trace_different_seed_same_normalized_trace() {
+    let src = format!(
+        "{LISTEN}\
++0  < S 0:0(0) win 65535 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>
++0  > S. 0:0(0) ack 1 <mss 1460,sackOK,TS val 100 ecr 100,nop,wscale 7>
++.1 < . 1:1(0) ack 1 win 502 <nop,nop,TS val 110 ecr 100>
++0  accept(3, ..., ...) = 4
+"
+    );
+    let s = script::parse("t.pkt", &src).unwrap();
+    let go = |seed| {
+        let mut t = SimTarget::new(DutSetup { seed, ..SETUP });
+        run_script(&mut t, &s, RunOptions::default())
+    };
+    let (a, b, c) = (go(1), go(1), go(2));
+    assert_eq!(a.verdict, Verdict::Passed);
+    assert_eq!(a.trace, b.trace, "deterministic for one seed");
+    assert_ne!(a.trace, c.trace, "the ISN depends on the seed");
+    assert_eq!(
+        normalize(&a.trace, &a.facts),
+        normalize(&c.trace, &c.facts),
+        "normalization removes what the seed changes"
+    );
+}
+
+#[test]
+fn blocking_connect_completes_with_the_handshake_or_fails_with_the_rst() {
+    let ok = run("\
+0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0  connect(3, ..., ...) = 0
++0  > S 0:0(0) <...>
++.1 < S. 0:0(0) ack 1 win 65535 <mss 1460>
++0  > . 1:1(0) ack 1
+");
+    assert_eq!(ok.verdict, Verdict::Passed, "{:?}", ok.verdict);
+    let refused = run("\
+0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0  connect(3, ..., ...) = -1 ECONNREFUSED (Connection refused)
++0  > S 0:0(0) <...>
++.1 < R. 0:0(0) ack 1 win 0
+");
+    assert_eq!(refused.verdict, Verdict::Passed, "{:?}", refused.verdict);
+    let wrong = run("\
+0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0  connect(3, ..., ...) = 0
++0  > S 0:0(0) <...>
++.1 < R. 0:0(0) ack 1 win 0
+");
+    match wrong.verdict {
+        Verdict::Failed(f) => assert!(
+            f.message
+                .contains("connect returned -1 ECONNREFUSED, expected 0"),
+            "{}",
+            f.message
+        ),
+        v => panic!("expected a failure, got {v:?}"),
+    }
+}
