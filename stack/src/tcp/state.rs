@@ -343,6 +343,22 @@ impl Tcb {
         )
     }
 
+    /// Payload limit of the next data segment: the MSS less the SACK
+    /// option that segment will carry (Linux tcp_current_mss counts the SACK
+    /// blocks in the header), so that data plus options never exceed the MTU.
+    fn data_mss(&self) -> u32 {
+        let mss = self.mss();
+        if !self.negotiated.is_some_and(|n| n.sack) {
+            return mss;
+        }
+        let blocks = self.recv.sack_blocks(None).len() + usize::from(self.dsack.is_some());
+        let n = blocks.min(if self.ts_in_use() { 3 } else { 4 }) as u32;
+        if n == 0 {
+            return mss;
+        }
+        mss.saturating_sub(4 + 8 * n).max(1)
+    }
+
     fn ts_now(&self, now: Instant) -> u32 {
         // Linux: tcp_time_stamp_ms (1 ms clock) + per-connection offset.
         (now.total_millis() as u32).wrapping_add(self.ts_offset)
@@ -642,8 +658,16 @@ impl Tcb {
         let syn = flags.contains(TcpFlags::SYN);
         let has_ack = flags.contains(TcpFlags::ACK);
         let (window, options) = if syn {
-            // RFC 7323 2.2: the window in a SYN is not scaled.
-            let w = self.rcv_wnd_cap.min(u32::from(u16::MAX)) as u16;
+            // RFC 7323 2.2: the window in a SYN is not scaled. A SYN-ACK
+            // retransmitted after a (scaled, rounded-up) ACK in SYN-RECEIVED
+            // must not move the right edge left (RFC 9293 3.8.6.2.2; Linux
+            // sends min(tp->rcv_wnd, 65535), the window last advertised).
+            let offered = if has_ack && self.rcv_adv > self.rcv_nxt {
+                self.rcv_adv - self.rcv_nxt
+            } else {
+                0
+            };
+            let w = self.rcv_wnd_cap.max(offered).min(u32::from(u16::MAX)) as u16;
             self.rcv_wnd = u32::from(w);
             if has_ack {
                 self.rcv_adv = self.rcv_nxt + u32::from(w);
@@ -784,7 +808,7 @@ impl Tcb {
         let in_flight = self.snd_nxt - self.snd_una;
         let wnd = self.snd_wnd.min(self.cwnd);
         let usable = wnd.saturating_sub(in_flight) as usize;
-        let mss = self.mss() as usize;
+        let mss = self.data_mss() as usize;
         let len = avail.min(mss).min(usable);
         let fin_unsent = self.fin_queued && self.snd_nxt == self.fin_seq();
         if len > 0 {
@@ -857,11 +881,11 @@ impl Tcb {
                 let avail = self.send.len().saturating_sub(offset);
                 let in_flight = self.snd_nxt - self.snd_una;
                 let usable = self.snd_wnd.min(self.cwnd).saturating_sub(in_flight) as usize;
-                let len = avail.min(self.mss() as usize).min(usable);
+                let len = avail.min(self.data_mss() as usize).min(usable);
                 let fin_unsent = self.fin_queued && self.snd_nxt == self.fin_seq();
                 if len > 0 {
                     let nagle_hold = !self.nodelay
-                        && len < self.mss() as usize
+                        && len < self.data_mss() as usize
                         && self.minshall_pending()
                         && !(len == avail && self.fin_queued);
                     return !nagle_hold;
@@ -939,7 +963,7 @@ impl Tcb {
         let offset = (self.snd_una - self.send_seq) as usize;
         let in_flight_data =
             ((self.snd_max - self.snd_una) as usize).min(self.send.len().saturating_sub(offset));
-        let len = in_flight_data.min(self.mss() as usize);
+        let len = in_flight_data.min(self.data_mss() as usize);
         if len == 0 {
             return;
         }
