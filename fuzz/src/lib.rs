@@ -8,6 +8,8 @@
 
 use stack::wire::{ChecksumMode, FrameRepr};
 
+pub mod tcp_target;
+
 /// `parse_frame`: any bytes through every wire parser (the frame parser
 /// dispatches to Ethernet, ARP, IPv4, ICMPv4, UDP and TCP). A frame that
 /// parses must re-emit to bytes that parse to the same representation
@@ -39,4 +41,39 @@ pub fn script_parse(data: &[u8]) {
             let _ = e.to_string();
         }
     }
+}
+
+/// `tcp_input`: a DUT host driven by a scripted peer into a chosen RFC 9293
+/// state (LISTEN … TIME-WAIT, peer options MSS / window scale / SACK-permitted
+/// / timestamps), then up to 64 fuzzed steps: peer segments (any flags, seq
+/// and ack relative to RCV.NXT / SND.NXT, window, up to 3000 bytes, TS and
+/// SACK options), user calls (send, recv, shutdown(SHUT_WR), close,
+/// SO_LINGER 0, accept) and clock steps (0..=130 s). See [`tcp_target`] for
+/// the input layout, the invariants and the state-edge table.
+///
+/// Checked after every step and at every timer deadline:
+/// * per connection: SND.UNA ≤ SND.NXT ≤ SND.MAX; SND.MAX − SND.UNA ≤ send
+///   buffer + 2; SND.UNA, SND.MAX and RCV.NXT never move backwards; RCV.WND
+///   ≤ receive buffer (+ scale granularity) and ≤ 65535 << scale; queued
+///   data within the buffers;
+/// * every state change is in [`tcp_target::EDGES`] (at most two edges of
+///   the step's cause); a vanished connection counts as → CLOSED; new ones
+///   appear only in SYN-RECEIVED (segment) or SYN-SENT (connect);
+/// * ≤ backlog + 4 connections (reset children wait in the accept queue)
+///   and ≤ 1 non-CLOSED one for the peer's 4-tuple; the
+///   listener stays in LISTEN; after `transmit` returns `None`, `poll_at`
+///   is in the future (no busy loop, no overdue timer);
+/// * every frame parses (checksums verified), fits the MTU, goes from the
+///   DUT's MAC/IP/port to the peer's, and is TCP; a RST carries no data and
+///   is either the RFC 9293 3.10.7.1 answer to the segment just received
+///   (never to a RST) or an ABORT `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>`;
+///   any other segment has SND.UNA − 1 ≤ SEG.SEQ and SEG.SEQ + SEG.LEN ≤
+///   SND.MAX, SYN only at ISS, no SYN-only options otherwise, payload ≤ the
+///   send MSS, timestamps on every segment iff negotiated (RFC 7323 3.2),
+///   sane SACK blocks, ACK set (except the SYN in SYN-SENT) with SEG.ACK =
+///   RCV.NXT (as it stood during the step: never beyond it, never older
+///   than at the step's start), and a window right edge that never moves left unless the window
+///   is 0 (RFC 9293 3.8.6.2.2).
+pub fn tcp_input(data: &[u8]) {
+    tcp_target::run(data);
 }
