@@ -255,18 +255,33 @@ impl<T: Target + ?Sized> Runner<'_, T> {
         }
     }
 
+    /// Records a frame the DUT sent.
+    fn record_out(&mut self, at: Micros, line: Option<usize>, bytes: Vec<u8>) {
+        self.trace.push(
+            at,
+            line,
+            TraceKind::Frame {
+                dir: Dir::Out,
+                bytes,
+            },
+        );
+    }
+
+    /// How long to wait for a frame: until `deadline`, but wake up at least
+    /// every millisecond while a blocking call is pending, to retry it.
+    fn wake_step(&self, now: Micros, deadline: Micros) -> Micros {
+        if self.pending.is_some() {
+            (now + 1_000).min(deadline)
+        } else {
+            deadline
+        }
+    }
+
     /// Collects what the DUT sends for a little while after the end.
     fn drain(&mut self) {
         let end = self.target.now() + DRAIN;
         while let Some((at, bytes)) = self.target.recv_frame(end) {
-            self.trace.push(
-                at,
-                None,
-                TraceKind::Frame {
-                    dir: Dir::Out,
-                    bytes,
-                },
-            );
+            self.record_out(at, None, bytes);
         }
     }
 
@@ -329,22 +344,10 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             if now >= t {
                 return Ok(());
             }
-            // Wake up at least every millisecond to retry a pending call.
-            let step = if self.pending.is_some() {
-                (now + 1_000).min(t)
-            } else {
-                t
-            };
+            let step = self.wake_step(now, t);
             if let Some((at, bytes)) = self.target.recv_frame(step) {
                 let summary = describe_frame(&bytes);
-                self.trace.push(
-                    at,
-                    None,
-                    TraceKind::Frame {
-                        dir: Dir::Out,
-                        bytes,
-                    },
-                );
+                self.record_out(at, None, bytes);
                 let msg = format!("unexpected packet: {summary}");
                 return Err(match ev {
                     Some(ev) => self.fail(ev, msg),
@@ -378,11 +381,7 @@ impl<T: Target + ?Sized> Runner<'_, T> {
         let (at, bytes) = loop {
             self.poll_pending()?;
             let now = self.target.now();
-            let step = if self.pending.is_some() {
-                (now + 1_000).min(deadline)
-            } else {
-                deadline
-            };
+            let step = self.wake_step(now, deadline);
             match self.target.recv_frame(step) {
                 Some(f) => break f,
                 None if self.target.now() >= deadline => {
@@ -393,14 +392,7 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 None => continue,
             }
         };
-        self.trace.push(
-            at,
-            Some(ev.span.line),
-            TraceKind::Frame {
-                dir: Dir::Out,
-                bytes: bytes.clone(),
-            },
-        );
+        self.record_out(at, Some(ev.span.line), bytes.clone());
         if let (Some(t), Some((lo, _, a))) = (start, window) {
             if at < lo {
                 return Err(self.fail(
