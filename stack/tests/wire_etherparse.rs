@@ -139,8 +139,25 @@ fn check_with_etherparse(spec: &FrameSpec) -> core::result::Result<(), TestCaseE
                         }
                         _ => {}
                     }
-                    let want = Icmpv4Header::with_checksum(ei.icmp_type.clone(), payload).checksum;
-                    prop_assert_eq!(ei.checksum, want);
+                    if let Icmpv4Repr::Other { .. } = i {
+                        // etherparse models some other types with fewer bytes
+                        // (parameter problem keeps only the pointer of bytes
+                        // 4..8), so its re-encoding is not the message we sent:
+                        // check the RFC 1071 sum over the bytes on the wire.
+                        let icmp = &bytes[14 + usize::from(eip.ihl()) * 4..];
+                        let mut sum: u32 = icmp
+                            .chunks(2)
+                            .map(|c| u32::from(c[0]) << 8 | u32::from(*c.get(1).unwrap_or(&0)))
+                            .sum();
+                        while sum > 0xffff {
+                            sum = (sum & 0xffff) + (sum >> 16);
+                        }
+                        prop_assert_eq!(sum, 0xffff, "ICMP checksum does not verify");
+                    } else {
+                        let want =
+                            Icmpv4Header::with_checksum(ei.icmp_type.clone(), payload).checksum;
+                        prop_assert_eq!(ei.checksum, want);
+                    }
                 }
                 IpPayload::Fragment(_) | IpPayload::Unknown(_) => {}
             }
