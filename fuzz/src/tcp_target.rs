@@ -37,7 +37,7 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 use stack::tcp::{SeqNumber, Tcb};
 use stack::wire::{
     EtherType, EthernetAddress, EthernetRepr, FramePayload, FrameRepr, IpPayload, IpProtocol,
-    Ipv4Options, Ipv4Repr, TcpFlags, TcpOption, TcpOptions, TcpRepr,
+    Ipv4Repr, TcpFlags, TcpOption, TcpOptions, TcpRepr,
 };
 use stack::{Duration, Fd, Host, HostConfig, Instant, Profile, Shutdown, SockOpt, SocketType};
 use stack::{Errno, TcpState};
@@ -510,17 +510,15 @@ impl Harness {
 
     fn frame(repr: &TcpRepr, payload: &[u8]) -> Vec<u8> {
         let ip = Ipv4Repr {
-            src_addr: PEER_IP,
-            dst_addr: DUT_IP,
-            protocol: IpProtocol::Tcp,
-            tos: 0,
             ident: 1,
             dont_frag: true,
-            more_frags: false,
-            frag_offset: 0,
-            ttl: 64,
-            options: Ipv4Options::default(),
-            payload_len: repr.header_len() + payload.len(),
+            ..Ipv4Repr::unfragmented(
+                PEER_IP,
+                DUT_IP,
+                IpProtocol::Tcp,
+                64,
+                repr.header_len() + payload.len(),
+            )
         };
         FrameRepr {
             eth: EthernetRepr {

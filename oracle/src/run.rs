@@ -21,8 +21,7 @@ use std::net::SocketAddrV4;
 
 use stack::wire::{
     ArpOperation, ArpRepr, EtherType, EthernetAddress, EthernetRepr, FramePayload, FrameRepr,
-    Icmpv4Repr, IpPayload, IpProtocol, Ipv4Options, Ipv4Repr, TcpFlags, TcpOption, TcpOptions,
-    TcpRepr,
+    Icmpv4Repr, IpPayload, IpProtocol, Ipv4Repr, TcpFlags, TcpOption, TcpOptions, TcpRepr,
 };
 
 use crate::script::{
@@ -570,17 +569,9 @@ impl<T: Target + ?Sized> Runner<'_, T> {
         let id = self.id;
         self.ip_ident = self.ip_ident.wrapping_add(1);
         let ip = |protocol, dont_frag| Ipv4Repr {
-            src_addr: id.tb_ip,
-            dst_addr: id.dut_ip,
-            protocol,
-            tos: 0,
             ident: self.ip_ident,
             dont_frag,
-            more_frags: false,
-            frag_offset: 0,
-            ttl: 64,
-            options: Ipv4Options::default(),
-            payload_len: 0,
+            ..Ipv4Repr::unfragmented(id.tb_ip, id.dut_ip, protocol, 64, 0)
         };
         let eth = EthernetRepr {
             src_addr: id.tb_mac,

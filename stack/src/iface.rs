@@ -12,7 +12,7 @@ use crate::tcp::Segment;
 use crate::time::Instant;
 use crate::wire::{
     ArpOperation, ArpRepr, EtherType, EthernetAddress, EthernetRepr, FramePayload, FrameRepr,
-    Icmpv4Repr, IpPayload, IpProtocol, Ipv4Options, Ipv4Repr,
+    Icmpv4Repr, IpPayload, IpProtocol, Ipv4Repr,
 };
 use core::net::Ipv4Addr;
 use std::collections::{BTreeMap, VecDeque};
@@ -208,17 +208,15 @@ impl Host {
                 // TOS of the request. Broadcast echo is ignored
                 // (Linux icmp_echo_ignore_broadcasts = 1).
                 let reply = Ipv4Repr {
-                    src_addr: self.config.ipv4,
-                    dst_addr: ip.src_addr,
-                    protocol: IpProtocol::Icmp,
                     tos: ip.tos,
                     ident: self.rng.next_u16(),
-                    dont_frag: false,
-                    more_frags: false,
-                    frag_offset: 0,
-                    ttl: self.config.profile.ttl,
-                    options: Ipv4Options::default(),
-                    payload_len: 8 + data.len(),
+                    ..Ipv4Repr::unfragmented(
+                        self.config.ipv4,
+                        ip.src_addr,
+                        IpProtocol::Icmp,
+                        self.config.profile.ttl,
+                        8 + data.len(),
+                    )
                 };
                 let icmp = Icmpv4Repr::EchoReply {
                     ident,
@@ -272,17 +270,15 @@ impl Host {
             data: quoted,
         };
         let reply = Ipv4Repr {
-            src_addr: self.config.ipv4,
-            dst_addr: ip.src_addr,
-            protocol: IpProtocol::Icmp,
             tos: crate::icmp::ICMP_ERROR_TOS,
             ident: self.rng.next_u16(),
-            dont_frag: false,
-            more_frags: false,
-            frag_offset: 0,
-            ttl: self.config.profile.ttl,
-            options: Ipv4Options::default(),
-            payload_len: 8 + quoted.len(),
+            ..Ipv4Repr::unfragmented(
+                self.config.ipv4,
+                ip.src_addr,
+                IpProtocol::Icmp,
+                self.config.profile.ttl,
+                8 + quoted.len(),
+            )
         };
         let frame = FrameRepr {
             eth: self.eth_header(EthernetAddress([0; 6])),
@@ -354,17 +350,15 @@ impl Host {
     /// Emit a TCP segment from `src` to `dst` (DF set: Linux does PMTU discovery).
     pub(crate) fn send_tcp(&mut self, now: Instant, src: Ipv4Addr, dst: Ipv4Addr, seg: &Segment) {
         let ip = Ipv4Repr {
-            src_addr: src,
-            dst_addr: dst,
-            protocol: IpProtocol::Tcp,
-            tos: 0,
             ident: self.rng.next_u16(),
             dont_frag: true,
-            more_frags: false,
-            frag_offset: 0,
-            ttl: self.config.profile.ttl,
-            options: Ipv4Options::default(),
-            payload_len: seg.repr.header_len() + seg.payload.len(),
+            ..Ipv4Repr::unfragmented(
+                src,
+                dst,
+                IpProtocol::Tcp,
+                self.config.profile.ttl,
+                seg.repr.header_len() + seg.payload.len(),
+            )
         };
         let frame = FrameRepr {
             eth: self.eth_header(EthernetAddress([0; 6])),

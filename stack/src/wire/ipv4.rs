@@ -424,6 +424,31 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv4Packet<T> {
 }
 
 impl Ipv4Repr {
+    /// An unfragmented header without options, TOS 0, ID 0, DF clear; set
+    /// the other fields with struct-update syntax. `payload_len` is derived
+    /// again when emitted through [`FrameRepr`](super::FrameRepr).
+    pub fn unfragmented(
+        src_addr: Ipv4Addr,
+        dst_addr: Ipv4Addr,
+        protocol: IpProtocol,
+        ttl: u8,
+        payload_len: usize,
+    ) -> Ipv4Repr {
+        Ipv4Repr {
+            src_addr,
+            dst_addr,
+            protocol,
+            tos: 0,
+            ident: 0,
+            dont_frag: false,
+            more_frags: false,
+            frag_offset: 0,
+            ttl,
+            options: Ipv4Options::default(),
+            payload_len,
+        }
+    }
+
     /// Parses a packet, verifying the header checksum.
     pub fn parse<T: AsRef<[u8]>>(packet: &Ipv4Packet<T>) -> Result<Ipv4Repr> {
         Self::parse_with(packet, ChecksumMode::Verify)
