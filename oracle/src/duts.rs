@@ -15,7 +15,7 @@ use stack::{Fd, Host, HostConfig, Profile, Shutdown, SockOpt, SocketType};
 use crate::kernel;
 use crate::netns::{NetnsError, Side, Topology, TopologyConfig};
 use crate::profile::linux_sysctls;
-use crate::target::{Errno, Identity, Interest, Micros, SockOptName, SysCall, Target};
+use crate::target::{Errno, Identity, Interest, Micros, SysCall, Target};
 use crate::testbench::PacketLink;
 
 /// Which DUT.
@@ -92,13 +92,9 @@ fn stack_call(host: &mut Host, now: Instant, call: &SysCall) -> Result<i64, Errn
     match *call {
         SysCall::SocketStream => host.socket(SocketType::Stream).map(|fd| i64::from(fd.0)),
         SysCall::SetSockOpt { fd, name, value } => {
-            let opt = match name {
-                SockOptName::ReuseAddr => SockOpt::ReuseAddr,
-                SockOptName::KeepAlive => SockOpt::KeepAlive,
-                SockOptName::NoDelay => SockOpt::NoDelay,
-            };
-            host.setsockopt(Fd(fd), opt, value).map(|()| 0)
+            host.setsockopt(Fd(fd), name.stack(), value).map(|()| 0)
         }
+        SysCall::GetSockOpt { fd, name } => host.getsockopt(Fd(fd), name.stack()).map(i64::from),
         SysCall::SetLinger { fd, onoff, linger } => host
             .setsockopt(
                 Fd(fd),
@@ -315,7 +311,7 @@ impl Target for LinuxTarget {
         self.bench.recv(deadline)
     }
     fn syscall(&mut self, call: &SysCall) -> Result<i64, Errno> {
-        use libc::{IPPROTO_TCP, SOL_SOCKET};
+        use libc::SOL_SOCKET;
         let r = match *call {
             SysCall::SocketStream => {
                 let fd = kernel::socket_in_dut(&self.topo, libc::AF_INET, libc::SOCK_STREAM, 0)
@@ -326,12 +322,12 @@ impl Target for LinuxTarget {
                 Ok(i64::from(fd))
             }
             SysCall::SetSockOpt { fd, name, value } => {
-                let (level, opt) = match name {
-                    SockOptName::ReuseAddr => (SOL_SOCKET, libc::SO_REUSEADDR),
-                    SockOptName::KeepAlive => (SOL_SOCKET, libc::SO_KEEPALIVE),
-                    SockOptName::NoDelay => (IPPROTO_TCP, libc::TCP_NODELAY),
-                };
+                let (level, opt) = name.linux();
                 kernel::setsockopt_int(fd, level, opt, value).map(|()| 0)
+            }
+            SysCall::GetSockOpt { fd, name } => {
+                let (level, opt) = name.linux();
+                kernel::getsockopt_int(fd, level, opt).map(i64::from)
             }
             SysCall::SetLinger { fd, onoff, linger } => {
                 let l = libc::linger {

@@ -126,17 +126,117 @@ pub enum SysCall {
         /// Socket.
         fd: i32,
     },
+    /// `getsockopt(fd, level, name, [VALUE], [4])` of an integer option:
+    /// returns the value.
+    GetSockOpt {
+        /// Socket.
+        fd: i32,
+        /// Option.
+        name: SockOptName,
+    },
 }
 
-/// Integer socket options the scripts set.
+/// Integer socket options the scripts set and read, with their Linux
+/// (level, name) numbers and the stack's [`stack::SockOpt`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SockOptName {
     /// SOL_SOCKET SO_REUSEADDR.
     ReuseAddr,
+    /// SOL_SOCKET SO_REUSEPORT.
+    ReusePort,
     /// SOL_SOCKET SO_KEEPALIVE.
     KeepAlive,
+    /// SOL_SOCKET SO_RCVBUF.
+    RcvBuf,
+    /// SOL_SOCKET SO_SNDBUF.
+    SndBuf,
     /// IPPROTO_TCP TCP_NODELAY.
     NoDelay,
+    /// IPPROTO_TCP TCP_KEEPIDLE (seconds).
+    KeepIdle,
+    /// IPPROTO_TCP TCP_KEEPINTVL (seconds).
+    KeepIntvl,
+    /// IPPROTO_TCP TCP_KEEPCNT.
+    KeepCnt,
+    /// IPPROTO_TCP TCP_SYNCNT: SYN retransmissions before ETIMEDOUT.
+    SynCnt,
+    /// IPPROTO_TCP TCP_MAXSEG.
+    MaxSeg,
+}
+
+impl SockOptName {
+    /// Every option: script name, level names it may appear with, value.
+    const TABLE: &'static [(&'static str, bool, SockOptName)] = &[
+        ("SO_REUSEADDR", false, SockOptName::ReuseAddr),
+        ("SO_REUSEPORT", false, SockOptName::ReusePort),
+        ("SO_KEEPALIVE", false, SockOptName::KeepAlive),
+        ("SO_RCVBUF", false, SockOptName::RcvBuf),
+        ("SO_SNDBUF", false, SockOptName::SndBuf),
+        ("TCP_NODELAY", true, SockOptName::NoDelay),
+        ("TCP_KEEPIDLE", true, SockOptName::KeepIdle),
+        ("TCP_KEEPINTVL", true, SockOptName::KeepIntvl),
+        ("TCP_KEEPCNT", true, SockOptName::KeepCnt),
+        ("TCP_SYNCNT", true, SockOptName::SynCnt),
+        ("TCP_MAXSEG", true, SockOptName::MaxSeg),
+    ];
+
+    /// The option a script names with `level` (`SOL_SOCKET`, `IPPROTO_TCP`
+    /// or `SOL_TCP`) and `name`; `None` when the pair is not supported.
+    pub fn from_script(level: &str, name: &str) -> Option<SockOptName> {
+        let tcp = match level {
+            "SOL_SOCKET" => false,
+            "IPPROTO_TCP" | "SOL_TCP" => true,
+            _ => return None,
+        };
+        Self::TABLE
+            .iter()
+            .find(|(n, t, _)| *n == name && *t == tcp)
+            .map(|(_, _, o)| *o)
+    }
+
+    /// The name a script uses.
+    pub fn script_name(self) -> &'static str {
+        Self::TABLE
+            .iter()
+            .find(|(_, _, o)| *o == self)
+            .map_or("?", |(n, _, _)| n)
+    }
+
+    /// Linux's (level, optname).
+    pub fn linux(self) -> (i32, i32) {
+        use libc::{IPPROTO_TCP, SOL_SOCKET};
+        match self {
+            SockOptName::ReuseAddr => (SOL_SOCKET, libc::SO_REUSEADDR),
+            SockOptName::ReusePort => (SOL_SOCKET, libc::SO_REUSEPORT),
+            SockOptName::KeepAlive => (SOL_SOCKET, libc::SO_KEEPALIVE),
+            SockOptName::RcvBuf => (SOL_SOCKET, libc::SO_RCVBUF),
+            SockOptName::SndBuf => (SOL_SOCKET, libc::SO_SNDBUF),
+            SockOptName::NoDelay => (IPPROTO_TCP, libc::TCP_NODELAY),
+            SockOptName::KeepIdle => (IPPROTO_TCP, libc::TCP_KEEPIDLE),
+            SockOptName::KeepIntvl => (IPPROTO_TCP, libc::TCP_KEEPINTVL),
+            SockOptName::KeepCnt => (IPPROTO_TCP, libc::TCP_KEEPCNT),
+            SockOptName::SynCnt => (IPPROTO_TCP, libc::TCP_SYNCNT),
+            SockOptName::MaxSeg => (IPPROTO_TCP, libc::TCP_MAXSEG),
+        }
+    }
+
+    /// The stack's option.
+    pub fn stack(self) -> stack::SockOpt {
+        use stack::SockOpt;
+        match self {
+            SockOptName::ReuseAddr => SockOpt::ReuseAddr,
+            SockOptName::ReusePort => SockOpt::ReusePort,
+            SockOptName::KeepAlive => SockOpt::KeepAlive,
+            SockOptName::RcvBuf => SockOpt::RcvBuf,
+            SockOptName::SndBuf => SockOpt::SndBuf,
+            SockOptName::NoDelay => SockOpt::NoDelay,
+            SockOptName::KeepIdle => SockOpt::KeepIdle,
+            SockOptName::KeepIntvl => SockOpt::KeepIntvl,
+            SockOptName::KeepCnt => SockOpt::KeepCnt,
+            SockOptName::SynCnt => SockOpt::SynCnt,
+            SockOptName::MaxSeg => SockOpt::MaxSeg,
+        }
+    }
 }
 
 /// What a caller waits for on a socket.

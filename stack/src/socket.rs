@@ -124,6 +124,11 @@ pub enum SockOpt {
     RcvBuf,
     /// SO_SNDBUF (accepted, ignored).
     SndBuf,
+    /// TCP_SYNCNT: SYN retransmissions before connect() fails with
+    /// ETIMEDOUT (1..=127; Linux default net.ipv4.tcp_syn_retries).
+    SynCnt,
+    /// TCP_MAXSEG: caps the MSS advertised and used (88..=32767 on Linux).
+    MaxSeg,
     /// Any other (level, name): ENOPROTOOPT.
     Other(i32, i32),
 }
@@ -176,6 +181,8 @@ pub(crate) struct Socket {
     pub(crate) keep_idle: Option<i32>,
     pub(crate) keep_intvl: Option<i32>,
     pub(crate) keep_cnt: Option<i32>,
+    pub(crate) syn_cnt: Option<i32>,
+    pub(crate) max_seg: Option<i32>,
     pub(crate) linger: Option<i32>,
     pub(crate) shut_rd: bool,
     pub(crate) shut_wr: bool,
@@ -231,6 +238,8 @@ impl Host {
                 keep_idle: None,
                 keep_intvl: None,
                 keep_cnt: None,
+                syn_cnt: None,
+                max_seg: None,
                 linger: None,
                 shut_rd: false,
                 shut_wr: false,
@@ -256,6 +265,15 @@ impl Host {
             SockOpt::KeepIdle => s.keep_idle = Some(value),
             SockOpt::KeepIntvl => s.keep_intvl = Some(value),
             SockOpt::KeepCnt => s.keep_cnt = Some(value),
+            // Linux do_tcp_setsockopt: TCP_SYNCNT 1..=MAX_TCP_SYNCNT (127).
+            SockOpt::SynCnt if !(1..=127).contains(&value) => return Err(Errno::EINVAL),
+            SockOpt::SynCnt => s.syn_cnt = Some(value),
+            // Linux: TCP_MAXSEG 0 restores the default; otherwise
+            // TCP_MIN_MSS (88) ..= MAX_TCP_WINDOW (32767).
+            SockOpt::MaxSeg if value != 0 && !(88..=32767).contains(&value) => {
+                return Err(Errno::EINVAL)
+            }
+            SockOpt::MaxSeg => s.max_seg = (value != 0).then_some(value),
             SockOpt::Linger => s.linger = (value >= 0).then_some(value),
             SockOpt::ReusePort | SockOpt::RcvBuf | SockOpt::SndBuf => {}
             SockOpt::Other(..) => return Err(Errno::ENOPROTOOPT),
@@ -274,6 +292,34 @@ impl Host {
             }
         }
         Ok(())
+    }
+
+    /// getsockopt() of an integer option, with Linux's defaults where the
+    /// socket has not set one. SO_RCVBUF/SO_SNDBUF are not modelled
+    /// (ENOPROTOOPT), nor are options outside [`SockOpt`].
+    pub fn getsockopt(&self, fd: Fd, opt: SockOpt) -> Result<i32, Errno> {
+        let s = self.sock(fd)?;
+        let p = &self.config.profile;
+        let secs = |d: crate::time::Duration| (d.total_micros() / 1_000_000) as i32;
+        Ok(match opt {
+            SockOpt::ReuseAddr => i32::from(s.reuseaddr),
+            SockOpt::NoDelay => i32::from(s.nodelay),
+            SockOpt::KeepAlive => i32::from(s.keepalive),
+            SockOpt::KeepIdle => s.keep_idle.unwrap_or_else(|| secs(p.keepalive_time)),
+            SockOpt::KeepIntvl => s.keep_intvl.unwrap_or_else(|| secs(p.keepalive_intvl)),
+            SockOpt::KeepCnt => s.keep_cnt.unwrap_or(p.keepalive_probes as i32),
+            SockOpt::SynCnt => s.syn_cnt.unwrap_or(p.syn_retries as i32),
+            SockOpt::Linger => s.linger.unwrap_or(-1),
+            // Linux tcp_getsockopt TCP_MAXSEG: the connection's mss_cache
+            // once there is one, else the user's value or TCP_MSS_DEFAULT 536.
+            SockOpt::MaxSeg => match self.conn_of(fd) {
+                Ok(Some((_, c))) => c.tcb.mss() as i32,
+                _ => s.max_seg.unwrap_or(536),
+            },
+            SockOpt::ReusePort | SockOpt::RcvBuf | SockOpt::SndBuf | SockOpt::Other(..) => {
+                return Err(Errno::ENOPROTOOPT)
+            }
+        })
     }
 
     fn keepalive_params(
@@ -430,6 +476,8 @@ impl Host {
                 keep_idle: None,
                 keep_intvl: None,
                 keep_cnt: None,
+                syn_cnt: None,
+                max_seg: None,
                 linger: None,
                 shut_rd: false,
                 shut_wr: false,
