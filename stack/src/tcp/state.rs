@@ -1151,9 +1151,11 @@ impl Tcb {
         }
 
         // RFC 7323 5.3 PAWS: a segment with TSval older than TS.Recent is
-        // acknowledged and dropped (not for RSTs).
+        // acknowledged and dropped (not for RSTs). SYN-RECEIVED included:
+        // TS.Recent is valid from the SYN on (Linux tcp_check_req:
+        // paws_reject → send_ack).
         let ts = seg.options.timestamps();
-        if self.ts_in_use() && !rst && self.state != TcpState::SynReceived {
+        if self.ts_in_use() && !rst {
             if let Some((tsval, _)) = ts {
                 if (tsval.wrapping_sub(self.ts_recent) as i32) < 0 {
                     self.ack_now = true;
