@@ -1363,8 +1363,16 @@ impl Tcb {
             self.schedule_ack(now, payload.len(), in_order && !had_ooo && skip == 0);
         }
 
-        // Eighth: FIN, processed once all data before it has arrived.
-        if fin {
+        // Eighth: FIN, processed once all data before it has arrived. A FIN
+        // beyond RCV.NXT is held only where text is processed (seventh
+        // step): after the peer's FIN (CLOSE-WAIT, CLOSING, LAST-ACK) the
+        // segment is ignored without an ACK (Linux tcp_rcv_state_process).
+        if fin
+            && matches!(
+                self.state,
+                TcpState::Established | TcpState::FinWait1 | TcpState::FinWait2
+            )
+        {
             let fin_at = seq + payload.len() as u32;
             if fin_at > self.rcv_nxt {
                 self.ooo_fin = Some(fin_at);
