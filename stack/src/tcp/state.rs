@@ -198,6 +198,8 @@ pub struct Tcb {
     orphaned: bool,
     /// The application will read no more (close() or shutdown(SHUT_RD)).
     rcv_shutdown: bool,
+    /// Created by a passive OPEN ([`Tcb::accept`]), not by a simultaneous open.
+    passive: bool,
     profile: Profile,
 }
 
@@ -269,6 +271,7 @@ impl Tcb {
             nodelay: !profile.nagle,
             orphaned: false,
             rcv_shutdown: false,
+            passive: false,
             profile: profile.clone(),
         }
     }
@@ -312,6 +315,7 @@ impl Tcb {
     ) -> Tcb {
         let mut t = Tcb::blank(profile, local, remote, iss, ts_offset);
         t.state = TcpState::SynReceived;
+        t.passive = true;
         let nego = Negotiated::new(&t.offer, &syn.options);
         t.negotiated = Some(nego);
         t.irs = SeqNumber(syn.seq_number);
@@ -1197,6 +1201,20 @@ impl Tcb {
                 // Linux tcp_reset: EPIPE in CLOSE-WAIT.
                 TcpState::CloseWait => self.error = Some(TcpError::ResetAfterFin),
                 _ => {}
+            }
+            self.enter_closed();
+            return;
+        }
+
+        if syn && self.passive && self.state == TcpState::SynReceived {
+            // Fourth check, RFC 9293 3.10.7.4: SYN-RECEIVED from a passive
+            // OPEN returns to LISTEN (the socket layer drops the child); Linux
+            // tcp_check_req (embryonic_reset) also answers with a reset.
+            if let Some(r) = reset_for(seg) {
+                self.outbox.push_back(Segment {
+                    repr: r,
+                    payload: Vec::new(),
+                });
             }
             self.enter_closed();
             return;
