@@ -1000,6 +1000,10 @@ impl Tcb {
             _ => self.on_segment_synchronized(now, seg, payload),
         }
         self.respond(now);
+        // Bounded by the profile: answers owed to a flood the driver does not
+        // poll for in between are capped as Host::push_tx caps frames (the
+        // newest dropped; a dropped data segment is recovered by the RTO).
+        self.outbox.truncate(self.profile.tx_queue.max(1));
     }
 
     /// Like Linux's receive path (tcp_data_snd_check, then
