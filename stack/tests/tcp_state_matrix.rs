@@ -674,10 +674,10 @@ fn expect(row: Row, k: Kind) -> Exp {
                         TcpError::ResetAfterFin,
                         "3.10.7.4 second: RST at RCV.NXT → CLOSED; Linux tcp_reset: EPIPE in CLOSE-WAIT",
                     ),
-                    Row::Closing | Row::LastAck => x(
+                    Row::Closing | Row::LastAck => xe(
                         S::Closed,
-                        Nothing,
-                        "3.10.7.4 second, CLOSING/LAST-ACK: RST at RCV.NXT → CLOSED, no user signal",
+                        TcpError::Reset,
+                        "3.10.7.4 second, CLOSING/LAST-ACK: RST at RCV.NXT → CLOSED; Linux tcp_reset reports ECONNRESET (measured)",
                     ),
                     _ => xe(
                         S::Closed,

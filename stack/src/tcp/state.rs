@@ -1204,6 +1204,10 @@ impl Tcb {
                 }
                 // Linux tcp_reset: EPIPE in CLOSE-WAIT.
                 TcpState::CloseWait => self.error = Some(TcpError::ResetAfterFin),
+                // RFC 9293 asks for no signal in CLOSING/LAST-ACK; Linux
+                // tcp_reset reports ECONNRESET (SO_ERROR) to a socket still
+                // open (measured on the linux DUT), which the RFC allows.
+                TcpState::Closing | TcpState::LastAck => self.error = Some(TcpError::Reset),
                 _ => {}
             }
             self.enter_closed();
