@@ -558,12 +558,12 @@ fn expect(row: Row, k: Kind) -> Exp {
             Syn => x(
                 S::Closed,
                 RstAckIsSegEnd,
-                "3.10.7.4 fourth, SYN-RECEIVED from a passive OPEN: a new SYN returns the connection to LISTEN; Linux tcp_check_req: embryonic reset, <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK>",
+                "3.10.7.4 fourth (MUST-11), SYN-RECEIVED from a passive OPEN: a new SYN returns the connection to LISTEN; Linux tcp_check_req: embryonic reset, <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK>",
             ),
             SynAck => x(
                 S::Closed,
                 RstSeqIsSegAck,
-                "3.10.7.4 fourth, SYN-RECEIVED from a passive OPEN: back to LISTEN; Linux tcp_check_req: embryonic reset, <SEQ=SEG.ACK><CTL=RST>",
+                "3.10.7.4 fourth (MUST-11), SYN-RECEIVED from a passive OPEN: back to LISTEN; Linux tcp_check_req: embryonic reset, <SEQ=SEG.ACK><CTL=RST>",
             ),
             SynRetransmit => x(
                 here,

@@ -198,7 +198,8 @@ pub struct Tcb {
     orphaned: bool,
     /// The application will read no more (close() or shutdown(SHUT_RD)).
     rcv_shutdown: bool,
-    /// Created by a passive OPEN ([`Tcb::accept`]), not by a simultaneous open.
+    /// Created by a passive OPEN ([`Tcb::accept`]), not by a simultaneous open
+    /// (RFC 9293 3.5, MUST-11: SYN-RECEIVED remembers where it came from).
     passive: bool,
     profile: Profile,
 }
@@ -1215,7 +1216,7 @@ impl Tcb {
         }
 
         if syn && self.passive && self.state == TcpState::SynReceived {
-            // Fourth check, RFC 9293 3.10.7.4: SYN-RECEIVED from a passive
+            // Fourth check, RFC 9293 3.10.7.4 (MUST-11): SYN-RECEIVED from a passive
             // OPEN returns to LISTEN (the socket layer drops the child); Linux
             // tcp_check_req (embryonic_reset) also answers with a reset.
             if let Some(r) = reset_for(seg) {
