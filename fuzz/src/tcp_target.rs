@@ -302,7 +302,7 @@ pub const EDGES: &[(TcpState, TcpState, Cause, &str)] = &[
     (SynSent, Closed, Seg, "3.10.7.3 second check: RST with acceptable ACK"),
     (SynRcvd, Estab, Seg, "Fig. 5 rcv ACK of SYN; 3.10.7.4 fifth check"),
     (SynRcvd, Fw1, Seg, "3.10.4 CLOSE in SYN-RECEIVED queued until ESTABLISHED, then FIN-WAIT-1"),
-    (SynRcvd, Closed, Seg, "3.10.7.4 second check: RST (passive open: back to LISTEN, the child goes)"),
+    (SynRcvd, Closed, Seg, "3.10.7.4 second check: RST; fourth check: a new SYN (passive open: back to LISTEN, the child goes; Linux tcp_check_req embryonic reset)"),
     (Estab, CloseWait, Seg, "Fig. 5 rcv FIN / snd ACK; 3.10.7.4 eighth check"),
     (Estab, Closed, Seg, "3.10.7.4 second check: RST"),
     (Fw1, Fw2, Seg, "Fig. 5 rcv ACK of FIN; 3.10.7.4 fifth check"),

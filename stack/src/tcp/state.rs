@@ -198,6 +198,9 @@ pub struct Tcb {
     orphaned: bool,
     /// The application will read no more (close() or shutdown(SHUT_RD)).
     rcv_shutdown: bool,
+    /// Created by a passive OPEN ([`Tcb::accept`]), not by a simultaneous open
+    /// (RFC 9293 3.5, MUST-11: SYN-RECEIVED remembers where it came from).
+    passive: bool,
     profile: Profile,
 }
 
@@ -269,6 +272,7 @@ impl Tcb {
             nodelay: !profile.nagle,
             orphaned: false,
             rcv_shutdown: false,
+            passive: false,
             profile: profile.clone(),
         }
     }
@@ -312,6 +316,7 @@ impl Tcb {
     ) -> Tcb {
         let mut t = Tcb::blank(profile, local, remote, iss, ts_offset);
         t.state = TcpState::SynReceived;
+        t.passive = true;
         let nego = Negotiated::new(&t.offer, &syn.options);
         t.negotiated = Some(nego);
         t.irs = SeqNumber(syn.seq_number);
@@ -996,6 +1001,10 @@ impl Tcb {
             _ => self.on_segment_synchronized(now, seg, payload),
         }
         self.respond(now);
+        // Bounded by the profile: answers owed to a flood the driver does not
+        // poll for in between are capped as Host::push_tx caps frames (the
+        // newest dropped; a dropped data segment is recovered by the RTO).
+        self.outbox.truncate(self.profile.tx_queue.max(1));
     }
 
     /// Like Linux's receive path (tcp_data_snd_check, then
@@ -1151,9 +1160,11 @@ impl Tcb {
         }
 
         // RFC 7323 5.3 PAWS: a segment with TSval older than TS.Recent is
-        // acknowledged and dropped (not for RSTs).
+        // acknowledged and dropped (not for RSTs). SYN-RECEIVED included:
+        // TS.Recent is valid from the SYN on (Linux tcp_check_req:
+        // paws_reject → send_ack).
         let ts = seg.options.timestamps();
-        if self.ts_in_use() && !rst && self.state != TcpState::SynReceived {
+        if self.ts_in_use() && !rst {
             if let Some((tsval, _)) = ts {
                 if (tsval.wrapping_sub(self.ts_recent) as i32) < 0 {
                     self.ack_now = true;
@@ -1194,7 +1205,25 @@ impl Tcb {
                 }
                 // Linux tcp_reset: EPIPE in CLOSE-WAIT.
                 TcpState::CloseWait => self.error = Some(TcpError::ResetAfterFin),
+                // RFC 9293 asks for no signal in CLOSING/LAST-ACK; Linux
+                // tcp_reset reports ECONNRESET (SO_ERROR) to a socket still
+                // open (measured on the linux DUT), which the RFC allows.
+                TcpState::Closing | TcpState::LastAck => self.error = Some(TcpError::Reset),
                 _ => {}
+            }
+            self.enter_closed();
+            return;
+        }
+
+        if syn && self.passive && self.state == TcpState::SynReceived {
+            // Fourth check, RFC 9293 3.10.7.4 (MUST-11): SYN-RECEIVED from a passive
+            // OPEN returns to LISTEN (the socket layer drops the child); Linux
+            // tcp_check_req (embryonic_reset) also answers with a reset.
+            if let Some(r) = reset_for(seg) {
+                self.outbox.push_back(Segment {
+                    repr: r,
+                    payload: Vec::new(),
+                });
             }
             self.enter_closed();
             return;
@@ -1361,8 +1390,16 @@ impl Tcb {
             self.schedule_ack(now, payload.len(), in_order && !had_ooo && skip == 0);
         }
 
-        // Eighth: FIN, processed once all data before it has arrived.
-        if fin {
+        // Eighth: FIN, processed once all data before it has arrived. A FIN
+        // beyond RCV.NXT is held only where text is processed (seventh
+        // step): after the peer's FIN (CLOSE-WAIT, CLOSING, LAST-ACK) the
+        // segment is ignored without an ACK (Linux tcp_rcv_state_process).
+        if fin
+            && matches!(
+                self.state,
+                TcpState::Established | TcpState::FinWait1 | TcpState::FinWait2
+            )
+        {
             let fin_at = seq + payload.len() as u32;
             if fin_at > self.rcv_nxt {
                 self.ooo_fin = Some(fin_at);
