@@ -179,6 +179,7 @@ pub fn diff(
     let mut differences = Vec::new();
     let n = left.len().max(right.len());
     let mut prev_at = (0, 0);
+    let mut ts_base: Option<(i64, i64)> = None;
     for i in 0..n {
         let (l, r) = (left.get(i), right.get(i));
         let line = l.and_then(|e| e.line).or(r.and_then(|e| e.line));
@@ -230,10 +231,21 @@ pub fn diff(
             push("time");
         }
         // A TS value is a millisecond clock: it must move with the event's
-        // time. Two clocks read at the same instant differ by < 1 ms each way.
-        let dt_ms = (a.at - b.at) as f64 / 1000.0;
+        // time since the connection's first TS (the DUT segment whose `ts_rel` is 0 in both
+        // traces), not with the absolute time, which includes each DUT's own
+        // latency to that first segment. Two clocks read at the same instant
+        // differ by < 1 ms each way.
+        if a.dir == '>' && a.ts_rel == Some(0) && b.ts_rel == Some(0) {
+            ts_base = Some((a.at, b.at));
+        }
+        let (ba, bb) = ts_base.unwrap_or((0, 0));
+        let dt_ms = ((a.at - ba) - (b.at - bb)) as f64 / 1000.0;
+        // (An inbound segment's TSecr echoes a TS the DUT sent earlier,
+        // already compared there: only whether it has one is compared.)
         match (a.ts_rel, b.ts_rel) {
-            (Some(x), Some(y)) if ((x - y) as f64 - dt_ms).abs() > 2.0 => push("ts"),
+            (Some(x), Some(y)) if a.dir == '>' && ((x - y) as f64 - dt_ms).abs() > 2.0 => {
+                push("ts")
+            }
             (Some(_), None) | (None, Some(_)) => push("ts"),
             _ => {}
         }

@@ -203,6 +203,15 @@ pub fn run_scenario(path: &Path, opts: &SuiteOptions) -> ScenarioOutcome {
         };
         out.duts.insert(kind, outcome);
     }
+    // The script's own `--tolerance_usecs` applies to the diff as to the run.
+    let mut tolerance = opts.run.tolerance;
+    for opt in &script.options {
+        if opt.name == "tolerance_usecs" {
+            if let Some(v) = opt.value.as_deref().and_then(|v| v.parse().ok()) {
+                tolerance.usecs = v;
+            }
+        }
+    }
     if let Some(DutOutcome::Ran { norm: ln, .. }) = out.duts.get(&DutKind::Linux) {
         for kind in [DutKind::Stack, DutKind::Sim] {
             if let Some(DutOutcome::Ran { norm, .. }) = out.duts.get(&kind) {
@@ -212,7 +221,7 @@ pub fn run_scenario(path: &Path, opts: &SuiteOptions) -> ScenarioOutcome {
                     ln,
                     kind.name(),
                     norm,
-                    opts.run.tolerance,
+                    tolerance,
                     &opts.declared,
                 ));
             }
