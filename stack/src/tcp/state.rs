@@ -173,6 +173,15 @@ pub struct Tcb {
     quickack_started: bool,
     /// Receive MSS estimate (Linux icsk_ack.rcv_mss).
     rcv_mss: u32,
+    /// Time the last data segment was received (Linux icsk_ack.lrcvtime);
+    /// `None` until data has arrived (Linux: icsk_ack.ato still 0).
+    last_data_rcv: Option<Instant>,
+    /// Interactive mode (Linux inet_csk_in_pingpong_mode): the application
+    /// answers received data at once, so ACKs wait to ride on the answer.
+    pingpong: bool,
+    /// Full-sized segments sent since the last one with PSH (see
+    /// [`Profile::push_burst`]).
+    burst_segs: u32,
     delack_timer: Timer,
     /// Consecutive duplicate ACKs (RFC 5681 3.2).
     dupacks: u32,
@@ -246,6 +255,9 @@ impl Tcb {
             quick: 0,
             quickack_started: false,
             rcv_mss: 536,
+            last_data_rcv: None,
+            pingpong: false,
+            burst_segs: 0,
             delack_timer: Timer::default(),
             keepalive: None,
             ka_timer: Timer::default(),
@@ -818,13 +830,19 @@ impl Tcb {
                 !self.nodelay && len < mss && self.minshall_pending() && !(last && self.fin_queued);
             if !nagle_hold {
                 let mut flags = TcpFlags::ACK;
-                if last {
-                    // Linux sets PSH on the last segment of a write (tcp_push).
+                // Linux sets PSH on the last segment of a write (tcp_push)
+                // and, with [`Profile::push_burst`], on the last of each burst.
+                let burst_end =
+                    self.profile.push_burst > 0 && self.burst_segs + 1 >= self.profile.push_burst;
+                if last || burst_end {
                     flags |= TcpFlags::PSH;
+                    self.burst_segs = 0;
+                } else {
+                    self.burst_segs += 1;
+                }
+                if last && self.fin_queued {
                     // Linux tcp_send_fin piggybacks the FIN on the last unsent segment.
-                    if self.fin_queued {
-                        flags |= TcpFlags::FIN;
-                    }
+                    flags |= TcpFlags::FIN;
                 }
                 let payload = self.send.slice(offset, len);
                 let seq = self.snd_nxt;
@@ -837,6 +855,7 @@ impl Tcb {
                     seq,
                     len as u32 + u32::from(flags.contains(TcpFlags::FIN)),
                 );
+                self.data_sent(now);
                 return Some(seg);
             }
         } else if avail > 0 && usable == 0 && in_flight == 0 {
@@ -850,6 +869,18 @@ impl Tcb {
             return Some(seg);
         }
         None
+    }
+
+    /// Linux tcp_event_data_sent: data sent within the delayed-ACK time
+    /// (icsk_ack.ato, TCP_ATO_MIN at first) of receiving data makes the
+    /// connection interactive (inet_csk_inc_pingpong_cnt; TCP_PINGPONG_THRESH
+    /// is 1): quick ACKs stop, ACKs wait to ride on the answer.
+    fn data_sent(&mut self, now: Instant) {
+        if let Some(t) = self.last_data_rcv {
+            if now - t < self.profile.delayed_ack {
+                self.pingpong = true;
+            }
+        }
     }
 
     // ---------------------------------------------------------------- timers
@@ -900,6 +931,9 @@ impl Tcb {
     pub fn on_timer(&mut self, now: Instant) {
         if self.delack_timer.poll_expired(now) && self.state.is_synchronized() {
             self.ack_now = true;
+            // Linux tcp_delack_timer_handler: a delayed ACK that had to be
+            // sent by the timer ends interactive mode.
+            self.pingpong = false;
         }
         if self.ka_timer.poll_expired(now) {
             self.keepalive_timer(now);
@@ -1383,8 +1417,9 @@ impl Tcb {
     /// min(RCV.WND / (2 * rcv_mss), 16) ACKs, Linux TCP_MAX_QUICKACKS); then
     /// an ACK goes out when more than one full segment is unacknowledged, else
     /// after the delayed-ACK timeout (Linux TCP_DELACK_MIN 40 ms). Out-of-order,
-    /// duplicate or gap-filling segments are acknowledged at once. Not
-    /// modelled: Linux's adaptive ATO and ping-pong (interactive) mode.
+    /// duplicate or gap-filling segments are acknowledged at once. In
+    /// interactive (ping-pong) mode, see [`Tcb::data_sent`], there are no
+    /// quick ACKs. Not modelled: Linux's adaptive ATO.
     fn schedule_ack(&mut self, now: Instant, len: usize, plain_in_order: bool) {
         // Linux tcp_measure_rcv_mss (simplified): the largest segment seen, at least 536.
         let adv_mss = u32::from(self.offer.mss);
@@ -1396,7 +1431,10 @@ impl Tcb {
             let q = (self.rcv_wnd / (2 * self.rcv_mss.max(1))).max(2);
             self.quick = q.min(self.profile.quickacks);
         }
-        if !plain_in_order || self.quick > 0 || self.rcv_nxt - self.last_ack_sent > self.rcv_mss {
+        self.last_data_rcv = Some(now);
+        // Linux tcp_in_quickack_mode: quick ACKs only outside interactive mode.
+        let quick = self.quick > 0 && !self.pingpong;
+        if !plain_in_order || quick || self.rcv_nxt - self.last_ack_sent > self.rcv_mss {
             self.ack_now = true;
         } else {
             self.delack_timer.set_if_idle(now, self.profile.delayed_ack);
@@ -1601,6 +1639,52 @@ mod tests {
             ..seg
         })
         .is_none());
+    }
+
+    #[test]
+    fn psh_ends_each_burst_of_two_segments() {
+        let (mut c, mut s) = pair();
+        let _ = &mut c;
+        let now = Instant::from_millis(10);
+        let mss = s.mss() as usize;
+        s.send(&vec![0u8; 5 * mss]);
+        let mut flags = Vec::new();
+        while let Some(seg) = s.poll(now) {
+            flags.push(seg.repr.flags.contains(TcpFlags::PSH));
+        }
+        // Linux: GSO bursts of tcp_min_tso_segs = 2, PSH on each burst's last.
+        assert_eq!(flags, [false, true, false, true, true]);
+    }
+
+    #[test]
+    fn answering_data_enters_pingpong_and_delays_acks() {
+        let (mut c, mut s) = pair();
+        let mut now = Instant::from_millis(10);
+        // A request: quick-ACK mode acknowledges it at once.
+        c.send(&[1u8; 100]);
+        let segs = pump(now, &mut c, &mut s);
+        assert_eq!(segs.len(), 1);
+        let acks = pump(now, &mut s, &mut c);
+        assert_eq!(acks.len(), 1, "quick ACK");
+        let mut buf = [0u8; 200];
+        assert_eq!(s.recv(&mut buf), 100);
+        // The answer within the delayed-ACK time: interactive mode.
+        now += Duration::from_millis(1);
+        s.send(&[2u8; 100]);
+        pump(now, &mut s, &mut c);
+        pump(now, &mut c, &mut s);
+        assert!(s.pingpong);
+        // The next request waits for the delayed-ACK timer.
+        now += Duration::from_millis(10);
+        c.send(&[3u8; 100]);
+        pump(now, &mut c, &mut s);
+        assert!(s.poll(now).is_none(), "no quick ACK in pingpong mode");
+        let at = s.poll_at().unwrap();
+        assert_eq!(at, now + Duration::from_millis(40));
+        s.on_timer(at);
+        let ack = s.poll(at).unwrap();
+        assert_eq!(ack.repr.ack_number, s.rcv_nxt.get());
+        assert!(!s.pingpong, "a timer-sent delayed ACK ends pingpong mode");
     }
 
     proptest::proptest! {
