@@ -192,6 +192,8 @@ pub struct Tcb {
     /// A D-SACK block (RFC 2883) for the next ACK.
     dsack: Option<(SeqNumber, SeqNumber)>,
     rtt: RttEstimator,
+    /// TSecr of the segment being processed, for RTT samples (RFC 7323 4.1).
+    ack_tsecr: Option<u32>,
     rtx_timer: Timer,
     retries: u32,
     rtt_probe: Option<(SeqNumber, Instant)>,
@@ -269,6 +271,7 @@ impl Tcb {
                 profile.rto_max,
                 profile.rto_granularity,
             ),
+            ack_tsecr: None,
             rtx_timer: Timer::default(),
             retries: 0,
             rtt_probe: None,
@@ -1020,6 +1023,7 @@ impl Tcb {
     /// SEGMENT ARRIVES (RFC 9293 3.10.7) for this connection.
     pub fn on_segment(&mut self, now: Instant, seg: &TcpRepr, payload: &[u8]) {
         self.last_rcv = now;
+        self.ack_tsecr = seg.options.timestamps().map(|(_, ecr)| ecr);
         if seg.flags.contains(TcpFlags::ACK) {
             self.ka_probes_out = 0;
         }
@@ -1471,13 +1475,28 @@ impl Tcb {
         if self.snd_nxt < ack {
             self.snd_nxt = ack;
         }
+        let mut sampled = false;
         if let Some((end, t)) = self.rtt_probe {
             if ack >= end {
                 self.rtt.sample(now - t);
                 self.rtt_probe = None;
+                sampled = true;
             }
         }
-        self.rtt.reset_backoff();
+        if !sampled && self.ts_in_use() {
+            // RFC 7323 4.1 (RTTM) / Linux tcp_ack_update_rtt: without a timed
+            // segment (Karn), an ACK of new data samples the RTT from its
+            // TSecr (tcp_rtt_tsopt_us: at least 1 ms).
+            if let Some(ecr) = self.ack_tsecr.filter(|&e| e != 0) {
+                let ms = self.ts_now(now).wrapping_sub(ecr);
+                if ms < i32::MAX as u32 / 1000 {
+                    self.rtt
+                        .sample(crate::time::Duration::from_millis(i64::from(ms.max(1))));
+                }
+            }
+        }
+        // RFC 6298 5.7 (and Linux tcp_ack_update_rtt): the backed-off RTO
+        // stays until a new RTT sample collapses it (RttEstimator::sample).
         self.retries = 0;
         // RFC 6298 5.2 / 5.3.
         if self.snd_una == self.snd_max {
@@ -1685,6 +1704,34 @@ mod tests {
         let ack = s.poll(at).unwrap();
         assert_eq!(ack.repr.ack_number, s.rcv_nxt.get());
         assert!(!s.pingpong, "a timer-sent delayed ACK ends pingpong mode");
+    }
+
+    #[test]
+    fn backoff_stays_until_a_new_rtt_sample() {
+        let (mut c, mut s) = pair();
+        let now = Instant::from_millis(10);
+        s.send(&[1u8; 100]);
+        assert!(s.poll(now).is_some());
+        let rto = s.poll_at().unwrap() - now;
+        s.on_timer(now + rto);
+        let rtx = s.poll(now + rto).unwrap();
+        // The ACK of the retransmission, without a TSecr: no sample (Karn,
+        // RFC 6298 3), so the doubled RTO stays (RFC 6298 5.7).
+        let t = now + rto + Duration::from_millis(5);
+        let mut ack = rtx.repr.clone();
+        ack.src_port = rtx.repr.dst_port;
+        ack.dst_port = rtx.repr.src_port;
+        ack.seq_number = c.snd_nxt.get();
+        ack.ack_number = rtx.repr.seq_number.wrapping_add(100);
+        ack.flags = TcpFlags::ACK;
+        ack.options = TcpOptions::new();
+        ack.payload_len = 0;
+        s.on_segment(t, &ack, &[]);
+        assert_eq!(s.snd_una, s.snd_max);
+        s.send(&[2u8; 100]);
+        assert!(s.poll(t).is_some());
+        assert_eq!(s.poll_at().unwrap() - t, rto.saturating_mul(2));
+        let _ = &mut c;
     }
 
     proptest::proptest! {
