@@ -1718,7 +1718,7 @@ mod tests {
         // The ACK of the retransmission, without a TSecr: no sample (Karn,
         // RFC 6298 3), so the doubled RTO stays (RFC 6298 5.7).
         let t = now + rto + Duration::from_millis(5);
-        let mut ack = rtx.repr.clone();
+        let mut ack = rtx.repr;
         ack.src_port = rtx.repr.dst_port;
         ack.dst_port = rtx.repr.src_port;
         ack.seq_number = c.snd_nxt.get();
