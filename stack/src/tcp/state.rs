@@ -1734,6 +1734,34 @@ mod tests {
         let _ = &mut c;
     }
 
+    #[test]
+    fn tsecr_gives_an_rtt_sample_after_a_retransmission() {
+        let (c, mut s) = pair();
+        let now = Instant::from_millis(10);
+        s.send(&[1u8; 100]);
+        assert!(s.poll(now).is_some());
+        let rto = s.poll_at().unwrap() - now;
+        s.on_timer(now + rto);
+        let rtx = s.poll(now + rto).unwrap();
+        let (tsval, _) = rtx.repr.options.timestamps().unwrap();
+        // The ACK echoes the retransmission's TSval: RFC 7323 4.1 (and Linux
+        // tcp_rtt_tsopt_us) take a 5 ms sample, which collapses the backoff.
+        let t = now + rto + Duration::from_millis(5);
+        let mut ack = rtx.repr;
+        ack.src_port = rtx.repr.dst_port;
+        ack.dst_port = rtx.repr.src_port;
+        ack.seq_number = c.snd_nxt.get();
+        ack.ack_number = rtx.repr.seq_number.wrapping_add(100);
+        ack.flags = TcpFlags::ACK;
+        ack.options = segment_options(Some((c.ts_now(t), tsval)), &[]);
+        ack.payload_len = 0;
+        s.on_segment(t, &ack, &[]);
+        assert_eq!(s.snd_una, s.snd_max);
+        s.send(&[2u8; 100]);
+        assert!(s.poll(t).is_some());
+        assert!(s.poll_at().unwrap() - t < rto.saturating_mul(2));
+    }
+
     proptest::proptest! {
         #[test]
         fn arbitrary_segments_keep_invariants(
