@@ -179,6 +179,7 @@ pub fn diff(
     let mut differences = Vec::new();
     let n = left.len().max(right.len());
     let mut prev_at = (0, 0);
+    let mut ts_base: Option<(i64, i64)> = None;
     for i in 0..n {
         let (l, r) = (left.get(i), right.get(i));
         let line = l.and_then(|e| e.line).or(r.and_then(|e| e.line));
@@ -230,10 +231,24 @@ pub fn diff(
             push("time");
         }
         // A TS value is a millisecond clock: it must move with the event's
-        // time. Two clocks read at the same instant differ by < 1 ms each way.
-        let dt_ms = (a.at - b.at) as f64 / 1000.0;
+        // time since the connection's first TS (the DUT segment whose
+        // `ts_rel` is 0 in both traces), not with the absolute time, which
+        // includes each DUT's own latency to that first segment; within the
+        // timing tolerance (at least 2 ms: two clocks read at the same
+        // instant differ by < 1 ms each way), as a frame's capture time may
+        // lag the instant its TS was read by as much as any event's time.
+        if a.dir == '>' && a.ts_rel == Some(0) && b.ts_rel == Some(0) {
+            ts_base = Some((a.at, b.at));
+        }
+        let (ba, bb) = ts_base.unwrap_or((0, 0));
+        let dt_ms = ((a.at - ba) - (b.at - bb)) as f64 / 1000.0;
+        let ts_allowed = (tol.usecs as f64 / 1000.0).max(2.0);
+        // (An inbound segment's TSecr echoes a TS the DUT sent earlier,
+        // already compared there: only whether it has one is compared.)
         match (a.ts_rel, b.ts_rel) {
-            (Some(x), Some(y)) if ((x - y) as f64 - dt_ms).abs() > 2.0 => push("ts"),
+            (Some(x), Some(y)) if a.dir == '>' && ((x - y) as f64 - dt_ms).abs() > ts_allowed => {
+                push("ts")
+            }
             (Some(_), None) | (None, Some(_)) => push("ts"),
             _ => {}
         }
@@ -315,6 +330,35 @@ mod tests {
             &declared,
         );
         assert!(!d.is_clean());
+    }
+
+    #[test]
+    fn ts_values_move_with_the_time_since_the_first_dut_ts() {
+        let ts = |mut e: NormEvent, rel: i64, dir: char| {
+            e.ts_rel = Some(rel);
+            e.dir = dir;
+            e
+        };
+        // The stack answers the SYN 3 ms later than Linux; both clocks then
+        // run alike, and an inbound TSecr echoes what each DUT sent.
+        let a = vec![
+            ts(ev(3, 0, "S."), 0, '>'),
+            ts(ev(4, 10_000, "."), 0, '<'),
+            ts(ev(5, 20_000, "P."), 20, '>'),
+        ];
+        let b = vec![
+            ts(ev(3, 3_000, "S."), 0, '>'),
+            ts(ev(4, 10_000, "."), 0, '<'),
+            ts(ev(5, 20_000, "P."), 17, '>'),
+        ];
+        let d = diff("x", "linux", &a, "stack", &b, Tolerance::default(), &[]);
+        assert!(d.is_clean(), "{d}");
+        // A clock that runs 10 ms fast is a difference.
+        let mut c = b.clone();
+        c[2].ts_rel = Some(27);
+        let d = diff("x", "linux", &a, "stack", &c, Tolerance::default(), &[]);
+        let fields: Vec<&str> = d.differences.iter().map(|d| d.field.as_str()).collect();
+        assert_eq!(fields, ["ts"]);
     }
 
     #[test]

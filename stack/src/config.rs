@@ -91,6 +91,14 @@ pub struct Profile {
     pub keepalive_probes: u32,
     /// Initial congestion window, segments. Linux: TCP_INIT_CWND 10; RFC 5681: 2-4.
     pub initial_cwnd: u32,
+    /// PSH on every this many segments of a burst, besides the last segment
+    /// of the data (0: only there). Linux sends from the write queue in GSO
+    /// bursts of tcp_tso_autosize() segments, at least
+    /// net.ipv4.tcp_min_tso_segs = 2 (the size at low pacing rates, e.g. the
+    /// first flight after a 10 ms handshake), and each burst ends with PSH
+    /// (measured on 6.18 over the veth without TSO: `. P. . P. …`). Larger
+    /// bursts at higher pacing rates are not modelled.
+    pub push_burst: u32,
     /// Nagle's algorithm on by default (RFC 9293 3.7.4, SHLD-7). Linux: on unless TCP_NODELAY.
     pub nagle: bool,
     /// Cap on the listen backlog. Linux: net.core.somaxconn = 4096.
@@ -149,6 +157,7 @@ impl Profile {
             keepalive_intvl: Duration::from_secs(75),
             keepalive_probes: 9,
             initial_cwnd: 10,
+            push_burst: 2,
             nagle: true,
             max_backlog: 4096,
             max_syn_backlog: 2048,
@@ -175,6 +184,7 @@ impl Profile {
             initial_cwnd: 4,                           // RFC 5681 3.1 with SMSS 1460: 3..4
             window_scale: 7,
             delayed_ack: Duration::from_millis(200), // RFC 9293 3.8.6.3 MUST < 0.5 s
+            push_burst: 0,                           // RFC 9293 3.9.1: PSH ends the SEND
             ..Profile::linux()
         }
     }

@@ -173,6 +173,15 @@ pub struct Tcb {
     quickack_started: bool,
     /// Receive MSS estimate (Linux icsk_ack.rcv_mss).
     rcv_mss: u32,
+    /// Time the last data segment was received (Linux icsk_ack.lrcvtime);
+    /// `None` until data has arrived (Linux: icsk_ack.ato still 0).
+    last_data_rcv: Option<Instant>,
+    /// Interactive mode (Linux inet_csk_in_pingpong_mode): the application
+    /// answers received data at once, so ACKs wait to ride on the answer.
+    pingpong: bool,
+    /// Full-sized segments sent since the last one with PSH (see
+    /// [`Profile::push_burst`]).
+    burst_segs: u32,
     delack_timer: Timer,
     /// Consecutive duplicate ACKs (RFC 5681 3.2).
     dupacks: u32,
@@ -183,6 +192,8 @@ pub struct Tcb {
     /// A D-SACK block (RFC 2883) for the next ACK.
     dsack: Option<(SeqNumber, SeqNumber)>,
     rtt: RttEstimator,
+    /// TSecr of the segment being processed, for RTT samples (RFC 7323 4.1).
+    ack_tsecr: Option<u32>,
     rtx_timer: Timer,
     retries: u32,
     rtt_probe: Option<(SeqNumber, Instant)>,
@@ -249,6 +260,9 @@ impl Tcb {
             quick: 0,
             quickack_started: false,
             rcv_mss: 536,
+            last_data_rcv: None,
+            pingpong: false,
+            burst_segs: 0,
             delack_timer: Timer::default(),
             keepalive: None,
             ka_timer: Timer::default(),
@@ -260,6 +274,7 @@ impl Tcb {
                 profile.rto_max,
                 profile.rto_granularity,
             ),
+            ack_tsecr: None,
             rtx_timer: Timer::default(),
             retries: 0,
             rtt_probe: None,
@@ -823,13 +838,19 @@ impl Tcb {
                 !self.nodelay && len < mss && self.minshall_pending() && !(last && self.fin_queued);
             if !nagle_hold {
                 let mut flags = TcpFlags::ACK;
-                if last {
-                    // Linux sets PSH on the last segment of a write (tcp_push).
+                // Linux sets PSH on the last segment of a write (tcp_push)
+                // and, with [`Profile::push_burst`], on the last of each burst.
+                let burst_end =
+                    self.profile.push_burst > 0 && self.burst_segs + 1 >= self.profile.push_burst;
+                if last || burst_end {
                     flags |= TcpFlags::PSH;
+                    self.burst_segs = 0;
+                } else {
+                    self.burst_segs += 1;
+                }
+                if last && self.fin_queued {
                     // Linux tcp_send_fin piggybacks the FIN on the last unsent segment.
-                    if self.fin_queued {
-                        flags |= TcpFlags::FIN;
-                    }
+                    flags |= TcpFlags::FIN;
                 }
                 let payload = self.send.slice(offset, len);
                 let seq = self.snd_nxt;
@@ -842,6 +863,7 @@ impl Tcb {
                     seq,
                     len as u32 + u32::from(flags.contains(TcpFlags::FIN)),
                 );
+                self.data_sent(now);
                 return Some(seg);
             }
         } else if avail > 0 && usable == 0 && in_flight == 0 {
@@ -855,6 +877,18 @@ impl Tcb {
             return Some(seg);
         }
         None
+    }
+
+    /// Linux tcp_event_data_sent: data sent within the delayed-ACK time
+    /// (icsk_ack.ato, TCP_ATO_MIN at first) of receiving data makes the
+    /// connection interactive (inet_csk_inc_pingpong_cnt; TCP_PINGPONG_THRESH
+    /// is 1): quick ACKs stop, ACKs wait to ride on the answer.
+    fn data_sent(&mut self, now: Instant) {
+        if let Some(t) = self.last_data_rcv {
+            if now - t < self.profile.delayed_ack {
+                self.pingpong = true;
+            }
+        }
     }
 
     // ---------------------------------------------------------------- timers
@@ -905,6 +939,9 @@ impl Tcb {
     pub fn on_timer(&mut self, now: Instant) {
         if self.delack_timer.poll_expired(now) && self.state.is_synchronized() {
             self.ack_now = true;
+            // Linux tcp_delack_timer_handler: a delayed ACK that had to be
+            // sent by the timer ends interactive mode.
+            self.pingpong = false;
         }
         if self.ka_timer.poll_expired(now) {
             self.keepalive_timer(now);
@@ -991,6 +1028,7 @@ impl Tcb {
     /// SEGMENT ARRIVES (RFC 9293 3.10.7) for this connection.
     pub fn on_segment(&mut self, now: Instant, seg: &TcpRepr, payload: &[u8]) {
         self.last_rcv = now;
+        self.ack_tsecr = seg.options.timestamps().map(|(_, ecr)| ecr);
         if seg.flags.contains(TcpFlags::ACK) {
             self.ka_probes_out = 0;
         }
@@ -1420,8 +1458,9 @@ impl Tcb {
     /// min(RCV.WND / (2 * rcv_mss), 16) ACKs, Linux TCP_MAX_QUICKACKS); then
     /// an ACK goes out when more than one full segment is unacknowledged, else
     /// after the delayed-ACK timeout (Linux TCP_DELACK_MIN 40 ms). Out-of-order,
-    /// duplicate or gap-filling segments are acknowledged at once. Not
-    /// modelled: Linux's adaptive ATO and ping-pong (interactive) mode.
+    /// duplicate or gap-filling segments are acknowledged at once. In
+    /// interactive (ping-pong) mode, see [`Tcb::data_sent`], there are no
+    /// quick ACKs. Not modelled: Linux's adaptive ATO.
     fn schedule_ack(&mut self, now: Instant, len: usize, plain_in_order: bool) {
         // Linux tcp_measure_rcv_mss (simplified): the largest segment seen, at least 536.
         let adv_mss = u32::from(self.offer.mss);
@@ -1433,7 +1472,10 @@ impl Tcb {
             let q = (self.rcv_wnd / (2 * self.rcv_mss.max(1))).max(2);
             self.quick = q.min(self.profile.quickacks);
         }
-        if !plain_in_order || self.quick > 0 || self.rcv_nxt - self.last_ack_sent > self.rcv_mss {
+        self.last_data_rcv = Some(now);
+        // Linux tcp_in_quickack_mode: quick ACKs only outside interactive mode.
+        let quick = self.quick > 0 && !self.pingpong;
+        if !plain_in_order || quick || self.rcv_nxt - self.last_ack_sent > self.rcv_mss {
             self.ack_now = true;
         } else {
             self.delack_timer.set_if_idle(now, self.profile.delayed_ack);
@@ -1470,13 +1512,28 @@ impl Tcb {
         if self.snd_nxt < ack {
             self.snd_nxt = ack;
         }
+        let mut sampled = false;
         if let Some((end, t)) = self.rtt_probe {
             if ack >= end {
                 self.rtt.sample(now - t);
                 self.rtt_probe = None;
+                sampled = true;
             }
         }
-        self.rtt.reset_backoff();
+        if !sampled && self.ts_in_use() {
+            // RFC 7323 4.1 (RTTM) / Linux tcp_ack_update_rtt: without a timed
+            // segment (Karn), an ACK of new data samples the RTT from its
+            // TSecr (tcp_rtt_tsopt_us: at least 1 ms).
+            if let Some(ecr) = self.ack_tsecr.filter(|&e| e != 0) {
+                let ms = self.ts_now(now).wrapping_sub(ecr);
+                if ms < i32::MAX as u32 / 1000 {
+                    self.rtt
+                        .sample(crate::time::Duration::from_millis(i64::from(ms.max(1))));
+                }
+            }
+        }
+        // RFC 6298 5.7 (and Linux tcp_ack_update_rtt): the backed-off RTO
+        // stays until a new RTT sample collapses it (RttEstimator::sample).
         self.retries = 0;
         // RFC 6298 5.2 / 5.3.
         if self.snd_una == self.snd_max {
@@ -1638,6 +1695,108 @@ mod tests {
             ..seg
         })
         .is_none());
+    }
+
+    #[test]
+    fn psh_ends_each_burst_of_two_segments() {
+        let (mut c, mut s) = pair();
+        let _ = &mut c;
+        let now = Instant::from_millis(10);
+        let mss = s.mss() as usize;
+        s.send(&vec![0u8; 5 * mss]);
+        let mut flags = Vec::new();
+        while let Some(seg) = s.poll(now) {
+            flags.push(seg.repr.flags.contains(TcpFlags::PSH));
+        }
+        // Linux: GSO bursts of tcp_min_tso_segs = 2, PSH on each burst's last.
+        assert_eq!(flags, [false, true, false, true, true]);
+    }
+
+    #[test]
+    fn answering_data_enters_pingpong_and_delays_acks() {
+        let (mut c, mut s) = pair();
+        let mut now = Instant::from_millis(10);
+        // A request: quick-ACK mode acknowledges it at once.
+        c.send(&[1u8; 100]);
+        let segs = pump(now, &mut c, &mut s);
+        assert_eq!(segs.len(), 1);
+        let acks = pump(now, &mut s, &mut c);
+        assert_eq!(acks.len(), 1, "quick ACK");
+        let mut buf = [0u8; 200];
+        assert_eq!(s.recv(&mut buf), 100);
+        // The answer within the delayed-ACK time: interactive mode.
+        now += Duration::from_millis(1);
+        s.send(&[2u8; 100]);
+        pump(now, &mut s, &mut c);
+        pump(now, &mut c, &mut s);
+        assert!(s.pingpong);
+        // The next request waits for the delayed-ACK timer.
+        now += Duration::from_millis(10);
+        c.send(&[3u8; 100]);
+        pump(now, &mut c, &mut s);
+        assert!(s.poll(now).is_none(), "no quick ACK in pingpong mode");
+        let at = s.poll_at().unwrap();
+        assert_eq!(at, now + Duration::from_millis(40));
+        s.on_timer(at);
+        let ack = s.poll(at).unwrap();
+        assert_eq!(ack.repr.ack_number, s.rcv_nxt.get());
+        assert!(!s.pingpong, "a timer-sent delayed ACK ends pingpong mode");
+    }
+
+    #[test]
+    fn backoff_stays_until_a_new_rtt_sample() {
+        let (mut c, mut s) = pair();
+        let now = Instant::from_millis(10);
+        s.send(&[1u8; 100]);
+        assert!(s.poll(now).is_some());
+        let rto = s.poll_at().unwrap() - now;
+        s.on_timer(now + rto);
+        let rtx = s.poll(now + rto).unwrap();
+        // The ACK of the retransmission, without a TSecr: no sample (Karn,
+        // RFC 6298 3), so the doubled RTO stays (RFC 6298 5.7).
+        let t = now + rto + Duration::from_millis(5);
+        let mut ack = rtx.repr;
+        ack.src_port = rtx.repr.dst_port;
+        ack.dst_port = rtx.repr.src_port;
+        ack.seq_number = c.snd_nxt.get();
+        ack.ack_number = rtx.repr.seq_number.wrapping_add(100);
+        ack.flags = TcpFlags::ACK;
+        ack.options = TcpOptions::new();
+        ack.payload_len = 0;
+        s.on_segment(t, &ack, &[]);
+        assert_eq!(s.snd_una, s.snd_max);
+        s.send(&[2u8; 100]);
+        assert!(s.poll(t).is_some());
+        assert_eq!(s.poll_at().unwrap() - t, rto.saturating_mul(2));
+        let _ = &mut c;
+    }
+
+    #[test]
+    fn tsecr_gives_an_rtt_sample_after_a_retransmission() {
+        let (c, mut s) = pair();
+        let now = Instant::from_millis(10);
+        s.send(&[1u8; 100]);
+        assert!(s.poll(now).is_some());
+        let rto = s.poll_at().unwrap() - now;
+        s.on_timer(now + rto);
+        let rtx = s.poll(now + rto).unwrap();
+        let (tsval, _) = rtx.repr.options.timestamps().unwrap();
+        // The ACK echoes the retransmission's TSval: RFC 7323 4.1 (and Linux
+        // tcp_rtt_tsopt_us) take a 5 ms sample, which collapses the backoff.
+        let t = now + rto + Duration::from_millis(5);
+        let mut ack = rtx.repr;
+        ack.src_port = rtx.repr.dst_port;
+        ack.dst_port = rtx.repr.src_port;
+        ack.seq_number = c.snd_nxt.get();
+        ack.ack_number = rtx.repr.seq_number.wrapping_add(100);
+        ack.flags = TcpFlags::ACK;
+        ack.options = segment_options(Some((c.ts_now(t), tsval)), &[]);
+        ack.payload_len = 0;
+        s.on_segment(t, &ack, &[]);
+        assert_eq!(s.snd_una, s.snd_max);
+        s.send(&[2u8; 100]);
+        assert!(s.poll(t).is_some());
+        assert!(s.poll_at().unwrap() - t < rto.saturating_mul(2));
     }
 
     proptest::proptest! {
