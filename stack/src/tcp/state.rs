@@ -1219,6 +1219,17 @@ impl Tcb {
         self.enter_closed();
     }
 
+    /// Linux tcp_sequence (6.17+, "do not accept packets beyond window"): a
+    /// segment that starts in the window but ends past its right edge is
+    /// taken only while no data waits for the application; otherwise it is
+    /// unacceptable as a whole (dropped and answered by an ACK). `len`
+    /// excludes a FIN, which may overrun the window (Linux tcp_sequence).
+    /// RFC 9293 3.10.7.4 would trim it to the window instead; both keep
+    /// the data received within what the receiver can hold.
+    fn overruns_window(&self, seq: SeqNumber, len: u32) -> bool {
+        len > 0 && seq + len > self.rcv_adv && self.recv.readable() > 0
+    }
+
     fn on_segment_synchronized(&mut self, now: Instant, seg: &TcpRepr, payload: &[u8]) {
         let f = seg.flags;
         let seq = SeqNumber(seg.seq_number);
@@ -1253,7 +1264,7 @@ impl Tcb {
         }
 
         let seg_len = payload.len() as u32 + u32::from(syn) + u32::from(fin);
-        if !self.acceptable(seq, seg_len) {
+        if !self.acceptable(seq, seg_len) || self.overruns_window(seq, seg_len - u32::from(fin)) {
             // First check (RFC 9293 3.10.7.4: "an acknowledgment should be
             // sent in reply (unless the RST bit is set, if so drop the segment
             // and return)"): <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, segment dropped.
@@ -1456,8 +1467,12 @@ impl Tcb {
                 0
             };
             let start = seq + skip as u32;
-            let room = if self.rcv_adv > start {
-                (self.rcv_adv - start) as usize
+            // Linux tcp_data_queue keeps a segment that passed the window
+            // check whole, past the right edge (see `overruns_window`); we
+            // bound it by the free buffer space (Profile::recv_buffer).
+            let right = self.rcv_adv.max(self.rcv_nxt + self.recv.free() as u32);
+            let room = if right > start {
+                (right - start) as usize
             } else {
                 0
             };
@@ -1793,6 +1808,36 @@ mod tests {
             "old ACK within the window: data taken"
         );
         assert_eq!(s.state, TcpState::Established);
+    }
+
+    #[test]
+    fn segment_past_the_right_edge_taken_only_with_an_empty_queue() {
+        // Linux tcp_sequence (6.17+) and tcp_data_queue: no trimming.
+        let (_, mut s) = pair();
+        let t0 = Instant::from_millis(10);
+        s.on_segment(t0, &inbound(&s, 0, 0, TcpFlags::ACK, 100), &[1; 100]);
+        drain(&mut s, t0);
+        let wnd = s.rcv_adv - s.rcv_nxt;
+        let straddling = inbound(&s, wnd as i32 - 50, 0, TcpFlags::ACK, 100);
+        s.on_segment(t0, &straddling, &[2; 100]);
+        let out = drain(&mut s, t0);
+        assert_eq!(out.len(), 1, "dropped and ACKed while data waits");
+        assert_eq!(
+            out[0].repr.options.iter().count(),
+            3,
+            "no SACK block: nothing kept"
+        );
+        assert_eq!(s.recv.ooo_segments(), 0);
+        let mut buf = [0u8; 200];
+        assert_eq!(s.recv(&mut buf), 100);
+        s.on_segment(t0, &straddling, &[2; 100]);
+        assert_eq!(
+            s.recv.ooo_segments(),
+            1,
+            "kept whole once the queue is empty"
+        );
+        let end = SeqNumber(straddling.seq_number) + 100;
+        assert_eq!(s.recv.sack_blocks(None).first().map(|b| b.1), Some(end));
     }
 
     #[test]
