@@ -1257,7 +1257,13 @@ impl Tcb {
         if self.ts_in_use() && !rst && self.state != TcpState::SynReceived {
             if let Some((tsval, _)) = ts {
                 if (tsval.wrapping_sub(self.ts_recent) as i32) < 0 {
-                    self.ack_now = true;
+                    if syn {
+                        // Linux tcp_validate_incoming: a SYN failing PAWS
+                        // goes to syn_challenge (RFC 5961 4.2, throttled).
+                        self.challenge_ack(now);
+                    } else {
+                        self.ack_now = true;
+                    }
                     return;
                 }
             }
@@ -1745,6 +1751,25 @@ mod tests {
         let t2 = t0 + Duration::from_millis(500);
         s.on_segment(t2, &inbound(&s, 0, 0, TcpFlags::SYN, 0), &[]);
         assert_eq!(drain(&mut s, t2).len(), 1, "a new interval");
+        assert_eq!(s.state, TcpState::Established);
+    }
+
+    #[test]
+    fn syn_failing_paws_is_challenged_and_throttled() {
+        // Linux tcp_validate_incoming: PAWS failure with SYN → syn_challenge.
+        let (_, mut s) = pair();
+        let t0 = Instant::from_millis(10);
+        let stale = s.ts_recent().unwrap().wrapping_sub(10);
+        let mut syn = inbound(&s, 0, 0, TcpFlags::SYN, 0);
+        syn.options = TcpOptions::from_slice(&[TcpOption::Timestamps {
+            tsval: stale,
+            tsecr: 0,
+        }])
+        .unwrap();
+        s.on_segment(t0, &syn, &[]);
+        assert_eq!(drain(&mut s, t0).len(), 1, "challenge ACK");
+        s.on_segment(t0 + Duration::from_millis(10), &syn, &[]);
+        assert!(drain(&mut s, t0).is_empty(), "throttled");
         assert_eq!(s.state, TcpState::Established);
     }
 
