@@ -1563,7 +1563,7 @@ impl Tcb {
         // Linux tcp_snd_una_update (tp->bytes_acked); a passive open's child
         // socket starts with SND.UNA = ISS + 1, so its SYN is not counted.
         let passive_syn = self.snd_una == self.iss && self.state != TcpState::SynSent;
-        self.bytes_acked += u64::from(acked - u32::from(passive_syn));
+        self.bytes_acked += u64::from(acked.saturating_sub(u32::from(passive_syn)));
         if ack > self.send_seq {
             let data = ((ack - self.send_seq) as usize).min(self.send.len());
             self.send.consume(data);
