@@ -1226,6 +1226,21 @@ impl Tcb {
     /// excludes a FIN, which may overrun the window (Linux tcp_sequence).
     /// RFC 9293 3.10.7.4 would trim it to the window instead; both keep
     /// the data received within what the receiver can hold.
+    /// Linux tcp_sequence's left edge: a segment is not old while its end
+    /// reaches RCV.WUP (the RCV.NXT of the last ACK sent, our
+    /// Last.ACK.sent), so a retransmission of data already received but not
+    /// yet acknowledged, or of the last segment acknowledged, is processed:
+    /// its ACK field and TSval are taken (RFC 7323 Appendix D updates
+    /// TS.Recent before the acceptability test too) and its data is dropped
+    /// as a duplicate with a D-SACK. RFC 9293's test would drop it unread.
+    fn reaches_last_ack(&self, seq: SeqNumber, seg_len: u32, f: TcpFlags) -> bool {
+        !f.contains(TcpFlags::RST)
+            && !f.contains(TcpFlags::SYN)
+            && seg_len > 0
+            && seq < self.rcv_nxt
+            && seq + seg_len >= self.last_ack_sent
+    }
+
     fn overruns_window(&self, seq: SeqNumber, len: u32) -> bool {
         len > 0 && seq + len > self.rcv_adv && self.recv.readable() > 0
     }
@@ -1270,7 +1285,9 @@ impl Tcb {
         }
 
         let seg_len = payload.len() as u32 + u32::from(syn) + u32::from(fin);
-        if !self.acceptable(seq, seg_len) || self.overruns_window(seq, seg_len - u32::from(fin)) {
+        let acceptable = self.acceptable(seq, seg_len);
+        let old_dup = !acceptable && self.reaches_last_ack(seq, seg_len, f);
+        if !(acceptable || old_dup) || self.overruns_window(seq, seg_len - u32::from(fin)) {
             // First check (RFC 9293 3.10.7.4: "an acknowledgment should be
             // sent in reply (unless the RST bit is set, if so drop the segment
             // and return)"): <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, segment dropped.
@@ -1292,18 +1309,6 @@ impl Tcb {
             if seg_len == 0 && self.oow_rate_limited(now) {
                 return;
             }
-            // Linux tcp_sequence accepts a segment that ends at or after
-            // RCV.WUP (the RCV.NXT of the last ACK sent) and updates
-            // TS.Recent from it before dropping its data as duplicate; RFC
-            // 7323 Appendix D does the same update before the acceptability
-            // test (SEG.TSval >= TS.Recent and SEG.SEQ =< Last.ACK.sent).
-            if seg_len > 0 && seq + seg_len >= self.last_ack_sent && seq <= self.last_ack_sent {
-                if let Some((tsval, _)) = ts.filter(|_| self.ts_in_use()) {
-                    if (tsval.wrapping_sub(self.ts_recent) as i32) >= 0 {
-                        self.ts_recent = tsval;
-                    }
-                }
-            }
             self.ack_now = true;
             // RFC 2883 / Linux tcp_send_dupack: report duplicate data with D-SACK.
             if !payload.is_empty() && seq < self.rcv_nxt {
@@ -1311,6 +1316,17 @@ impl Tcb {
                 self.dsack = Some((seq, end));
             }
             return;
+        }
+
+        if old_dup {
+            // Wholly old, yet processed (see `reaches_last_ack`): its text
+            // is a duplicate, acknowledged at once with a D-SACK (Linux
+            // tcp_data_queue, out_of_window; RFC 2883).
+            self.ack_now = true;
+            if !payload.is_empty() {
+                let end = (seq + payload.len() as u32).min(self.rcv_nxt);
+                self.dsack = Some((seq, end));
+            }
         }
 
         if rst {
@@ -1487,8 +1503,10 @@ impl Tcb {
             if start > self.rcv_nxt && !data.is_empty() {
                 self.last_ooo = Some(start);
             } else if skip > 0 && self.negotiated.is_some_and(|n| n.sack) {
-                // Partly duplicate segment: D-SACK the duplicate part (RFC 2883).
-                self.dsack = Some((seq, self.rcv_nxt));
+                // Partly or wholly duplicate segment: D-SACK the duplicate
+                // part (RFC 2883; Linux tcp_data_queue / tcp_dsack_set).
+                let dup_end = (seq + payload.len() as u32).min(self.rcv_nxt);
+                self.dsack = Some((seq, dup_end));
             }
             let had_ooo = self.recv.ooo_segments() > 0;
             let in_order = start == self.rcv_nxt && !data.is_empty();
@@ -1863,6 +1881,28 @@ mod tests {
         );
         let end = SeqNumber(straddling.seq_number) + 100;
         assert_eq!(s.recv.sack_blocks(None).first().map(|b| b.1), Some(end));
+    }
+
+    #[test]
+    fn retransmission_ending_at_last_ack_has_its_ack_taken() {
+        // Linux tcp_sequence: the left edge is RCV.WUP (Last.ACK.sent).
+        let (_, mut s) = pair();
+        let t0 = Instant::from_millis(10);
+        s.on_segment(t0, &inbound(&s, 0, 0, TcpFlags::ACK, 100), &[1; 100]);
+        drain(&mut s, t0);
+        assert_eq!(s.send(&[2; 100]), 100);
+        assert_eq!(drain(&mut s, t0).len(), 1);
+        let una = s.snd_una;
+        let rexmit = inbound(&s, -100, 100, TcpFlags::ACK, 100);
+        s.on_segment(t0, &rexmit, &[1; 100]);
+        assert_eq!(s.snd_una, una + 100, "its ACK field is processed");
+        let out = drain(&mut s, t0);
+        assert_eq!(out.len(), 1, "the duplicate is acknowledged at once");
+        let dsack = out[0].repr.options.iter().any(|o| {
+            matches!(o, TcpOption::SackRange { count: 1, blocks } if blocks[0].0 == rexmit.seq_number)
+        });
+        assert!(dsack, "with a D-SACK block");
+        assert_eq!(s.recv_available(), 100, "and its data not taken twice");
     }
 
     #[test]
