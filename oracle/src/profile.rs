@@ -60,6 +60,17 @@ pub const LINUX_SYSCTLS: &[(&str, &str, &str)] = &[
     ("net/ipv4/tcp_frto", "2", "kernel default (F-RTO on)"),
     ("net/ipv4/tcp_autocorking", "1", "kernel default"),
     ("net/ipv4/tcp_slow_start_after_idle", "1", "kernel default"),
+    (
+        "net/ipv4/tcp_invalid_ratelimit",
+        "500",
+        "kernel default: one challenge ACK or out-of-window dupack per 500 ms per connection \
+         (stack: Profile::invalid_ratelimit)",
+    ),
+    (
+        "net/ipv4/tcp_challenge_ack_limit",
+        "2147483647",
+        "kernel default since 6.0: no host-wide challenge ACK limit (RFC 5961 7)",
+    ),
 ];
 
 /// The pinned sysctls as `(key, value)` pairs for the topology.

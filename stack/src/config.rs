@@ -120,6 +120,17 @@ pub struct Profile {
     pub icmp_ratelimit: Duration,
     /// Bucket size in messages. Linux: XRLIM_BURST_FACTOR 6.
     pub icmp_burst: i64,
+    /// Per-connection minimum interval between ACKs sent in answer to
+    /// invalid segments: challenge ACKs (RFC 5961 3.2, 4.2, 5.2; its section
+    /// 7 asks for throttling) and duplicate ACKs to unacceptable segments
+    /// that carry no data. Linux: net.ipv4.tcp_invalid_ratelimit = 500 ms
+    /// (tcp_oow_rate_limited / __tcp_oow_rate_limited on
+    /// tp->last_oow_ack_time). Linux's host-wide limit,
+    /// net.ipv4.tcp_challenge_ack_limit, is INT_MAX (off) since Linux 6.0 and
+    /// is not modelled. Measured on Linux 6.18: a second in-window RST, SYN or
+    /// ACK of unsent data 10 ms after a challenge ACK gets no answer; one
+    /// 500 ms later does.
+    pub invalid_ratelimit: Duration,
     /// Bound on the neighbour cache. Linux: neigh.default.gc_thresh3 = 1024.
     pub arp_cache_size: usize,
     /// Bound on frames waiting in the transmit queue.
@@ -168,6 +179,7 @@ impl Profile {
             arp_cache_size: 1024,
             icmp_ratelimit: Duration::from_millis(1000),
             icmp_burst: 6,
+            invalid_ratelimit: Duration::from_millis(500),
             tx_queue: 1024,
             max_fds: 1024,
         }

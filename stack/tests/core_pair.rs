@@ -711,13 +711,17 @@ fn raw_peer_closed_port_and_acceptability() {
         (flags(&r[0]).as_str(), r[0].seq_number, r[0].ack_number),
         (".", iss + 1, 5001)
     );
-    // SYN in ESTABLISHED → challenge ACK.
+    // SYN in ESTABLISHED → challenge ACK. Challenge ACKs are throttled per
+    // connection (Profile::invalid_ratelimit, 500 ms), so each comes later.
+    let now = now + Duration::from_millis(500);
     let r = p.tcp_to_a(&mut a, now, p.seg(8080, 9999, 0, TcpFlags::SYN, &[]), &[]);
     assert_eq!((flags(&r[0]).as_str(), r[0].ack_number), (".", 5001));
     // In-window RST, not exact → challenge ACK.
+    let now = now + Duration::from_millis(500);
     let r = p.tcp_to_a(&mut a, now, p.seg(8080, 5300, 0, TcpFlags::RST, &[]), &[]);
     assert_eq!(flags(&r[0]), ".");
     // ACK of unsent data → ACK, dropped.
+    let now = now + Duration::from_millis(500);
     let r = p.tcp_to_a(
         &mut a,
         now,

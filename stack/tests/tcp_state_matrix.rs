@@ -1492,7 +1492,6 @@ row!(established, Established, {
     rst_out_of_window => RstOutOfWindow,
     ack_new => AckNew,
     ack_dup => AckDup,
-    #[ignore = "RFC 5961 5.2 / RFC 9293 3.10.7.4 fifth check (MUST for RFC 5961 stacks): ACK < SND.UNA - MAX.SND.WND must be answered with an ACK; the stack has no MAX.SND.WND and ignores it (RFC 5961 work, issue 3 validation)"]
     ack_too_old => AckTooOld,
     ack_unsent => AckUnsent,
     data => Data,
@@ -1512,7 +1511,6 @@ row!(fin_wait_1, FinWait1, {
     rst_out_of_window => RstOutOfWindow,
     ack_new => AckNew,
     ack_dup => AckDup,
-    #[ignore = "RFC 5961 5.2 / RFC 9293 3.10.7.4 fifth check (MUST for RFC 5961 stacks): ACK < SND.UNA - MAX.SND.WND must be answered with an ACK; the stack has no MAX.SND.WND and ignores it (RFC 5961 work, issue 3 validation)"]
     ack_too_old => AckTooOld,
     ack_unsent => AckUnsent,
     data => Data,
@@ -1532,7 +1530,6 @@ row!(fin_wait_2, FinWait2, {
     rst_out_of_window => RstOutOfWindow,
     ack_new => AckNew,
     ack_dup => AckDup,
-    #[ignore = "RFC 5961 5.2 / RFC 9293 3.10.7.4 fifth check (MUST for RFC 5961 stacks): ACK < SND.UNA - MAX.SND.WND must be answered with an ACK; the stack has no MAX.SND.WND and ignores it (RFC 5961 work, issue 3 validation)"]
     ack_too_old => AckTooOld,
     ack_unsent => AckUnsent,
     data => Data,
@@ -1552,7 +1549,6 @@ row!(close_wait, CloseWait, {
     rst_out_of_window => RstOutOfWindow,
     ack_new => AckNew,
     ack_dup => AckDup,
-    #[ignore = "RFC 5961 5.2 / RFC 9293 3.10.7.4 fifth check (MUST for RFC 5961 stacks): ACK < SND.UNA - MAX.SND.WND must be answered with an ACK; the stack has no MAX.SND.WND and ignores it (RFC 5961 work, issue 3 validation)"]
     ack_too_old => AckTooOld,
     ack_unsent => AckUnsent,
     data => Data,
@@ -1572,7 +1568,6 @@ row!(closing, Closing, {
     rst_out_of_window => RstOutOfWindow,
     ack_new => AckNew,
     ack_dup => AckDup,
-    #[ignore = "RFC 5961 5.2 / RFC 9293 3.10.7.4 fifth check (MUST for RFC 5961 stacks): ACK < SND.UNA - MAX.SND.WND must be answered with an ACK; the stack has no MAX.SND.WND and ignores it (RFC 5961 work, issue 3 validation)"]
     ack_too_old => AckTooOld,
     ack_unsent => AckUnsent,
     data => Data,
@@ -1592,7 +1587,6 @@ row!(last_ack, LastAck, {
     rst_out_of_window => RstOutOfWindow,
     ack_new => AckNew,
     ack_dup => AckDup,
-    #[ignore = "RFC 5961 5.2 / RFC 9293 3.10.7.4 fifth check (MUST for RFC 5961 stacks): ACK < SND.UNA - MAX.SND.WND must be answered with an ACK; the stack has no MAX.SND.WND and ignores it (RFC 5961 work, issue 3 validation)"]
     ack_too_old => AckTooOld,
     ack_unsent => AckUnsent,
     data => Data,

@@ -201,6 +201,13 @@ pub struct Tcb {
     cwnd: u32,
     ssthresh: u32,
     ack_now: bool,
+    /// When the last ACK answering an invalid segment was sent (Linux
+    /// tp->last_oow_ack_time); see [`Tcb::oow_rate_limited`].
+    last_oow_ack: Option<Instant>,
+    /// Largest send window the peer has offered (Linux tp->max_window).
+    max_snd_wnd: u32,
+    /// Sequence space the peer has acknowledged (Linux tp->bytes_acked).
+    bytes_acked: u64,
     outbox: VecDeque<Segment>,
     /// Error that ended the connection, if any.
     pub error: Option<TcpError>,
@@ -282,6 +289,9 @@ impl Tcb {
             cwnd: 0,
             ssthresh: u32::MAX,
             ack_now: false,
+            last_oow_ack: None,
+            max_snd_wnd: 0,
+            bytes_acked: 0,
             outbox: VecDeque::new(),
             error: None,
             nodelay: !profile.nagle,
@@ -1020,15 +1030,75 @@ impl Tcb {
         self.rtx_timer.set(now, self.rtt.rto());
     }
 
-    fn challenge_ack(&mut self) {
-        // RFC 5961 3.2 / 4.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
-        self.ack_now = true;
+    /// Whether an ACK answering an invalid segment must be suppressed now
+    /// (Linux __tcp_oow_rate_limited): at most one per
+    /// `Profile::invalid_ratelimit` per connection; when not suppressed, the
+    /// ACK about to be sent starts a new interval. RFC 5961 7 (ACK throttling).
+    fn oow_rate_limited(&mut self, now: Instant) -> bool {
+        if let Some(last) = self.last_oow_ack {
+            let elapsed = now - last;
+            if elapsed >= crate::time::Duration::ZERO && elapsed < self.profile.invalid_ratelimit {
+                return true;
+            }
+        }
+        self.last_oow_ack = Some(now);
+        false
+    }
+
+    /// A challenge ACK (RFC 5961 3.2, 4.2, 5.2): `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`,
+    /// a pure ACK sent at once, rate-limited per connection (RFC 5961 7; Linux
+    /// tcp_send_challenge_ack, whose host-wide limit is off by default). The
+    /// segment that caused it is dropped, so nothing else is sent.
+    fn challenge_ack(&mut self, now: Instant) {
+        if self.oow_rate_limited(now) {
+            return;
+        }
+        let seg = self.build(now, self.snd_nxt, TcpFlags::ACK, Vec::new());
+        self.outbox.push_back(seg);
+    }
+
+    /// Linux tcp_reset_check: besides SEG.SEQ = RCV.NXT, a RST at RCV.NXT − 1
+    /// resets a connection that has received the peer's FIN (CLOSE-WAIT,
+    /// CLOSING, LAST-ACK: the peer may not count its FIN), and a RST at the
+    /// right edge of the highest SACK block we report resets too (Linux
+    /// tcp_validate_incoming; RFC 5961 3.2 leaves the exact-match test to
+    /// the implementation's RCV.NXT).
+    fn rst_matches(&self, seq: SeqNumber) -> bool {
+        if seq == self.rcv_nxt {
+            return true;
+        }
+        if seq == self.rcv_nxt - 1
+            && matches!(
+                self.state,
+                TcpState::CloseWait | TcpState::Closing | TcpState::LastAck
+            )
+        {
+            return true;
+        }
+        let sack = self.negotiated.is_some_and(|n| n.sack);
+        sack && self
+            .recv
+            .sack_blocks(self.last_ooo)
+            .iter()
+            .map(|&(_, r)| r)
+            .reduce(|a, b| if b > a { b } else { a })
+            == Some(seq)
+    }
+
+    /// RFC 5961 5.2 as Linux tcp_ack applies it: an ACK is acceptable if
+    /// SND.UNA − MAX.SND.WND =< SEG.ACK =< SND.NXT, where Linux bounds
+    /// MAX.SND.WND by what the peer has acknowledged so far (tp->bytes_acked).
+    fn ack_unacceptable(&self, ack: SeqNumber) -> bool {
+        let max_wnd = u64::from(self.max_snd_wnd).min(self.bytes_acked) as u32;
+        ack > self.snd_max || ack < self.snd_una - max_wnd
     }
 
     /// SEGMENT ARRIVES (RFC 9293 3.10.7) for this connection.
     pub fn on_segment(&mut self, now: Instant, seg: &TcpRepr, payload: &[u8]) {
         self.last_rcv = now;
         self.ack_tsecr = seg.options.timestamps().map(|(_, ecr)| ecr);
+        // Linux tp->max_window: the largest window the peer has offered.
+        self.max_snd_wnd = self.max_snd_wnd.max(self.snd_wnd);
         if seg.flags.contains(TcpFlags::ACK) {
             self.ka_probes_out = 0;
         }
@@ -1176,6 +1246,61 @@ impl Tcb {
         }
     }
 
+    /// An acceptable RST (RFC 9293 3.10.7.4 second check): the connection is
+    /// closed and the user told (Linux tcp_reset).
+    fn reset_by_peer(&mut self) {
+        match self.state {
+            TcpState::SynReceived => {
+                // Active (simultaneous) open: connection refused. Passive
+                // open: the half-open child is dropped by the socket layer
+                // and the listener stays (RFC 9293 3.10.7.4 second check).
+                self.error = Some(TcpError::Refused);
+            }
+            TcpState::Established | TcpState::FinWait1 | TcpState::FinWait2 => {
+                self.error = Some(TcpError::Reset);
+            }
+            // Linux tcp_reset: EPIPE in CLOSE-WAIT.
+            TcpState::CloseWait => self.error = Some(TcpError::ResetAfterFin),
+            // RFC 9293 asks for no signal in CLOSING/LAST-ACK; Linux
+            // tcp_reset reports ECONNRESET (SO_ERROR) to a socket still
+            // open (measured on the linux DUT), which the RFC allows.
+            TcpState::Closing | TcpState::LastAck => self.error = Some(TcpError::Reset),
+            _ => {}
+        }
+        self.enter_closed();
+    }
+
+    /// Linux tcp_sequence (6.17+, "do not accept packets beyond window"): a
+    /// segment that starts in the window but ends past its right edge is
+    /// taken only while no data waits for the application; otherwise it is
+    /// unacceptable as a whole (dropped and answered by an ACK). `len`
+    /// excludes a FIN, which may overrun the window (Linux tcp_sequence).
+    /// RFC 9293 3.10.7.4 would trim it to the window instead; both keep
+    /// the data received within what the receiver can hold.
+    /// Linux tcp_sequence's left edge: a segment is not old while its end
+    /// reaches RCV.WUP (the RCV.NXT of the last ACK sent, our
+    /// Last.ACK.sent), so a retransmission of data already received but not
+    /// yet acknowledged, or of the last segment acknowledged, is processed:
+    /// its ACK field and TSval are taken (RFC 7323 Appendix D updates
+    /// TS.Recent before the acceptability test too) and its data is dropped
+    /// as a duplicate with a D-SACK. RFC 9293's test would drop it unread.
+    /// Not in SYN-RECEIVED: there Linux's tcp_check_req tests the segment
+    /// with tcp_in_window against RCV.NXT alone, so an old segment is
+    /// answered with an ACK and dropped (the state-matrix cell
+    /// `syn_received::data_old`).
+    fn reaches_last_ack(&self, seq: SeqNumber, seg_len: u32, f: TcpFlags) -> bool {
+        self.state != TcpState::SynReceived
+            && !f.contains(TcpFlags::RST)
+            && !f.contains(TcpFlags::SYN)
+            && seg_len > 0
+            && seq < self.rcv_nxt
+            && seq + seg_len >= self.last_ack_sent
+    }
+
+    fn overruns_window(&self, seq: SeqNumber, len: u32) -> bool {
+        len > 0 && seq + len > self.rcv_adv && self.recv.readable() > 0
+    }
+
     fn on_segment_synchronized(&mut self, now: Instant, seg: &TcpRepr, payload: &[u8]) {
         let f = seg.flags;
         let seq = SeqNumber(seg.seq_number);
@@ -1205,51 +1330,72 @@ impl Tcb {
         if self.ts_in_use() && !rst {
             if let Some((tsval, _)) = ts {
                 if (tsval.wrapping_sub(self.ts_recent) as i32) < 0 {
-                    self.ack_now = true;
+                    if syn {
+                        // Linux tcp_validate_incoming: a SYN failing PAWS
+                        // goes to syn_challenge (RFC 5961 4.2, throttled).
+                        self.challenge_ack(now);
+                    } else {
+                        self.ack_now = true;
+                    }
                     return;
                 }
             }
         }
 
         let seg_len = payload.len() as u32 + u32::from(syn) + u32::from(fin);
-        if !self.acceptable(seq, seg_len) {
-            // First check: unacceptable → <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> unless RST.
-            if !rst {
-                self.ack_now = true;
-                // RFC 2883 / Linux tcp_send_dupack: report duplicate data with D-SACK.
-                if !payload.is_empty() && seq < self.rcv_nxt {
-                    let end = (seq + payload.len() as u32).min(self.rcv_nxt);
-                    self.dsack = Some((seq, end));
+        let acceptable = self.acceptable(seq, seg_len);
+        let old_dup = !acceptable && self.reaches_last_ack(seq, seg_len, f);
+        if !(acceptable || old_dup) || self.overruns_window(seq, seg_len - u32::from(fin)) {
+            // First check (RFC 9293 3.10.7.4: "an acknowledgment should be
+            // sent in reply (unless the RST bit is set, if so drop the segment
+            // and return)"): <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, segment dropped.
+            if rst {
+                // Linux tcp_validate_incoming: an out-of-window RST that
+                // tcp_reset_check accepts (RCV.NXT − 1 after a FIN) resets.
+                if self.rst_matches(seq) {
+                    self.reset_by_peer();
                 }
+                return;
+            }
+            if syn {
+                // Linux tcp_validate_incoming (syn_challenge): RFC 5961 4.2.
+                self.challenge_ack(now);
+                return;
+            }
+            // Linux tcp_oow_rate_limited: segments with data (or a FIN) are
+            // always answered; bare ACKs at most once per invalid_ratelimit.
+            if seg_len == 0 && self.oow_rate_limited(now) {
+                return;
+            }
+            self.ack_now = true;
+            // RFC 2883 / Linux tcp_send_dupack: report duplicate data with D-SACK.
+            if !payload.is_empty() && seq < self.rcv_nxt {
+                let end = (seq + payload.len() as u32).min(self.rcv_nxt);
+                self.dsack = Some((seq, end));
             }
             return;
         }
 
+        if old_dup {
+            // Wholly old, yet processed (see `reaches_last_ack`): its text
+            // is a duplicate, acknowledged at once with a D-SACK (Linux
+            // tcp_data_queue, out_of_window; RFC 2883).
+            self.ack_now = true;
+            if !payload.is_empty() {
+                let end = (seq + payload.len() as u32).min(self.rcv_nxt);
+                self.dsack = Some((seq, end));
+            }
+        }
+
         if rst {
-            // Second check, RFC 5961 3.2: exact match resets, else challenge ACK.
-            if seq != self.rcv_nxt {
-                self.challenge_ack();
+            // Second check, RFC 5961 3.2: exact match resets (RFC 9293
+            // 3.10.7.4 second check), any other in-window RST gets a
+            // challenge ACK and is dropped.
+            if !self.rst_matches(seq) {
+                self.challenge_ack(now);
                 return;
             }
-            match self.state {
-                TcpState::SynReceived => {
-                    // Active (simultaneous) open: connection refused. Passive
-                    // open: the half-open child is dropped by the socket layer
-                    // and the listener stays (RFC 9293 3.10.7.4 second check).
-                    self.error = Some(TcpError::Refused);
-                }
-                TcpState::Established | TcpState::FinWait1 | TcpState::FinWait2 => {
-                    self.error = Some(TcpError::Reset);
-                }
-                // Linux tcp_reset: EPIPE in CLOSE-WAIT.
-                TcpState::CloseWait => self.error = Some(TcpError::ResetAfterFin),
-                // RFC 9293 asks for no signal in CLOSING/LAST-ACK; Linux
-                // tcp_reset reports ECONNRESET (SO_ERROR) to a socket still
-                // open (measured on the linux DUT), which the RFC allows.
-                TcpState::Closing | TcpState::LastAck => self.error = Some(TcpError::Reset),
-                _ => {}
-            }
-            self.enter_closed();
+            self.reset_by_peer();
             return;
         }
 
@@ -1268,8 +1414,9 @@ impl Tcb {
         }
 
         if syn {
-            // Fourth check, RFC 5961 4.2: SYN in a synchronized state → challenge ACK.
-            self.challenge_ack();
+            // Fourth check, RFC 5961 4.2 / RFC 9293 3.10.7.4: SYN in a
+            // synchronized state → challenge ACK, segment dropped.
+            self.challenge_ack(now);
             return;
         }
 
@@ -1301,11 +1448,16 @@ impl Tcb {
             }
         }
 
-        if ack > self.snd_max {
-            // RFC 9293 3.10.7.4 fifth: ACK of something not yet sent → ACK, drop.
-            self.ack_now = true;
+        if self.ack_unacceptable(ack) {
+            // RFC 9293 3.10.7.4 fifth check: an ACK of something not yet sent
+            // → send an ACK, drop the segment; RFC 5961 5.2: likewise an ACK
+            // below SND.UNA − MAX.SND.WND. Linux tcp_ack answers both with a
+            // (rate-limited) challenge ACK.
+            self.challenge_ack(now);
             return;
         }
+        // Linux tcp_ack: an old ACK (below SND.UNA) skips the TS.Recent update.
+        let old_ack = ack < self.snd_una;
         let seg_wnd =
             u32::from(seg.window_len) << self.negotiated.map(|n| n.snd_wscale).unwrap_or(0);
         if ack > self.snd_una {
@@ -1368,8 +1520,9 @@ impl Tcb {
             _ => {}
         }
 
-        // RFC 7323 4.3: TS.Recent = SEG.TSval if SEG.SEQ =< Last.ACK.sent.
-        if let Some((tsval, _)) = ts {
+        // RFC 7323 4.3: TS.Recent = SEG.TSval if SEG.SEQ =< Last.ACK.sent
+        // (Linux tcp_replace_ts_recent, not reached for an old ACK).
+        if let Some((tsval, _)) = ts.filter(|_| !old_ack) {
             if seq <= self.last_ack_sent && (tsval.wrapping_sub(self.ts_recent) as i32) >= 0 {
                 self.ts_recent = tsval;
             }
@@ -1408,8 +1561,12 @@ impl Tcb {
                 0
             };
             let start = seq + skip as u32;
-            let room = if self.rcv_adv > start {
-                (self.rcv_adv - start) as usize
+            // Linux tcp_data_queue keeps a segment that passed the window
+            // check whole, past the right edge (see `overruns_window`); we
+            // bound it by the free buffer space (Profile::recv_buffer).
+            let right = self.rcv_adv.max(self.rcv_nxt + self.recv.free() as u32);
+            let room = if right > start {
+                (right - start) as usize
             } else {
                 0
             };
@@ -1418,8 +1575,10 @@ impl Tcb {
             if start > self.rcv_nxt && !data.is_empty() {
                 self.last_ooo = Some(start);
             } else if skip > 0 && self.negotiated.is_some_and(|n| n.sack) {
-                // Partly duplicate segment: D-SACK the duplicate part (RFC 2883).
-                self.dsack = Some((seq, self.rcv_nxt));
+                // Partly or wholly duplicate segment: D-SACK the duplicate
+                // part (RFC 2883; Linux tcp_data_queue / tcp_dsack_set).
+                let dup_end = (seq + payload.len() as u32).min(self.rcv_nxt);
+                self.dsack = Some((seq, dup_end));
             }
             let had_ooo = self.recv.ooo_segments() > 0;
             let in_order = start == self.rcv_nxt && !data.is_empty();
@@ -1503,6 +1662,10 @@ impl Tcb {
 
     fn process_ack(&mut self, now: Instant, ack: SeqNumber) {
         let acked = ack - self.snd_una;
+        // Linux tcp_snd_una_update (tp->bytes_acked); a passive open's child
+        // socket starts with SND.UNA = ISS + 1, so its SYN is not counted.
+        let passive_syn = self.snd_una == self.iss && self.state != TcpState::SynSent;
+        self.bytes_acked += u64::from(acked.saturating_sub(u32::from(passive_syn)));
         if ack > self.send_seq {
             let data = ((ack - self.send_seq) as usize).min(self.send.len());
             self.send.consume(data);
@@ -1556,6 +1719,7 @@ impl Tcb {
 mod tests {
     use super::*;
     use crate::time::Duration;
+    use crate::wire::TcpOption;
     use core::net::Ipv4Addr;
 
     fn addrs() -> (SocketAddrV4, SocketAddrV4) {
@@ -1664,6 +1828,235 @@ mod tests {
             (TcpState::Closed, Some(TcpError::Reset))
         );
         let _ = s;
+    }
+
+    /// A segment to `t` from its peer, relative to `t`'s RCV.NXT and SND.UNA.
+    fn inbound(t: &Tcb, seq_off: i32, ack_off: i32, flags: TcpFlags, len: usize) -> TcpRepr {
+        TcpRepr {
+            src_port: t.remote.port(),
+            dst_port: t.local.port(),
+            seq_number: t.rcv_nxt.get().wrapping_add(seq_off as u32),
+            ack_number: t.snd_una.get().wrapping_add(ack_off as u32),
+            flags,
+            window_len: 502,
+            urgent_pointer: 0,
+            options: TcpOptions::new(),
+            payload_len: len,
+        }
+    }
+
+    fn drain(t: &mut Tcb, now: Instant) -> Vec<Segment> {
+        std::iter::from_fn(|| t.poll(now)).collect()
+    }
+
+    #[test]
+    fn challenge_acks_are_rate_limited_per_connection() {
+        // RFC 5961 3.2, 4.2, 7; Linux tcp_send_challenge_ack with
+        // net.ipv4.tcp_invalid_ratelimit = 500 ms.
+        let (_, mut s) = pair();
+        let t0 = Instant::from_millis(10);
+        let rcv_nxt = s.rcv_nxt;
+        s.on_segment(t0, &inbound(&s, 1000, 0, TcpFlags::RST, 0), &[]);
+        let out = drain(&mut s, t0);
+        assert_eq!(out.len(), 1, "challenge ACK");
+        assert_eq!(out[0].repr.flags, TcpFlags::ACK);
+        assert_eq!(out[0].repr.ack_number, rcv_nxt.get());
+        // A SYN 10 ms later shares the same per-connection budget.
+        let t1 = t0 + Duration::from_millis(10);
+        s.on_segment(t1, &inbound(&s, 0, 0, TcpFlags::SYN, 0), &[]);
+        assert!(drain(&mut s, t1).is_empty(), "throttled");
+        let t2 = t0 + Duration::from_millis(500);
+        s.on_segment(t2, &inbound(&s, 0, 0, TcpFlags::SYN, 0), &[]);
+        assert_eq!(drain(&mut s, t2).len(), 1, "a new interval");
+        assert_eq!(s.state, TcpState::Established);
+    }
+
+    #[test]
+    fn syn_failing_paws_is_challenged_and_throttled() {
+        // Linux tcp_validate_incoming: PAWS failure with SYN → syn_challenge.
+        let (_, mut s) = pair();
+        let t0 = Instant::from_millis(10);
+        let stale = s.ts_recent().unwrap().wrapping_sub(10);
+        let mut syn = inbound(&s, 0, 0, TcpFlags::SYN, 0);
+        syn.options = TcpOptions::from_slice(&[TcpOption::Timestamps {
+            tsval: stale,
+            tsecr: 0,
+        }])
+        .unwrap();
+        s.on_segment(t0, &syn, &[]);
+        assert_eq!(drain(&mut s, t0).len(), 1, "challenge ACK");
+        s.on_segment(t0 + Duration::from_millis(10), &syn, &[]);
+        assert!(drain(&mut s, t0).is_empty(), "throttled");
+        assert_eq!(s.state, TcpState::Established);
+    }
+
+    #[test]
+    fn out_of_window_data_always_answered_bare_acks_throttled() {
+        // RFC 9293 3.10.7.4 first check; Linux tcp_oow_rate_limited.
+        let (_, mut s) = pair();
+        let t0 = Instant::from_millis(10);
+        for i in 0..2 {
+            let t = t0 + Duration::from_millis(i);
+            s.on_segment(t, &inbound(&s, 1 << 20, 0, TcpFlags::ACK, 10), &[1; 10]);
+            assert_eq!(drain(&mut s, t).len(), 1, "data beyond the window is ACKed");
+        }
+        assert_eq!(s.recv_available(), 0);
+        let t1 = t0 + Duration::from_millis(10);
+        s.on_segment(t1, &inbound(&s, 1 << 20, 0, TcpFlags::ACK, 0), &[]);
+        assert_eq!(drain(&mut s, t1).len(), 1);
+        s.on_segment(t1, &inbound(&s, 1 << 20, 0, TcpFlags::ACK, 0), &[]);
+        assert!(
+            drain(&mut s, t1).is_empty(),
+            "bare out-of-window ACK throttled"
+        );
+        // An out-of-window RST is never answered.
+        s.on_segment(
+            t1 + Duration::from_secs(1),
+            &inbound(&s, 1 << 20, 0, TcpFlags::RST, 0),
+            &[],
+        );
+        assert!(drain(&mut s, t1).is_empty());
+        assert_eq!(s.state, TcpState::Established);
+    }
+
+    #[test]
+    fn ack_outside_snd_una_minus_max_wnd_to_snd_nxt_is_challenged() {
+        // RFC 9293 3.10.7.4 fifth check; RFC 5961 5.2 as Linux tcp_ack.
+        let (mut c, mut s) = pair();
+        let t0 = Instant::from_millis(10);
+        let data = [7u8; 100];
+        s.on_segment(t0, &inbound(&s, 0, 1000, TcpFlags::ACK, 100), &data);
+        assert_eq!(
+            drain(&mut s, t0).len(),
+            1,
+            "ACK of unsent data: challenge ACK"
+        );
+        assert_eq!(s.recv_available(), 0, "and its data dropped");
+        // The passive side has had nothing acknowledged: any old ACK is too old.
+        let t1 = t0 + Duration::from_secs(1);
+        s.on_segment(t1, &inbound(&s, 0, -1, TcpFlags::ACK, 100), &data);
+        assert_eq!(drain(&mut s, t1).len(), 1);
+        assert_eq!(s.recv_available(), 0);
+        // Once 1000 bytes are acknowledged, an ACK 1000 below SND.UNA is old but fine.
+        let t2 = t1 + Duration::from_secs(1);
+        assert_eq!(s.send(&[1u8; 1000]), 1000);
+        pump(t2, &mut s, &mut c);
+        pump(t2, &mut c, &mut s);
+        assert_eq!(s.snd_una, s.snd_max);
+        s.on_segment(t2, &inbound(&s, 0, -1000, TcpFlags::ACK, 100), &data);
+        assert_eq!(
+            s.recv_available(),
+            100,
+            "old ACK within the window: data taken"
+        );
+        assert_eq!(s.state, TcpState::Established);
+    }
+
+    #[test]
+    fn segment_past_the_right_edge_taken_only_with_an_empty_queue() {
+        // Linux tcp_sequence (6.17+) and tcp_data_queue: no trimming.
+        let (_, mut s) = pair();
+        let t0 = Instant::from_millis(10);
+        s.on_segment(t0, &inbound(&s, 0, 0, TcpFlags::ACK, 100), &[1; 100]);
+        drain(&mut s, t0);
+        let wnd = s.rcv_adv - s.rcv_nxt;
+        let straddling = inbound(&s, wnd as i32 - 50, 0, TcpFlags::ACK, 100);
+        s.on_segment(t0, &straddling, &[2; 100]);
+        let out = drain(&mut s, t0);
+        assert_eq!(out.len(), 1, "dropped and ACKed while data waits");
+        let sack = |o: &TcpOption| matches!(o, TcpOption::SackRange { .. });
+        assert!(
+            !out[0].repr.options.iter().any(sack),
+            "no SACK block: nothing kept"
+        );
+        assert_eq!(s.recv.ooo_segments(), 0);
+        let mut buf = [0u8; 200];
+        assert_eq!(s.recv(&mut buf), 100);
+        s.on_segment(t0, &straddling, &[2; 100]);
+        assert_eq!(
+            s.recv.ooo_segments(),
+            1,
+            "kept whole once the queue is empty"
+        );
+        let end = SeqNumber(straddling.seq_number) + 100;
+        assert_eq!(s.recv.sack_blocks(None).first().map(|b| b.1), Some(end));
+    }
+
+    #[test]
+    fn retransmission_ending_at_last_ack_has_its_ack_taken() {
+        // Linux tcp_sequence: the left edge is RCV.WUP (Last.ACK.sent).
+        let (_, mut s) = pair();
+        let t0 = Instant::from_millis(10);
+        s.on_segment(t0, &inbound(&s, 0, 0, TcpFlags::ACK, 100), &[1; 100]);
+        drain(&mut s, t0);
+        assert_eq!(s.send(&[2; 100]), 100);
+        assert_eq!(drain(&mut s, t0).len(), 1);
+        let una = s.snd_una;
+        let rexmit = inbound(&s, -100, 100, TcpFlags::ACK, 100);
+        s.on_segment(t0, &rexmit, &[1; 100]);
+        assert_eq!(s.snd_una, una + 100, "its ACK field is processed");
+        let out = drain(&mut s, t0);
+        assert_eq!(out.len(), 1, "the duplicate is acknowledged at once");
+        let dsack = out[0].repr.options.iter().any(|o| {
+            matches!(o, TcpOption::SackRange { count: 1, blocks } if blocks[0].0 == rexmit.seq_number)
+        });
+        assert!(dsack, "with a D-SACK block");
+        assert_eq!(s.recv_available(), 100, "and its data not taken twice");
+    }
+
+    #[test]
+    fn rst_at_rcv_nxt_minus_one_after_fin_resets() {
+        // Linux tcp_reset_check: CLOSE-WAIT, CLOSING, LAST-ACK.
+        let (_, mut s) = pair();
+        let t0 = Instant::from_millis(10);
+        s.on_segment(t0, &inbound(&s, -1, 0, TcpFlags::RST, 0), &[]);
+        assert_eq!(
+            s.state,
+            TcpState::Established,
+            "RCV.NXT - 1 before a FIN: dropped"
+        );
+        s.on_segment(
+            t0,
+            &inbound(&s, 0, 0, TcpFlags::FIN | TcpFlags::ACK, 0),
+            &[],
+        );
+        assert_eq!(s.state, TcpState::CloseWait);
+        drain(&mut s, t0);
+        s.on_segment(t0, &inbound(&s, -1, 0, TcpFlags::RST, 0), &[]);
+        assert_eq!(
+            (s.state, s.error),
+            (TcpState::Closed, Some(TcpError::ResetAfterFin))
+        );
+    }
+
+    #[test]
+    fn retransmission_ending_at_last_ack_updates_ts_recent() {
+        // Linux tcp_sequence (end_seq >= rcv_wup) / RFC 7323 Appendix D.
+        let (_, mut s) = pair();
+        let t0 = Instant::from_millis(10);
+        let ts = |v: u32| {
+            TcpOptions::from_slice(&[TcpOption::Timestamps { tsval: v, tsecr: 0 }]).unwrap()
+        };
+        let recent = s.ts_recent().unwrap();
+        let mut seg = inbound(&s, 0, 0, TcpFlags::ACK, 100);
+        seg.options = ts(recent + 10);
+        s.on_segment(t0, &seg, &[1; 100]);
+        drain(&mut s, t0);
+        seg.options = ts(recent + 20);
+        s.on_segment(t0, &seg, &[1; 100]);
+        let out = drain(&mut s, t0);
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            s.ts_recent(),
+            Some(recent + 20),
+            "ends at Last.ACK.sent: TS.Recent taken"
+        );
+        let mut older = seg;
+        older.payload_len = 50;
+        older.options = ts(recent + 30);
+        s.on_segment(t0, &older, &[1; 50]);
+        drain(&mut s, t0);
+        assert_eq!(s.ts_recent(), Some(recent + 20), "ends before it: kept");
     }
 
     #[test]
