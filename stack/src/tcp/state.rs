@@ -1291,6 +1291,10 @@ impl Tcb {
                 }
             }
             TcpState::Closing if fin_acked => {
+                // Linux tcp_ack (FLAG_UPDATE_TS_RECENT) takes TS.Recent from
+                // this ACK before tcp_time_wait copies it into the time-wait
+                // socket: later ACKs from TIME-WAIT echo it.
+                self.update_ts_recent_on_exit(seq, ts);
                 self.enter_time_wait(now);
                 return;
             }
@@ -1403,6 +1407,17 @@ impl Tcb {
         }
     }
 
+    /// RFC 7323 4.3: TS.Recent = SEG.TSval if SEG.SEQ =< Last.ACK.sent, for a
+    /// segment whose processing ends in a state change before the general
+    /// update in `on_segment_synchronized` (CLOSING → TIME-WAIT).
+    fn update_ts_recent_on_exit(&mut self, seq: SeqNumber, ts: Option<(u32, u32)>) {
+        if let Some((tsval, _)) = ts {
+            if seq <= self.last_ack_sent && (tsval.wrapping_sub(self.ts_recent) as i32) >= 0 {
+                self.ts_recent = tsval;
+            }
+        }
+    }
+
     fn process_fin(&mut self, now: Instant) {
         self.fin_received = true;
         self.rcv_nxt = self.rcv_nxt + 1;
@@ -1509,6 +1524,29 @@ mod tests {
         assert_eq!(s.snd_wnd, 502 << 7, "64240 rounded up to the scale step");
         assert_eq!(c.snd_wnd, 65160, "SYN-ACK window is not scaled");
         assert!(c.negotiated.unwrap().timestamps);
+    }
+
+    #[test]
+    fn simultaneous_close_takes_ts_recent_from_the_ack_ending_closing() {
+        // FINs cross (RFC 9293 3.6 case 2): both ends go FIN-WAIT-1 →
+        // CLOSING → TIME-WAIT. The ACK that ends CLOSING updates TS.Recent
+        // (Linux tcp_ack, FLAG_UPDATE_TS_RECENT), which TIME-WAIT then echoes.
+        let (mut c, mut s) = pair();
+        let t1 = Instant::from_millis(10);
+        let t2 = Instant::from_millis(50);
+        c.close(t1);
+        s.close(t1);
+        let fin_c = c.poll(t1).unwrap();
+        let fin_s = s.poll(t1).unwrap();
+        c.on_segment(t1, &fin_s.repr, &fin_s.payload);
+        s.on_segment(t2, &fin_c.repr, &fin_c.payload);
+        assert_eq!((c.state, s.state), (TcpState::Closing, TcpState::Closing));
+        let ack_s = s.poll(t2).unwrap();
+        let ack_tsval = ack_s.repr.options.timestamps().unwrap().0;
+        assert_ne!(Some(ack_tsval), c.ts_recent());
+        c.on_segment(t2, &ack_s.repr, &ack_s.payload);
+        assert_eq!(c.state, TcpState::TimeWait);
+        assert_eq!(c.ts_recent(), Some(ack_tsval));
     }
 
     #[test]
