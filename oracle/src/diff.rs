@@ -179,6 +179,9 @@ pub fn diff(
     let mut differences = Vec::new();
     let n = left.len().max(right.len());
     let mut prev_at = (0, 0);
+    // When each trace first showed a TS value: the TS base (normalize.rs) is
+    // the DUT's first TS val, read at that time, not at time 0.
+    let mut ts_origin: (Option<i64>, Option<i64>) = (None, None);
     for i in 0..n {
         let (l, r) = (left.get(i), right.get(i));
         let line = l.and_then(|e| e.line).or(r.and_then(|e| e.line));
@@ -231,7 +234,11 @@ pub fn diff(
         }
         // A TS value is a millisecond clock: it must move with the event's
         // time. Two clocks read at the same instant differ by < 1 ms each way.
-        let dt_ms = (a.at - b.at) as f64 / 1000.0;
+        if a.ts_rel.is_some() && b.ts_rel.is_some() && ts_origin.0.is_none() {
+            ts_origin = (Some(a.at), Some(b.at));
+        }
+        let (oa, ob) = (ts_origin.0.unwrap_or(0), ts_origin.1.unwrap_or(0));
+        let dt_ms = ((a.at - oa) - (b.at - ob)) as f64 / 1000.0;
         match (a.ts_rel, b.ts_rel) {
             (Some(x), Some(y)) if ((x - y) as f64 - dt_ms).abs() > 2.0 => push("ts"),
             (Some(_), None) | (None, Some(_)) => push("ts"),
@@ -286,6 +293,25 @@ mod tests {
         let d = diff("x", "linux", &a, "stack", &b, Tolerance::default(), &[]);
         let fields: Vec<&str> = d.differences.iter().map(|d| d.field.as_str()).collect();
         assert_eq!(fields, ["time", "events"]);
+    }
+
+    #[test]
+    fn ts_values_are_compared_from_the_time_each_trace_first_showed_one() {
+        // Both DUTs' first TS val is the base (TS rel 0), whenever it was
+        // read: a first segment 3.5 ms later on one side is no TS difference;
+        // a clock that then runs 10 ms apart is.
+        let ts = |line, at, rel| NormEvent {
+            ts_rel: Some(rel),
+            ..ev(line, at, ".")
+        };
+        let a = vec![ts(3, 3_500, 0), ts(4, 23_500, 20)];
+        let b = vec![ts(3, 0, 0), ts(4, 20_000, 20)];
+        let d = diff("x", "linux", &a, "stack", &b, Tolerance::default(), &[]);
+        assert!(d.is_clean(), "{d}");
+        let b = vec![ts(3, 0, 0), ts(4, 20_000, 30)];
+        let d = diff("x", "linux", &a, "stack", &b, Tolerance::default(), &[]);
+        let fields: Vec<&str> = d.differences.iter().map(|d| d.field.as_str()).collect();
+        assert_eq!(fields, ["ts"]);
     }
 
     #[test]
