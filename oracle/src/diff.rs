@@ -179,9 +179,7 @@ pub fn diff(
     let mut differences = Vec::new();
     let n = left.len().max(right.len());
     let mut prev_at = (0, 0);
-    // When each trace first showed a TS value: the TS base (normalize.rs) is
-    // the DUT's first TS val, read at that time, not at time 0.
-    let mut ts_origin: (Option<i64>, Option<i64>) = (None, None);
+    let mut ts_origin: Option<(i64, i64)> = None;
     for i in 0..n {
         let (l, r) = (left.get(i), right.get(i));
         let line = l.and_then(|e| e.line).or(r.and_then(|e| e.line));
@@ -232,17 +230,22 @@ pub fn diff(
         if (ia - ib).abs() > allowed {
             push("time");
         }
-        // A TS value is a millisecond clock: it must move with the event's
-        // time. Two clocks read at the same instant differ by < 1 ms each way.
-        if a.ts_rel.is_some() && b.ts_rel.is_some() && ts_origin.0.is_none() {
-            ts_origin = (Some(a.at), Some(b.at));
-        }
-        let (oa, ob) = (ts_origin.0.unwrap_or(0), ts_origin.1.unwrap_or(0));
-        let dt_ms = ((a.at - oa) - (b.at - ob)) as f64 / 1000.0;
-        match (a.ts_rel, b.ts_rel) {
-            (Some(x), Some(y)) if ((x - y) as f64 - dt_ms).abs() > 2.0 => push("ts"),
-            (Some(_), None) | (None, Some(_)) => push("ts"),
-            _ => {}
+        // A TS val is a millisecond clock: it must move with the event's time,
+        // counted from when each trace first showed one (the TS base is the
+        // DUT's first TS val, read then). Two clocks read at the same instant
+        // differ by < 1 ms each way. Only the DUT's own TS vals are clock
+        // readings; an inbound segment's (echoed) value is the script's.
+        if a.dir == '>' {
+            if a.ts_rel.is_some() && b.ts_rel.is_some() && ts_origin.is_none() {
+                ts_origin = Some((a.at, b.at));
+            }
+            let (oa, ob) = ts_origin.unwrap_or((0, 0));
+            let dt_ms = ((a.at - oa) - (b.at - ob)) as f64 / 1000.0;
+            match (a.ts_rel, b.ts_rel) {
+                (Some(x), Some(y)) if ((x - y) as f64 - dt_ms).abs() > 2.0 => push("ts"),
+                (Some(_), None) | (None, Some(_)) => push("ts"),
+                _ => {}
+            }
         }
         prev_at = (a.at, b.at);
     }
