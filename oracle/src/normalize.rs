@@ -115,16 +115,31 @@ impl NormEvent {
 /// Per-connection bases, learnt from the trace itself: the DUT's ISN from its
 /// SYN or SYN-ACK, and its first TS val. A segment of a connection whose SYN
 /// the DUT never sent (a RST for a closed port) keeps its literal numbers.
+/// A SYN-ACK answering a different peer SYN than the one the ISN was learnt
+/// from opens a new incarnation of the same port pair (e.g. after TIME-WAIT):
+/// from that frame on, its ISN is the base (packetdrill also learns the ISN
+/// from each SYN). The TS base stays the first one (Linux keeps one TS
+/// offset per address pair).
 #[derive(Debug, Default)]
 struct Bases {
-    /// (DUT port, testbench port) → (ISN, first TS val).
-    conns: HashMap<(u16, u16), (Option<u32>, Option<u32>)>,
+    /// (DUT port, testbench port) → the connection's bases.
+    conns: HashMap<(u16, u16), ConnBases>,
+}
+
+#[derive(Debug, Default)]
+struct ConnBases {
+    isn: Option<u32>,
+    ts: Option<u32>,
+    /// The ack of the SYN-ACK the latest ISN was learnt from.
+    synack_ack: Option<u32>,
+    /// Later incarnations: (index of the event from which it applies, ISN).
+    later: Vec<(usize, u32)>,
 }
 
 impl Bases {
     fn learn(trace: &Trace) -> Bases {
         let mut b = Bases::default();
-        for e in &trace.events {
+        for (i, e) in trace.events.iter().enumerate() {
             let TraceKind::Frame {
                 dir: Dir::Out,
                 bytes,
@@ -137,22 +152,35 @@ impl Bases {
             };
             if let FramePayload::Ipv4(_, IpPayload::Tcp(tcp, _)) = f.payload {
                 let entry = b.conns.entry((tcp.src_port, tcp.dst_port)).or_default();
-                if tcp.flags.contains(TcpFlags::SYN) && entry.0.is_none() {
-                    entry.0 = Some(tcp.seq_number);
+                let synack = tcp.flags.contains(TcpFlags::SYN | TcpFlags::ACK);
+                if tcp.flags.contains(TcpFlags::SYN) && entry.isn.is_none() {
+                    entry.isn = Some(tcp.seq_number);
+                    entry.synack_ack = synack.then_some(tcp.ack_number);
+                } else if synack && entry.synack_ack.is_some_and(|a| a != tcp.ack_number) {
+                    entry.later.push((i, tcp.seq_number));
+                    entry.synack_ack = Some(tcp.ack_number);
                 }
-                if let (None, Some((val, _))) = (entry.1, tcp.options.timestamps()) {
-                    entry.1 = Some(val);
+                if let (None, Some((val, _))) = (entry.ts, tcp.options.timestamps()) {
+                    entry.ts = Some(val);
                 }
             }
         }
         b
     }
 
-    fn get(&self, dut_port: u16, tb_port: u16) -> (Option<u32>, Option<u32>) {
-        self.conns
-            .get(&(dut_port, tb_port))
-            .copied()
-            .unwrap_or_default()
+    /// The (ISN, TS base) in force for the port pair at event `index`.
+    fn get(&self, dut_port: u16, tb_port: u16, index: usize) -> (Option<u32>, Option<u32>) {
+        let Some(c) = self.conns.get(&(dut_port, tb_port)) else {
+            return (None, None);
+        };
+        let isn = c
+            .later
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= index)
+            .map(|(_, isn)| *isn)
+            .or(c.isn);
+        (isn, c.ts)
     }
 }
 
@@ -162,9 +190,10 @@ pub fn normalize(trace: &Trace, facts: &RunFacts) -> Vec<NormEvent> {
     trace
         .events
         .iter()
-        .map(|e| match &e.kind {
+        .enumerate()
+        .map(|(i, e)| match &e.kind {
             TraceKind::Frame { dir, bytes } => {
-                let (fields, ts_rel) = frame_fields(*dir, bytes, facts, &bases);
+                let (fields, ts_rel) = frame_fields(*dir, bytes, facts, &bases, i);
                 NormEvent {
                     at: e.at,
                     line: e.line,
@@ -191,6 +220,7 @@ fn frame_fields(
     bytes: &[u8],
     facts: &RunFacts,
     bases: &Bases,
+    index: usize,
 ) -> (Vec<(&'static str, String)>, Option<i64>) {
     let id = Identity::STANDARD;
     let frame = match FrameRepr::parse(bytes) {
@@ -248,7 +278,7 @@ fn frame_fields(
                         Dir::Out => (tcp.src_port, tcp.dst_port),
                         Dir::In => (tcp.dst_port, tcp.src_port),
                     };
-                    let (isn, ts_base) = bases.get(dut_port, tb_port);
+                    let (isn, ts_base) = bases.get(dut_port, tb_port, index);
                     let isn = isn.unwrap_or(0);
                     let (seq, ack) = match dir {
                         Dir::Out => (tcp.seq_number.wrapping_sub(isn), tcp.ack_number),

@@ -173,6 +173,10 @@ struct Runner<'a, T: Target + ?Sized> {
     ip_ident: u16,
     /// Time of the previous event (script time base for `+` times).
     last_time: Micros,
+    /// The ack of the DUT SYN-ACK its ISN was learnt from.
+    isn_synack_ack: Option<u32>,
+    /// When the previous packet event actually happened.
+    last_actual: Micros,
 }
 
 /// Plays `script` on `target`.
@@ -207,6 +211,8 @@ pub fn run_script<T: Target + ?Sized>(
         pending: None,
         ip_ident: 0,
         last_time: 0,
+        isn_synack_ack: None,
+        last_actual: 0,
     };
     let verdict = runner.run();
     RunResult {
@@ -312,6 +318,7 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 }
                 let frame = self.build_inbound(ev, &p.packet)?;
                 let now = self.target.now();
+                self.last_actual = now;
                 self.target.inject(&frame);
                 self.trace.push(
                     now,
@@ -327,6 +334,7 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 let t = start.unwrap_or_else(|| self.target.now());
                 self.idle_until(t, Some(ev))?;
                 self.last_time = t;
+                self.last_actual = self.target.now();
                 self.call(index, ev, call)
             }
             EventKind::Shell(cmd) => Err(self.unsupported(ev, format!("shell command `{cmd}`"))),
@@ -367,9 +375,13 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             .as_ref()
             .and_then(|t| t.range_end.as_ref())
             .and_then(|e| self.resolve(e));
+        // The previous event itself may have happened late (an inbound
+        // packet injected after a wake-up delay under load): the packet is
+        // then due that much later too, as counted from when it happened.
+        let late = (self.last_actual - self.last_time).max(0);
         let window = start.map(|t| {
             let a = self.tol.allowed(t - self.last_time);
-            (t - a, end.unwrap_or(t) + a, a)
+            (t - a, end.unwrap_or(t).max(t + late) + a, a)
         });
         let deadline = match window {
             Some((_, hi, _)) => hi,
@@ -392,6 +404,7 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             }
         };
         self.record_out(at, Some(ev.span.line), bytes.clone());
+        self.last_actual = at;
         if let (Some(t), Some((lo, _, a))) = (start, window) {
             if at < lo {
                 return Err(self.fail(
@@ -466,7 +479,13 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 flag_letters(s.flags)
             ));
         }
-        if tcp.flags.contains(TcpFlags::SYN) && self.facts.dut_isn.is_none() {
+        // A SYN-ACK answering another peer SYN than the one the ISN was learnt
+        // from is a new incarnation (e.g. after TIME-WAIT): learn its ISN too,
+        // as packetdrill does for each SYN (normalize.rs does the same).
+        let synack = tcp.flags.contains(TcpFlags::SYN | TcpFlags::ACK);
+        let new_incarnation = synack && self.isn_synack_ack.is_some_and(|a| a != tcp.ack_number);
+        if tcp.flags.contains(TcpFlags::SYN) && (self.facts.dut_isn.is_none() || new_incarnation) {
+            self.isn_synack_ack = synack.then_some(tcp.ack_number);
             self.facts.dut_isn = Some(tcp.seq_number.wrapping_sub(s.seq));
             if self.facts.dut_port_ephemeral {
                 self.facts.dut_port = tcp.src_port;
