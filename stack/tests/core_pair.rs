@@ -472,6 +472,40 @@ fn linger_zero_resets() {
 }
 
 #[test]
+fn linger2_bounds_orphaned_fin_wait_2() {
+    // Linux TCP_LINGER2: an orphaned FIN-WAIT-2 lasts that long (default
+    // net.ipv4.tcp_fin_timeout, 60 s), then goes silently; negative: close()
+    // in FIN-WAIT-2 resets at once.
+    let mut net = Net::new(true);
+    let (_, s, _c) = establish(&mut net);
+    assert_eq!(net.a.getsockopt(s, SockOpt::Linger2), Ok(60));
+    net.a.setsockopt(s, SockOpt::Linger2, 2).unwrap();
+    assert_eq!(net.a.getsockopt(s, SockOpt::Linger2), Ok(2));
+    net.a.close(net.now, s).unwrap();
+    net.run();
+    assert_eq!(net.a.connection_count(), 1, "orphaned FIN-WAIT-2");
+    net.clear();
+    net.advance(Duration::from_millis(1900));
+    assert_eq!(net.a.connection_count(), 1);
+    net.advance(Duration::from_millis(200));
+    assert_eq!(net.a.connection_count(), 0, "gone after TCP_LINGER2");
+    assert!(net.tcp_frames(End::A).is_empty(), "silently");
+
+    let mut net = Net::new(true);
+    let (_, s, _c) = establish(&mut net);
+    net.a.setsockopt(s, SockOpt::Linger2, -5).unwrap();
+    assert_eq!(net.a.getsockopt(s, SockOpt::Linger2), Ok(-1));
+    net.a.shutdown(net.now, s, Shutdown::Write).unwrap();
+    net.run();
+    assert_eq!(net.a.tcp_state(s), Some(TcpState::FinWait2));
+    net.clear();
+    net.a.close(net.now, s).unwrap();
+    net.run();
+    assert_eq!(flags(&net.tcp_frames(End::A)[0].0), "R.");
+    assert_eq!(net.a.connection_count(), 0);
+}
+
+#[test]
 fn deterministic() {
     let run = || {
         let mut net = Net::new(false);

@@ -198,6 +198,10 @@ pub struct Tcb {
     orphaned: bool,
     /// The application will read no more (close() or shutdown(SHUT_RD)).
     rcv_shutdown: bool,
+    /// TCP_LINGER2 (Linux tp->linger2), seconds: how long an orphaned
+    /// connection stays in FIN-WAIT-2; `None`: net.ipv4.tcp_fin_timeout;
+    /// negative: not at all, it is reset.
+    linger2: Option<i32>,
     profile: Profile,
 }
 
@@ -269,6 +273,7 @@ impl Tcb {
             nodelay: !profile.nagle,
             orphaned: false,
             rcv_shutdown: false,
+            linger2: None,
             profile: profile.clone(),
         }
     }
@@ -482,6 +487,27 @@ impl Tcb {
         self.nodelay = on;
     }
 
+    /// Set TCP_LINGER2 (seconds; `None`: the profile's FIN-WAIT-2 timeout;
+    /// negative: an orphaned connection does not wait in FIN-WAIT-2).
+    pub fn set_linger2(&mut self, secs: Option<i32>) {
+        self.linger2 = secs;
+    }
+
+    /// Linux tcp_fin_time: the orphaned FIN-WAIT-2 timeout (TCP_LINGER2 or
+    /// net.ipv4.tcp_fin_timeout), at least 3.5 RTO.
+    fn fin_time(&self) -> crate::time::Duration {
+        use crate::time::Duration;
+        let base = match self.linger2 {
+            Some(secs) if secs > 0 => Duration::from_secs(i64::from(secs)),
+            _ => self.profile.fin_wait2_timeout,
+        };
+        base.max(Duration::from_micros(self.rtt.rto().total_micros() * 7 / 2))
+    }
+
+    fn linger2_off(&self) -> bool {
+        self.linger2.is_some_and(|s| s < 0)
+    }
+
     // ---------------------------------------------------------------- user calls
 
     /// SEND (RFC 9293 3.10.2): queue data; returns how much fit.
@@ -551,7 +577,12 @@ impl Tcb {
         }
         self.shutdown_write();
         if self.state == TcpState::FinWait2 {
-            self.wait_timer.set(now, self.profile.fin_wait2_timeout);
+            if self.linger2_off() {
+                // Linux tcp_close: TCP_LINGER2 < 0 → reset (tcp_send_active_reset).
+                self.abort(now);
+                return;
+            }
+            self.wait_timer.set(now, self.fin_time());
         }
     }
 
@@ -1286,8 +1317,20 @@ impl Tcb {
         match self.state {
             TcpState::FinWait1 if fin_acked => {
                 self.state = TcpState::FinWait2;
+                if self.orphaned && self.linger2_off() {
+                    // Linux tcp_rcv_state_process: TCP_LINGER2 < 0 → tcp_done,
+                    // and the segment is answered by a reset.
+                    if let Some(r) = reset_for(seg) {
+                        self.outbox.push_back(Segment {
+                            repr: r,
+                            payload: Vec::new(),
+                        });
+                    }
+                    self.enter_closed();
+                    return;
+                }
                 if self.orphaned {
-                    self.wait_timer.set(now, self.profile.fin_wait2_timeout);
+                    self.wait_timer.set(now, self.fin_time());
                 }
             }
             TcpState::Closing if fin_acked => {
