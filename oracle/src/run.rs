@@ -334,8 +334,10 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 let t = start.unwrap_or_else(|| self.target.now());
                 self.idle_until(t, Some(ev))?;
                 self.last_time = t;
+                let r = self.call(index, ev, call);
+                // What the call sends, it sends before it returns.
                 self.last_actual = self.target.now();
-                self.call(index, ev, call)
+                r
             }
             EventKind::Shell(cmd) => Err(self.unsupported(ev, format!("shell command `{cmd}`"))),
             EventKind::Python(_) => Err(self.unsupported(ev, "%{ }% python block")),
