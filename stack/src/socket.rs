@@ -932,10 +932,16 @@ impl Host {
             return None;
         }
         let newer_seq = SeqNumber(repr.seq_number) > c.tcb.rcv_nxt;
-        let newer_ts = match (c.tcb.ts_recent(), repr.options.timestamps()) {
-            (Some(recent), Some((tsval, _))) => (recent.wrapping_sub(tsval) as i32) < 0,
-            _ => false,
+        let ts_age = match (c.tcb.ts_recent(), repr.options.timestamps()) {
+            (Some(recent), Some((tsval, _))) => Some(recent.wrapping_sub(tsval) as i32),
+            _ => None,
         };
+        // Linux: a SYN PAWS rejects (an older TSval, tcp_paws_reject) is
+        // answered from TIME-WAIT with an ACK, whatever its sequence number.
+        if ts_age.is_some_and(|age| age > 0) {
+            return None;
+        }
+        let newer_ts = ts_age.is_some_and(|age| age < 0);
         (newer_seq || newer_ts).then(|| c.tcb.snd_nxt.get().wrapping_add(65535 + 2))
     }
 

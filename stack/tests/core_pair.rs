@@ -689,6 +689,68 @@ fn synack_layouts_match_linux() {
 }
 
 #[test]
+fn syn_in_time_wait_old_is_acked_new_reopens() {
+    // Linux tcp_timewait_state_process: a SYN PAWS rejects is ACKed even if
+    // its sequence number is above RCV.NXT; a SYN above RCV.NXT with a newer
+    // TSval opens a new incarnation with ISN = old SND.NXT + 65537.
+    let (mut a, l) = host_a_listening();
+    let p = RawPeer::new();
+    let now = Instant::from_secs(1);
+    let ts = |v| [TcpOption::Timestamps { tsval: v, tsecr: 0 }];
+    let ack = ts;
+    let sa = p.tcp_to_a(
+        &mut a,
+        now,
+        p.seg(8080, 5000, 0, TcpFlags::SYN, &ts(100)),
+        &[],
+    )[0];
+    let iss = sa.seq_number;
+    p.tcp_to_a(
+        &mut a,
+        now,
+        p.seg(8080, 5001, iss + 1, TcpFlags::ACK, &ack(110)),
+        &[],
+    );
+    let (s, _) = a.accept(l).unwrap();
+    a.close(now, s).unwrap();
+    let fin = a.transmit(now).is_some();
+    assert!(fin);
+    let r = p.tcp_to_a(
+        &mut a,
+        now,
+        p.seg(
+            8080,
+            5001,
+            iss + 2,
+            TcpFlags::FIN | TcpFlags::ACK,
+            &ack(120),
+        ),
+        &[],
+    );
+    assert_eq!((flags(&r[0]).as_str(), r[0].ack_number), (".", 5002));
+    // Higher sequence number, older TSval: PAWS → ACK, still TIME-WAIT.
+    let r = p.tcp_to_a(
+        &mut a,
+        now,
+        p.seg(8080, 9000, 0, TcpFlags::SYN, &ts(50)),
+        &[],
+    );
+    assert_eq!(
+        (flags(&r[0]).as_str(), r[0].seq_number, r[0].ack_number),
+        (".", iss + 2, 5002)
+    );
+    // Higher sequence number, newer TSval: a new incarnation.
+    let r = p.tcp_to_a(
+        &mut a,
+        now,
+        p.seg(8080, 9000, 0, TcpFlags::SYN, &ts(130)),
+        &[],
+    );
+    assert_eq!(flags(&r[0]), "S.");
+    assert_eq!(r[0].seq_number, iss.wrapping_add(2 + 65537));
+}
+
+#[test]
 fn raw_peer_closed_port_and_acceptability() {
     let (mut a, l) = host_a_listening();
     let p = RawPeer::new();
