@@ -115,11 +115,10 @@ impl NormEvent {
 /// Per-connection bases, learnt from the trace itself: the DUT's ISN from its
 /// SYN or SYN-ACK, and its first TS val. A segment of a connection whose SYN
 /// the DUT never sent (a RST for a closed port) keeps its literal numbers.
-/// A SYN-ACK answering a different peer SYN than the one the ISN was learnt
-/// from opens a new incarnation of the same port pair (e.g. after TIME-WAIT):
-/// from that frame on, its ISN is the base (packetdrill also learns the ISN
-/// from each SYN). The TS base stays the first one (Linux keeps one TS
-/// offset per address pair).
+/// A SYN-ACK the runner found to begin a new incarnation with an ISN of its
+/// own ([`RunFacts::new_isns`], e.g. after TIME-WAIT) is the ISN base from
+/// that frame on. The TS base stays the first one (Linux keeps one TS offset
+/// per address pair).
 #[derive(Debug, Default)]
 struct Bases {
     /// (DUT port, testbench port) → the connection's bases.
@@ -130,14 +129,12 @@ struct Bases {
 struct ConnBases {
     isn: Option<u32>,
     ts: Option<u32>,
-    /// The ack of the SYN-ACK the latest ISN was learnt from.
-    synack_ack: Option<u32>,
     /// Later incarnations: (index of the event from which it applies, ISN).
     later: Vec<(usize, u32)>,
 }
 
 impl Bases {
-    fn learn(trace: &Trace) -> Bases {
+    fn learn(trace: &Trace, facts: &RunFacts) -> Bases {
         let mut b = Bases::default();
         for (i, e) in trace.events.iter().enumerate() {
             let TraceKind::Frame {
@@ -152,13 +149,12 @@ impl Bases {
             };
             if let FramePayload::Ipv4(_, IpPayload::Tcp(tcp, _)) = f.payload {
                 let entry = b.conns.entry((tcp.src_port, tcp.dst_port)).or_default();
-                let synack = tcp.flags.contains(TcpFlags::SYN | TcpFlags::ACK);
-                if tcp.flags.contains(TcpFlags::SYN) && entry.isn.is_none() {
-                    entry.isn = Some(tcp.seq_number);
-                    entry.synack_ack = synack.then_some(tcp.ack_number);
-                } else if synack && entry.synack_ack.is_some_and(|a| a != tcp.ack_number) {
-                    entry.later.push((i, tcp.seq_number));
-                    entry.synack_ack = Some(tcp.ack_number);
+                if tcp.flags.contains(TcpFlags::SYN) {
+                    if entry.isn.is_none() {
+                        entry.isn = Some(tcp.seq_number);
+                    } else if facts.new_isns.contains(&i) {
+                        entry.later.push((i, tcp.seq_number));
+                    }
                 }
                 if let (None, Some((val, _))) = (entry.ts, tcp.options.timestamps()) {
                     entry.ts = Some(val);
@@ -186,7 +182,7 @@ impl Bases {
 
 /// Normalizes a whole trace.
 pub fn normalize(trace: &Trace, facts: &RunFacts) -> Vec<NormEvent> {
-    let bases = Bases::learn(trace);
+    let bases = Bases::learn(trace, facts);
     trace
         .events
         .iter()

@@ -108,6 +108,9 @@ pub struct RunFacts {
     pub dut_port_ephemeral: bool,
     /// The testbench's TCP port.
     pub tb_port: u16,
+    /// Trace indices of DUT SYN-ACKs that began a new incarnation with an
+    /// ISN of its own (e.g. after TIME-WAIT); normalization counts from it.
+    pub new_isns: Vec<usize>,
 }
 
 /// A finished run.
@@ -482,11 +485,20 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             ));
         }
         // A SYN-ACK answering another peer SYN than the one the ISN was learnt
-        // from is a new incarnation (e.g. after TIME-WAIT): learn its ISN too,
-        // as packetdrill does for each SYN (normalize.rs does the same).
+        // from is a new incarnation (e.g. after TIME-WAIT). Written `S. 0:0(0)`
+        // it has an ISN of its own, learnt here as packetdrill does for each
+        // SYN (and normalize.rs counts from it); written with another sequence
+        // number, that number is checked against the old ISN (Linux's ISN for
+        // a SYN accepted in TIME-WAIT is the old SND.NXT + 65537).
         let synack = tcp.flags.contains(TcpFlags::SYN | TcpFlags::ACK);
-        let new_incarnation = synack && self.isn_synack_ack.is_some_and(|a| a != tcp.ack_number);
+        let new_incarnation =
+            synack && s.seq == 0 && self.isn_synack_ack.is_some_and(|a| a != tcp.ack_number);
         if tcp.flags.contains(TcpFlags::SYN) && (self.facts.dut_isn.is_none() || new_incarnation) {
+            if new_incarnation {
+                // check_tcp runs on the frame just recorded.
+                let index = self.trace.events.len().saturating_sub(1);
+                self.facts.new_isns.push(index);
+            }
             self.isn_synack_ack = synack.then_some(tcp.ack_number);
             self.facts.dut_isn = Some(tcp.seq_number.wrapping_sub(s.seq));
             if self.facts.dut_port_ephemeral {

@@ -226,3 +226,27 @@ fn a_new_incarnation_after_time_wait_has_its_own_isn() {
         second_synack.render(false)
     );
 }
+
+#[test]
+fn a_synack_written_with_a_sequence_number_is_checked_against_the_old_isn() {
+    // A SYN above RCV.NXT in TIME-WAIT reopens with ISN = old SND.NXT + 65537
+    // (as Linux): `S. 65539:65539(0)` passes, any other number fails.
+    let script = |isn: u32| {
+        format!(
+            "{LISTEN}\
++0  < S 0:0(0) win 65535 <mss 1460>
++0  > S. 0:0(0) ack 1 <mss 1460>
++.1 < . 1:1(0) ack 1 win 65535
++0  accept(3, ..., ...) = 4
++0  close(4) = 0
++0  > F. 1:1(0) ack 1
++.1 < F. 1:1(0) ack 2 win 65535
++0  > . 2:2(0) ack 2
++1  < S 1000:1000(0) win 65535 <mss 1460>
++0  > S. {isn}:{isn}(0) ack 1001 <mss 1460>
+"
+        )
+    };
+    assert_eq!(run(&script(65539)).verdict, Verdict::Passed);
+    assert!(matches!(run(&script(65540)).verdict, Verdict::Failed(_)));
+}
