@@ -29,15 +29,17 @@ pub struct Rule {
 pub const RULES: &[Rule] = &[
     Rule {
         field: "tcp.seq (DUT → testbench), tcp.ack (testbench → DUT), SACK blocks",
-        treatment: "relative to the DUT's initial sequence number of that connection (from its SYN); \
-                    literal for segments of a connection the DUT never opened (a RST for a closed port)",
+        treatment: "relative to the DUT's initial sequence number of that connection (from its SYN, \
+                    or from a SYN-ACK the script writes `S. 0:0(0)` that opens a new incarnation of the \
+                    same ports, e.g. after TIME-WAIT); literal for segments of a connection the DUT \
+                    never opened (a RST for a closed port)",
         reason: "RFC 9293 3.4.1 / RFC 6528: the ISN is chosen at random",
     },
     Rule {
         field: "tcp TS val (DUT → testbench), TS ecr (testbench → DUT)",
-        treatment: "relative to the DUT's first TS val on that connection, in ms; compared as a clock: \
-                    the two DUTs' values may differ by the difference of the events' times, ±2 ms; \
-                    left out of real-time snapshots",
+        treatment: "relative to the DUT's first TS val on that connection, in ms; the DUT's TS vals \
+                    compared as a clock: the two DUTs' values may differ by the difference of the events' \
+                    times since each DUT's first TS val, ±2 ms; left out of real-time snapshots",
         reason: "RFC 7323 5.4: the TS clock's base is arbitrary (Linux adds a random per-connection offset)",
     },
     Rule {
