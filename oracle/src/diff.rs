@@ -304,6 +304,25 @@ mod tests {
     }
 
     #[test]
+    fn ts_values_are_compared_from_the_time_each_trace_first_showed_one() {
+        // Both DUTs' first TS val is the base (TS rel 0), whenever it was
+        // read: a first segment 3.5 ms later on one side is no TS difference;
+        // a clock that then runs 10 ms apart is.
+        let ts = |line, at, rel| NormEvent {
+            ts_rel: Some(rel),
+            ..ev(line, at, ".")
+        };
+        let a = vec![ts(3, 3_500, 0), ts(4, 23_500, 20)];
+        let b = vec![ts(3, 0, 0), ts(4, 20_000, 20)];
+        let d = diff("x", "linux", &a, "stack", &b, Tolerance::default(), &[]);
+        assert!(d.is_clean(), "{d}");
+        let b = vec![ts(3, 0, 0), ts(4, 20_000, 30)];
+        let d = diff("x", "linux", &a, "stack", &b, Tolerance::default(), &[]);
+        let fields: Vec<&str> = d.differences.iter().map(|d| d.field.as_str()).collect();
+        assert_eq!(fields, ["ts"]);
+    }
+
+    #[test]
     fn declared_divergence_is_not_a_failure() {
         let table = "| scenario | line | field | reason |\n|---|---|---|---|\n| x | 3 | tcp | Linux does something the RFC allows |\n";
         let declared = parse_declared("D.md", table).unwrap();

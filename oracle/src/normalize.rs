@@ -29,15 +29,17 @@ pub struct Rule {
 pub const RULES: &[Rule] = &[
     Rule {
         field: "tcp.seq (DUT → testbench), tcp.ack (testbench → DUT), SACK blocks",
-        treatment: "relative to the DUT's initial sequence number of that connection (from its SYN); \
-                    literal for segments of a connection the DUT never opened (a RST for a closed port)",
+        treatment: "relative to the DUT's initial sequence number of that connection (from its SYN, \
+                    or from a SYN-ACK the script writes `S. 0:0(0)` that opens a new incarnation of the \
+                    same ports, e.g. after TIME-WAIT); literal for segments of a connection the DUT \
+                    never opened (a RST for a closed port)",
         reason: "RFC 9293 3.4.1 / RFC 6528: the ISN is chosen at random",
     },
     Rule {
         field: "tcp TS val (DUT → testbench), TS ecr (testbench → DUT)",
-        treatment: "relative to the DUT's first TS val on that connection, in ms; compared as a clock: \
-                    the two DUTs' values may differ by the difference of the events' times, ±2 ms; \
-                    left out of real-time snapshots",
+        treatment: "relative to the DUT's first TS val on that connection, in ms; the DUT's TS vals \
+                    compared as a clock: the two DUTs' values may differ by the difference of the events' \
+                    times since each DUT's first TS val, ±2 ms; left out of real-time snapshots",
         reason: "RFC 7323 5.4: the TS clock's base is arbitrary (Linux adds a random per-connection offset)",
     },
     Rule {
@@ -115,16 +117,28 @@ impl NormEvent {
 /// Per-connection bases, learnt from the trace itself: the DUT's ISN from its
 /// SYN or SYN-ACK, and its first TS val. A segment of a connection whose SYN
 /// the DUT never sent (a RST for a closed port) keeps its literal numbers.
+/// A SYN-ACK the runner found to begin a new incarnation with an ISN of its
+/// own ([`RunFacts::new_isns`], e.g. after TIME-WAIT) is the ISN base from
+/// that frame on. The TS base stays the first one (Linux keeps one TS offset
+/// per address pair).
 #[derive(Debug, Default)]
 struct Bases {
-    /// (DUT port, testbench port) → (ISN, first TS val).
-    conns: HashMap<(u16, u16), (Option<u32>, Option<u32>)>,
+    /// (DUT port, testbench port) → the connection's bases.
+    conns: HashMap<(u16, u16), ConnBases>,
+}
+
+#[derive(Debug, Default)]
+struct ConnBases {
+    isn: Option<u32>,
+    ts: Option<u32>,
+    /// Later incarnations: (index of the event from which it applies, ISN).
+    later: Vec<(usize, u32)>,
 }
 
 impl Bases {
-    fn learn(trace: &Trace) -> Bases {
+    fn learn(trace: &Trace, facts: &RunFacts) -> Bases {
         let mut b = Bases::default();
-        for e in &trace.events {
+        for (i, e) in trace.events.iter().enumerate() {
             let TraceKind::Frame {
                 dir: Dir::Out,
                 bytes,
@@ -137,34 +151,47 @@ impl Bases {
             };
             if let FramePayload::Ipv4(_, IpPayload::Tcp(tcp, _)) = f.payload {
                 let entry = b.conns.entry((tcp.src_port, tcp.dst_port)).or_default();
-                if tcp.flags.contains(TcpFlags::SYN) && entry.0.is_none() {
-                    entry.0 = Some(tcp.seq_number);
+                if tcp.flags.contains(TcpFlags::SYN) {
+                    if entry.isn.is_none() {
+                        entry.isn = Some(tcp.seq_number);
+                    } else if facts.new_isns.contains(&i) {
+                        entry.later.push((i, tcp.seq_number));
+                    }
                 }
-                if let (None, Some((val, _))) = (entry.1, tcp.options.timestamps()) {
-                    entry.1 = Some(val);
+                if let (None, Some((val, _))) = (entry.ts, tcp.options.timestamps()) {
+                    entry.ts = Some(val);
                 }
             }
         }
         b
     }
 
-    fn get(&self, dut_port: u16, tb_port: u16) -> (Option<u32>, Option<u32>) {
-        self.conns
-            .get(&(dut_port, tb_port))
-            .copied()
-            .unwrap_or_default()
+    /// The (ISN, TS base) in force for the port pair at event `index`.
+    fn get(&self, dut_port: u16, tb_port: u16, index: usize) -> (Option<u32>, Option<u32>) {
+        let Some(c) = self.conns.get(&(dut_port, tb_port)) else {
+            return (None, None);
+        };
+        let isn = c
+            .later
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= index)
+            .map(|(_, isn)| *isn)
+            .or(c.isn);
+        (isn, c.ts)
     }
 }
 
 /// Normalizes a whole trace.
 pub fn normalize(trace: &Trace, facts: &RunFacts) -> Vec<NormEvent> {
-    let bases = Bases::learn(trace);
+    let bases = Bases::learn(trace, facts);
     trace
         .events
         .iter()
-        .map(|e| match &e.kind {
+        .enumerate()
+        .map(|(i, e)| match &e.kind {
             TraceKind::Frame { dir, bytes } => {
-                let (fields, ts_rel) = frame_fields(*dir, bytes, facts, &bases);
+                let (fields, ts_rel) = frame_fields(*dir, bytes, facts, &bases, i);
                 NormEvent {
                     at: e.at,
                     line: e.line,
@@ -191,6 +218,7 @@ fn frame_fields(
     bytes: &[u8],
     facts: &RunFacts,
     bases: &Bases,
+    index: usize,
 ) -> (Vec<(&'static str, String)>, Option<i64>) {
     let id = Identity::STANDARD;
     let frame = match FrameRepr::parse(bytes) {
@@ -248,7 +276,7 @@ fn frame_fields(
                         Dir::Out => (tcp.src_port, tcp.dst_port),
                         Dir::In => (tcp.dst_port, tcp.src_port),
                     };
-                    let (isn, ts_base) = bases.get(dut_port, tb_port);
+                    let (isn, ts_base) = bases.get(dut_port, tb_port, index);
                     let isn = isn.unwrap_or(0);
                     let (seq, ack) = match dir {
                         Dir::Out => (tcp.seq_number.wrapping_sub(isn), tcp.ack_number),

@@ -51,6 +51,11 @@ pub const LINUX_SYSCTLS: &[(&str, &str, &str)] = &[
     ("net/ipv4/tcp_synack_retries", "5", "kernel default"),
     ("net/ipv4/tcp_fin_timeout", "60", "kernel default"),
     (
+        "net/ipv4/tcp_rfc1337",
+        "0",
+        "kernel default: an in-window RST ends TIME-WAIT (tcp_timewait_state_process)",
+    ),
+    (
         "net/ipv4/tcp_no_metrics_save",
         "1",
         "no cached per-destination metrics between runs",

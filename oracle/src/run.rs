@@ -108,6 +108,9 @@ pub struct RunFacts {
     pub dut_port_ephemeral: bool,
     /// The testbench's TCP port.
     pub tb_port: u16,
+    /// Trace indices of DUT SYN-ACKs that began a new incarnation with an
+    /// ISN of its own (e.g. after TIME-WAIT); normalization counts from it.
+    pub new_isns: Vec<usize>,
 }
 
 /// A finished run.
@@ -173,6 +176,10 @@ struct Runner<'a, T: Target + ?Sized> {
     ip_ident: u16,
     /// Time of the previous event (script time base for `+` times).
     last_time: Micros,
+    /// The ack of the DUT SYN-ACK its ISN was learnt from.
+    isn_synack_ack: Option<u32>,
+    /// When the previous packet event actually happened.
+    last_actual: Micros,
 }
 
 /// Plays `script` on `target`.
@@ -207,6 +214,8 @@ pub fn run_script<T: Target + ?Sized>(
         pending: None,
         ip_ident: 0,
         last_time: 0,
+        isn_synack_ack: None,
+        last_actual: 0,
     };
     let verdict = runner.run();
     RunResult {
@@ -312,6 +321,7 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 }
                 let frame = self.build_inbound(ev, &p.packet)?;
                 let now = self.target.now();
+                self.last_actual = now;
                 self.target.inject(&frame);
                 self.trace.push(
                     now,
@@ -327,7 +337,10 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 let t = start.unwrap_or_else(|| self.target.now());
                 self.idle_until(t, Some(ev))?;
                 self.last_time = t;
-                self.call(index, ev, call)
+                let r = self.call(index, ev, call);
+                // What the call sends, it sends before it returns.
+                self.last_actual = self.target.now();
+                r
             }
             EventKind::Shell(cmd) => Err(self.unsupported(ev, format!("shell command `{cmd}`"))),
             EventKind::Python(_) => Err(self.unsupported(ev, "%{ }% python block")),
@@ -367,9 +380,13 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             .as_ref()
             .and_then(|t| t.range_end.as_ref())
             .and_then(|e| self.resolve(e));
+        // The previous event itself may have happened late (an inbound
+        // packet injected after a wake-up delay under load): the packet is
+        // then due that much later too, as counted from when it happened.
+        let late = (self.last_actual - self.last_time).max(0);
         let window = start.map(|t| {
             let a = self.tol.allowed(t - self.last_time);
-            (t - a, end.unwrap_or(t) + a, a)
+            (t - a, end.unwrap_or(t).max(t + late) + a, a)
         });
         let deadline = match window {
             Some((_, hi, _)) => hi,
@@ -392,6 +409,7 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             }
         };
         self.record_out(at, Some(ev.span.line), bytes.clone());
+        self.last_actual = at;
         if let (Some(t), Some((lo, _, a))) = (start, window) {
             if at < lo {
                 return Err(self.fail(
@@ -466,7 +484,22 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 flag_letters(s.flags)
             ));
         }
-        if tcp.flags.contains(TcpFlags::SYN) && self.facts.dut_isn.is_none() {
+        // A SYN-ACK answering another peer SYN than the one the ISN was learnt
+        // from is a new incarnation (e.g. after TIME-WAIT). Written `S. 0:0(0)`
+        // it has an ISN of its own, learnt here as packetdrill does for each
+        // SYN (and normalize.rs counts from it); written with another sequence
+        // number, that number is checked against the old ISN (Linux's ISN for
+        // a SYN accepted in TIME-WAIT is the old SND.NXT + 65537).
+        let synack = tcp.flags.contains(TcpFlags::SYN | TcpFlags::ACK);
+        let new_incarnation =
+            synack && s.seq == 0 && self.isn_synack_ack.is_some_and(|a| a != tcp.ack_number);
+        if tcp.flags.contains(TcpFlags::SYN) && (self.facts.dut_isn.is_none() || new_incarnation) {
+            if new_incarnation {
+                // check_tcp runs on the frame just recorded.
+                let index = self.trace.events.len().saturating_sub(1);
+                self.facts.new_isns.push(index);
+            }
+            self.isn_synack_ack = synack.then_some(tcp.ack_number);
             self.facts.dut_isn = Some(tcp.seq_number.wrapping_sub(s.seq));
             if self.facts.dut_port_ephemeral {
                 self.facts.dut_port = tcp.src_port;

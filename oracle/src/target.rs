@@ -162,6 +162,8 @@ pub enum SockOptName {
     SynCnt,
     /// IPPROTO_TCP TCP_MAXSEG.
     MaxSeg,
+    /// IPPROTO_TCP TCP_LINGER2 (seconds).
+    Linger2,
 }
 
 impl SockOptName {
@@ -178,6 +180,7 @@ impl SockOptName {
         ("TCP_KEEPCNT", true, SockOptName::KeepCnt),
         ("TCP_SYNCNT", true, SockOptName::SynCnt),
         ("TCP_MAXSEG", true, SockOptName::MaxSeg),
+        ("TCP_LINGER2", true, SockOptName::Linger2),
     ];
 
     /// The option a script names with `level` (`SOL_SOCKET`, `IPPROTO_TCP`
@@ -217,6 +220,7 @@ impl SockOptName {
             SockOptName::KeepCnt => (IPPROTO_TCP, libc::TCP_KEEPCNT),
             SockOptName::SynCnt => (IPPROTO_TCP, libc::TCP_SYNCNT),
             SockOptName::MaxSeg => (IPPROTO_TCP, libc::TCP_MAXSEG),
+            SockOptName::Linger2 => (IPPROTO_TCP, libc::TCP_LINGER2),
         }
     }
 
@@ -235,6 +239,7 @@ impl SockOptName {
             SockOptName::KeepCnt => SockOpt::KeepCnt,
             SockOptName::SynCnt => SockOpt::SynCnt,
             SockOptName::MaxSeg => SockOpt::MaxSeg,
+            SockOptName::Linger2 => SockOpt::Linger2,
         }
     }
 }

@@ -184,3 +184,69 @@ fn blocking_connect_completes_with_the_handshake_or_fails_with_the_rst() {
         v => panic!("expected a failure, got {v:?}"),
     }
 }
+
+#[test]
+fn a_new_incarnation_after_time_wait_has_its_own_isn() {
+    // The DUT closes first (TIME-WAIT); 63 s later the same 4-tuple opens
+    // again with a new random ISN: the runner and the normalizer learn it
+    // from the SYN-ACK answering the new SYN, so both are `S. 0:0(0)`.
+    let src = format!(
+        "{LISTEN}\
++0  < S 0:0(0) win 65535 <mss 1460>
++0  > S. 0:0(0) ack 1 <mss 1460>
++.1 < . 1:1(0) ack 1 win 65535
++0  accept(3, ..., ...) = 4
++0  close(4) = 0
++0  > F. 1:1(0) ack 1
++.1 < F. 1:1(0) ack 2 win 65535
++0  > . 2:2(0) ack 2
++63 < S 1000:1000(0) win 65535 <mss 1460>
++0  > S. 0:0(0) ack 1001 <mss 1460>
++.1 < . 1001:1001(0) ack 1 win 65535
++0  accept(3, ..., ...) = 4
+"
+    );
+    let s = script::parse("t.pkt", &src).unwrap();
+    let go = |seed| {
+        let mut t = SimTarget::new(DutSetup { seed, ..SETUP });
+        run_script(&mut t, &s, RunOptions::default())
+    };
+    let (a, b) = (go(1), go(2));
+    assert_eq!(a.verdict, Verdict::Passed, "{:?}", a.verdict);
+    let (na, nb) = (normalize(&a.trace, &a.facts), normalize(&b.trace, &b.facts));
+    assert_eq!(na, nb, "both ISNs normalized away");
+    let second_synack = na
+        .iter()
+        .filter(|e| e.dir == '>' && e.render(false).contains("S. "))
+        .nth(1)
+        .expect("second SYN-ACK");
+    assert!(
+        second_synack.render(false).contains("S. 0:0(0) ack 1001"),
+        "{}",
+        second_synack.render(false)
+    );
+}
+
+#[test]
+fn a_synack_written_with_a_sequence_number_is_checked_against_the_old_isn() {
+    // A SYN above RCV.NXT in TIME-WAIT reopens with ISN = old SND.NXT + 65537
+    // (as Linux): `S. 65539:65539(0)` passes, any other number fails.
+    let script = |isn: u32| {
+        format!(
+            "{LISTEN}\
++0  < S 0:0(0) win 65535 <mss 1460>
++0  > S. 0:0(0) ack 1 <mss 1460>
++.1 < . 1:1(0) ack 1 win 65535
++0  accept(3, ..., ...) = 4
++0  close(4) = 0
++0  > F. 1:1(0) ack 1
++.1 < F. 1:1(0) ack 2 win 65535
++0  > . 2:2(0) ack 2
++1  < S 1000:1000(0) win 65535 <mss 1460>
++0  > S. {isn}:{isn}(0) ack 1001 <mss 1460>
+"
+        )
+    };
+    assert_eq!(run(&script(65539)).verdict, Verdict::Passed);
+    assert!(matches!(run(&script(65540)).verdict, Verdict::Failed(_)));
+}

@@ -129,6 +129,10 @@ pub enum SockOpt {
     SynCnt,
     /// TCP_MAXSEG: caps the MSS advertised and used (88..=32767 on Linux).
     MaxSeg,
+    /// TCP_LINGER2: seconds an orphaned connection stays in FIN-WAIT-2
+    /// (0: net.ipv4.tcp_fin_timeout; negative: none, it is reset; at most
+    /// 120, Linux TCP_FIN_TIMEOUT_MAX).
+    Linger2,
     /// Any other (level, name): ENOPROTOOPT.
     Other(i32, i32),
 }
@@ -184,6 +188,7 @@ pub(crate) struct Socket {
     pub(crate) syn_cnt: Option<i32>,
     pub(crate) max_seg: Option<i32>,
     pub(crate) linger: Option<i32>,
+    pub(crate) linger2: Option<i32>,
     pub(crate) shut_rd: bool,
     pub(crate) shut_wr: bool,
     pub(crate) error_taken: bool,
@@ -241,6 +246,7 @@ impl Host {
                 syn_cnt: None,
                 max_seg: None,
                 linger: None,
+                linger2: None,
                 shut_rd: false,
                 shut_wr: false,
                 error_taken: false,
@@ -275,15 +281,26 @@ impl Host {
             }
             SockOpt::MaxSeg => s.max_seg = (value != 0).then_some(value),
             SockOpt::Linger => s.linger = (value >= 0).then_some(value),
+            // Linux do_tcp_setsockopt TCP_LINGER2: < 0 → -1, 0 → the sysctl,
+            // capped at TCP_FIN_TIMEOUT_MAX (120 s).
+            SockOpt::Linger2 => {
+                s.linger2 = match value {
+                    v if v < 0 => Some(-1),
+                    0 => None,
+                    v => Some(v.min(120)),
+                }
+            }
             SockOpt::ReusePort | SockOpt::RcvBuf | SockOpt::SndBuf => {}
             SockOpt::Other(..) => return Err(Errno::ENOPROTOOPT),
         }
         let nodelay = s.nodelay;
+        let linger2 = s.linger2;
         let ka = self.keepalive_params(fd);
         let now = self.last_now;
         if let Ok(Some((id, _))) = self.conn_of(fd) {
             if let Some(c) = self.conns.get_mut(&id) {
                 c.tcb.set_nodelay(nodelay);
+                c.tcb.set_linger2(linger2);
                 if matches!(opt, SockOpt::KeepAlive | SockOpt::KeepIdle) {
                     c.tcb.set_keepalive(now, ka);
                 } else if matches!(opt, SockOpt::KeepIntvl | SockOpt::KeepCnt) && ka.is_some() {
@@ -310,6 +327,8 @@ impl Host {
             SockOpt::KeepCnt => s.keep_cnt.unwrap_or(p.keepalive_probes as i32),
             SockOpt::SynCnt => s.syn_cnt.unwrap_or(p.syn_retries as i32),
             SockOpt::Linger => s.linger.unwrap_or(-1),
+            // Linux tcp_getsockopt TCP_LINGER2: -1, or the seconds in force.
+            SockOpt::Linger2 => s.linger2.unwrap_or_else(|| secs(p.fin_wait2_timeout)),
             // Linux tcp_getsockopt TCP_MAXSEG: the connection's mss_cache
             // once there is one, else the user's value or TCP_MSS_DEFAULT 536.
             SockOpt::MaxSeg => match self.conn_of(fd) {
@@ -479,6 +498,7 @@ impl Host {
                 syn_cnt: None,
                 max_seg: None,
                 linger: None,
+                linger2: None,
                 shut_rd: false,
                 shut_wr: false,
                 error_taken: false,
@@ -912,10 +932,16 @@ impl Host {
             return None;
         }
         let newer_seq = SeqNumber(repr.seq_number) > c.tcb.rcv_nxt;
-        let newer_ts = match (c.tcb.ts_recent(), repr.options.timestamps()) {
-            (Some(recent), Some((tsval, _))) => (recent.wrapping_sub(tsval) as i32) < 0,
-            _ => false,
+        let ts_age = match (c.tcb.ts_recent(), repr.options.timestamps()) {
+            (Some(recent), Some((tsval, _))) => Some(recent.wrapping_sub(tsval) as i32),
+            _ => None,
         };
+        // Linux: a SYN PAWS rejects (an older TSval, tcp_paws_reject) is
+        // answered from TIME-WAIT with an ACK, whatever its sequence number.
+        if ts_age.is_some_and(|age| age > 0) {
+            return None;
+        }
+        let newer_ts = ts_age.is_some_and(|age| age < 0);
         (newer_seq || newer_ts).then(|| c.tcb.snd_nxt.get().wrapping_add(65535 + 2))
     }
 

@@ -472,6 +472,40 @@ fn linger_zero_resets() {
 }
 
 #[test]
+fn linger2_bounds_orphaned_fin_wait_2() {
+    // Linux TCP_LINGER2: an orphaned FIN-WAIT-2 lasts that long (default
+    // net.ipv4.tcp_fin_timeout, 60 s), then goes silently; negative: close()
+    // in FIN-WAIT-2 resets at once.
+    let mut net = Net::new(true);
+    let (_, s, _c) = establish(&mut net);
+    assert_eq!(net.a.getsockopt(s, SockOpt::Linger2), Ok(60));
+    net.a.setsockopt(s, SockOpt::Linger2, 2).unwrap();
+    assert_eq!(net.a.getsockopt(s, SockOpt::Linger2), Ok(2));
+    net.a.close(net.now, s).unwrap();
+    net.run();
+    assert_eq!(net.a.connection_count(), 1, "orphaned FIN-WAIT-2");
+    net.clear();
+    net.advance(Duration::from_millis(1900));
+    assert_eq!(net.a.connection_count(), 1);
+    net.advance(Duration::from_millis(200));
+    assert_eq!(net.a.connection_count(), 0, "gone after TCP_LINGER2");
+    assert!(net.tcp_frames(End::A).is_empty(), "silently");
+
+    let mut net = Net::new(true);
+    let (_, s, _c) = establish(&mut net);
+    net.a.setsockopt(s, SockOpt::Linger2, -5).unwrap();
+    assert_eq!(net.a.getsockopt(s, SockOpt::Linger2), Ok(-1));
+    net.a.shutdown(net.now, s, Shutdown::Write).unwrap();
+    net.run();
+    assert_eq!(net.a.tcp_state(s), Some(TcpState::FinWait2));
+    net.clear();
+    net.a.close(net.now, s).unwrap();
+    net.run();
+    assert_eq!(flags(&net.tcp_frames(End::A)[0].0), "R.");
+    assert_eq!(net.a.connection_count(), 0);
+}
+
+#[test]
 fn deterministic() {
     let run = || {
         let mut net = Net::new(false);
@@ -652,6 +686,68 @@ fn synack_layouts_match_linux() {
             .collect();
         assert_eq!(got, layout, "case {i}");
     }
+}
+
+#[test]
+fn syn_in_time_wait_old_is_acked_new_reopens() {
+    // Linux tcp_timewait_state_process: a SYN PAWS rejects is ACKed even if
+    // its sequence number is above RCV.NXT; a SYN above RCV.NXT with a newer
+    // TSval opens a new incarnation with ISN = old SND.NXT + 65537.
+    let (mut a, l) = host_a_listening();
+    let p = RawPeer::new();
+    let now = Instant::from_secs(1);
+    let ts = |v| [TcpOption::Timestamps { tsval: v, tsecr: 0 }];
+    let ack = ts;
+    let sa = p.tcp_to_a(
+        &mut a,
+        now,
+        p.seg(8080, 5000, 0, TcpFlags::SYN, &ts(100)),
+        &[],
+    )[0];
+    let iss = sa.seq_number;
+    p.tcp_to_a(
+        &mut a,
+        now,
+        p.seg(8080, 5001, iss + 1, TcpFlags::ACK, &ack(110)),
+        &[],
+    );
+    let (s, _) = a.accept(l).unwrap();
+    a.close(now, s).unwrap();
+    let fin = a.transmit(now).is_some();
+    assert!(fin);
+    let r = p.tcp_to_a(
+        &mut a,
+        now,
+        p.seg(
+            8080,
+            5001,
+            iss + 2,
+            TcpFlags::FIN | TcpFlags::ACK,
+            &ack(120),
+        ),
+        &[],
+    );
+    assert_eq!((flags(&r[0]).as_str(), r[0].ack_number), (".", 5002));
+    // Higher sequence number, older TSval: PAWS → ACK, still TIME-WAIT.
+    let r = p.tcp_to_a(
+        &mut a,
+        now,
+        p.seg(8080, 9000, 0, TcpFlags::SYN, &ts(50)),
+        &[],
+    );
+    assert_eq!(
+        (flags(&r[0]).as_str(), r[0].seq_number, r[0].ack_number),
+        (".", iss + 2, 5002)
+    );
+    // Higher sequence number, newer TSval: a new incarnation.
+    let r = p.tcp_to_a(
+        &mut a,
+        now,
+        p.seg(8080, 9000, 0, TcpFlags::SYN, &ts(130)),
+        &[],
+    );
+    assert_eq!(flags(&r[0]), "S.");
+    assert_eq!(r[0].seq_number, iss.wrapping_add(2 + 65537));
 }
 
 #[test]

@@ -219,6 +219,10 @@ pub struct Tcb {
     /// Created by a passive OPEN ([`Tcb::accept`]), not by a simultaneous open
     /// (RFC 9293 3.5, MUST-11: SYN-RECEIVED remembers where it came from).
     passive: bool,
+    /// TCP_LINGER2 (Linux tp->linger2), seconds: how long an orphaned
+    /// connection stays in FIN-WAIT-2; `None`: net.ipv4.tcp_fin_timeout;
+    /// negative: not at all, it is reset.
+    linger2: Option<i32>,
     profile: Profile,
 }
 
@@ -298,6 +302,7 @@ impl Tcb {
             orphaned: false,
             rcv_shutdown: false,
             passive: false,
+            linger2: None,
             profile: profile.clone(),
         }
     }
@@ -512,6 +517,27 @@ impl Tcb {
         self.nodelay = on;
     }
 
+    /// Set TCP_LINGER2 (seconds; `None`: the profile's FIN-WAIT-2 timeout;
+    /// negative: an orphaned connection does not wait in FIN-WAIT-2).
+    pub fn set_linger2(&mut self, secs: Option<i32>) {
+        self.linger2 = secs;
+    }
+
+    /// Linux tcp_fin_time: the orphaned FIN-WAIT-2 timeout (TCP_LINGER2 or
+    /// net.ipv4.tcp_fin_timeout), at least 3.5 RTO.
+    fn fin_time(&self) -> crate::time::Duration {
+        use crate::time::Duration;
+        let base = match self.linger2 {
+            Some(secs) if secs > 0 => Duration::from_secs(i64::from(secs)),
+            _ => self.profile.fin_wait2_timeout,
+        };
+        base.max(Duration::from_micros(self.rtt.rto().total_micros() * 7 / 2))
+    }
+
+    fn linger2_off(&self) -> bool {
+        self.linger2.is_some_and(|s| s < 0)
+    }
+
     // ---------------------------------------------------------------- user calls
 
     /// SEND (RFC 9293 3.10.2): queue data; returns how much fit.
@@ -581,7 +607,12 @@ impl Tcb {
         }
         self.shutdown_write();
         if self.state == TcpState::FinWait2 {
-            self.wait_timer.set(now, self.profile.fin_wait2_timeout);
+            if self.linger2_off() {
+                // Linux tcp_close: TCP_LINGER2 < 0 → reset (tcp_send_active_reset).
+                self.abort(now);
+                return;
+            }
+            self.wait_timer.set(now, self.fin_time());
         }
     }
 
@@ -1505,11 +1536,27 @@ impl Tcb {
         match self.state {
             TcpState::FinWait1 if fin_acked => {
                 self.state = TcpState::FinWait2;
+                if self.orphaned && self.linger2_off() {
+                    // Linux tcp_rcv_state_process: TCP_LINGER2 < 0 → tcp_done,
+                    // and the segment is answered by a reset.
+                    if let Some(r) = reset_for(seg) {
+                        self.outbox.push_back(Segment {
+                            repr: r,
+                            payload: Vec::new(),
+                        });
+                    }
+                    self.enter_closed();
+                    return;
+                }
                 if self.orphaned {
-                    self.wait_timer.set(now, self.profile.fin_wait2_timeout);
+                    self.wait_timer.set(now, self.fin_time());
                 }
             }
             TcpState::Closing if fin_acked => {
+                // Linux tcp_ack (FLAG_UPDATE_TS_RECENT) takes TS.Recent from
+                // this ACK before tcp_time_wait copies it into the time-wait
+                // socket: later ACKs from TIME-WAIT echo it.
+                self.update_ts_recent_on_exit(seq, ts);
                 self.enter_time_wait(now);
                 return;
             }
@@ -1641,6 +1688,17 @@ impl Tcb {
         }
     }
 
+    /// RFC 7323 4.3: TS.Recent = SEG.TSval if SEG.SEQ =< Last.ACK.sent, for a
+    /// segment whose processing ends in a state change before the general
+    /// update in `on_segment_synchronized` (CLOSING → TIME-WAIT).
+    fn update_ts_recent_on_exit(&mut self, seq: SeqNumber, ts: Option<(u32, u32)>) {
+        if let Some((tsval, _)) = ts {
+            if seq <= self.last_ack_sent && (tsval.wrapping_sub(self.ts_recent) as i32) >= 0 {
+                self.ts_recent = tsval;
+            }
+        }
+    }
+
     fn process_fin(&mut self, now: Instant) {
         self.fin_received = true;
         self.rcv_nxt = self.rcv_nxt + 1;
@@ -1767,6 +1825,29 @@ mod tests {
         assert_eq!(s.snd_wnd, 502 << 7, "64240 rounded up to the scale step");
         assert_eq!(c.snd_wnd, 65160, "SYN-ACK window is not scaled");
         assert!(c.negotiated.unwrap().timestamps);
+    }
+
+    #[test]
+    fn simultaneous_close_takes_ts_recent_from_the_ack_ending_closing() {
+        // FINs cross (RFC 9293 3.6 case 2): both ends go FIN-WAIT-1 →
+        // CLOSING → TIME-WAIT. The ACK that ends CLOSING updates TS.Recent
+        // (Linux tcp_ack, FLAG_UPDATE_TS_RECENT), which TIME-WAIT then echoes.
+        let (mut c, mut s) = pair();
+        let t1 = Instant::from_millis(10);
+        let t2 = Instant::from_millis(50);
+        c.close(t1);
+        s.close(t1);
+        let fin_c = c.poll(t1).unwrap();
+        let fin_s = s.poll(t1).unwrap();
+        c.on_segment(t1, &fin_s.repr, &fin_s.payload);
+        s.on_segment(t2, &fin_c.repr, &fin_c.payload);
+        assert_eq!((c.state, s.state), (TcpState::Closing, TcpState::Closing));
+        let ack_s = s.poll(t2).unwrap();
+        let ack_tsval = ack_s.repr.options.timestamps().unwrap().0;
+        assert_ne!(Some(ack_tsval), c.ts_recent());
+        c.on_segment(t2, &ack_s.repr, &ack_s.payload);
+        assert_eq!(c.state, TcpState::TimeWait);
+        assert_eq!(c.ts_recent(), Some(ack_tsval));
     }
 
     #[test]
