@@ -230,10 +230,20 @@ pub fn diff(
             push("time");
         }
         // A TS value is a millisecond clock: it must move with the event's
-        // time. Two clocks read at the same instant differ by < 1 ms each way.
-        let dt_ms = (a.at - b.at) as f64 / 1000.0;
+        // time, counted from the event that carried the connection's first
+        // TS val (each trace's own zero). The event times carry the capture
+        // jitter the timing tolerance allows (its absolute part), and each
+        // of the two millisecond readings (zero and now) is off by < 1 ms.
+        // A TS ecr from the testbench is the testbench's own mapping of the
+        // script's value: only its presence is compared.
+        let (za, zb) = (a.ts_zero.unwrap_or(0), b.ts_zero.unwrap_or(0));
+        let dt_ms = ((a.at - za) - (b.at - zb)) as f64 / 1000.0;
+        let ts_allowed = tol.usecs as f64 / 1000.0 + 2.0;
+        let is_val = a.dir == '>' && a.ts_zero.is_some() && b.ts_zero.is_some();
         match (a.ts_rel, b.ts_rel) {
-            (Some(x), Some(y)) if ((x - y) as f64 - dt_ms).abs() > 2.0 => push("ts"),
+            (Some(x), Some(y)) if is_val && ((x - y) as f64 - dt_ms).abs() > ts_allowed => {
+                push("ts")
+            }
             (Some(_), None) | (None, Some(_)) => push("ts"),
             _ => {}
         }
@@ -257,6 +267,7 @@ mod tests {
             dir: '>',
             fields: vec![("_tcp", tcp.to_string())],
             ts_rel: None,
+            ts_zero: None,
         }
     }
 
@@ -315,6 +326,25 @@ mod tests {
             &declared,
         );
         assert!(!d.is_clean());
+    }
+
+    #[test]
+    fn ts_values_are_a_clock_counted_from_each_traces_first_ts() {
+        let ts = |at, zero, rel| NormEvent {
+            ts_rel: Some(rel),
+            ts_zero: Some(zero),
+            ..ev(3, at, "S.")
+        };
+        // The stack's SYN-ACK (its first TS val) leaves 3.7 ms later: both are +0.
+        let a = vec![ts(250, 250, 0), ts(100_250, 250, 100)];
+        let b = vec![ts(3_950, 3_950, 0), ts(100_950, 3_950, 97)];
+        let d = diff("x", "linux", &a, "stack", &b, Tolerance::default(), &[]);
+        assert!(d.is_clean(), "{d}");
+        // A clock that did not advance with the time is a difference.
+        let b = vec![ts(3_950, 3_950, 0), ts(100_950, 3_950, 90)];
+        let d = diff("x", "linux", &a, "stack", &b, Tolerance::default(), &[]);
+        let fields: Vec<&str> = d.differences.iter().map(|d| d.field.as_str()).collect();
+        assert_eq!(fields, ["ts"]);
     }
 
     #[test]

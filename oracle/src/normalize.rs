@@ -35,9 +35,11 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         field: "tcp TS val (DUT → testbench), TS ecr (testbench → DUT)",
-        treatment: "relative to the DUT's first TS val on that connection, in ms; compared as a clock: \
-                    the two DUTs' values may differ by the difference of the events' times, ±2 ms; \
-                    left out of real-time snapshots",
+        treatment: "relative to the DUT's first TS val on that connection, in ms; compared as a clock \
+                    started by the event that carried that first TS val: the two DUTs' values may differ \
+                    by the difference of the times elapsed since then, within the absolute timing \
+                    tolerance + 2 ms (two ms-clock readings); a TS ecr from the testbench (the \
+                    testbench's own mapping) only for its presence; left out of real-time snapshots",
         reason: "RFC 7323 5.4: the TS clock's base is arbitrary (Linux adds a random per-connection offset)",
     },
     Rule {
@@ -74,6 +76,10 @@ pub struct NormEvent {
     /// TS val (DUT → testbench) or ecr (testbench → DUT), relative, in ms:
     /// compared with the timing tolerance.
     pub ts_rel: Option<i64>,
+    /// For a DUT → testbench TS val: the time of the event that carried the
+    /// connection's first TS val (its `ts_rel` zero), so that a TS value is
+    /// compared as the time elapsed since then.
+    pub ts_zero: Option<Micros>,
 }
 
 impl NormEvent {
@@ -117,8 +123,8 @@ impl NormEvent {
 /// the DUT never sent (a RST for a closed port) keeps its literal numbers.
 #[derive(Debug, Default)]
 struct Bases {
-    /// (DUT port, testbench port) → (ISN, first TS val).
-    conns: HashMap<(u16, u16), (Option<u32>, Option<u32>)>,
+    /// (DUT port, testbench port) → (ISN, (first TS val, when it was sent)).
+    conns: HashMap<(u16, u16), (Option<u32>, Option<(u32, Micros)>)>,
 }
 
 impl Bases {
@@ -141,14 +147,14 @@ impl Bases {
                     entry.0 = Some(tcp.seq_number);
                 }
                 if let (None, Some((val, _))) = (entry.1, tcp.options.timestamps()) {
-                    entry.1 = Some(val);
+                    entry.1 = Some((val, e.at));
                 }
             }
         }
         b
     }
 
-    fn get(&self, dut_port: u16, tb_port: u16) -> (Option<u32>, Option<u32>) {
+    fn get(&self, dut_port: u16, tb_port: u16) -> (Option<u32>, Option<(u32, Micros)>) {
         self.conns
             .get(&(dut_port, tb_port))
             .copied()
@@ -164,13 +170,14 @@ pub fn normalize(trace: &Trace, facts: &RunFacts) -> Vec<NormEvent> {
         .iter()
         .map(|e| match &e.kind {
             TraceKind::Frame { dir, bytes } => {
-                let (fields, ts_rel) = frame_fields(*dir, bytes, facts, &bases);
+                let (fields, ts_rel, ts_zero) = frame_fields(*dir, bytes, facts, &bases);
                 NormEvent {
                     at: e.at,
                     line: e.line,
                     dir: dir.arrow(),
                     fields,
                     ts_rel,
+                    ts_zero,
                 }
             }
             TraceKind::Call { text, result } => NormEvent {
@@ -179,6 +186,7 @@ pub fn normalize(trace: &Trace, facts: &RunFacts) -> Vec<NormEvent> {
                 dir: '=',
                 fields: vec![("_call", text.clone()), ("_result", format!("= {result}"))],
                 ts_rel: None,
+                ts_zero: None,
             },
         })
         .collect()
@@ -191,7 +199,7 @@ fn frame_fields(
     bytes: &[u8],
     facts: &RunFacts,
     bases: &Bases,
-) -> (Vec<(&'static str, String)>, Option<i64>) {
+) -> (Vec<(&'static str, String)>, Option<i64>, Option<Micros>) {
     let id = Identity::STANDARD;
     let frame = match FrameRepr::parse(bytes) {
         Ok(f) => f,
@@ -201,6 +209,7 @@ fn frame_fields(
                     ("_unparsed", format!("unparseable frame: {e}")),
                     ("_len", format!("({} bytes)", bytes.len())),
                 ],
+                None,
                 None,
             )
         }
@@ -212,6 +221,7 @@ fn frame_fields(
         Dir::Out => (id.dut_mac, id.tb_mac),
     };
     let mut ts_rel = None;
+    let mut ts_zero = None;
     match &frame.payload {
         FramePayload::Arp(arp) => {
             f.push(("_proto", "arp".into()));
@@ -266,12 +276,13 @@ fn frame_fields(
                     }
                     s.push_str(&format!(" win {}", tcp.window_len));
                     f.push(("_tcp", s));
-                    let base = ts_base.unwrap_or(0);
+                    let base = ts_base.map(|b| b.0).unwrap_or(0);
                     let mut opts = Vec::new();
                     for o in tcp.options.iter() {
                         opts.push(match (dir, o) {
                             (Dir::Out, TcpOption::Timestamps { tsval, tsecr }) => {
                                 ts_rel = Some(i64::from(tsval.wrapping_sub(base) as i32));
+                                ts_zero = ts_base.map(|b| b.1);
                                 format!("TS val ~ ecr {tsecr}")
                             }
                             (Dir::In, TcpOption::Timestamps { tsval, tsecr }) if *tsecr != 0 => {
@@ -366,7 +377,7 @@ fn frame_fields(
         }
     }
     f.push(("_framelen", format!("len {}", bytes.len())));
-    (f, ts_rel)
+    (f, ts_rel, ts_zero)
 }
 
 fn icmp_text(icmp: &Icmpv4Repr<'_>) -> String {
