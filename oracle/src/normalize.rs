@@ -118,13 +118,16 @@ impl NormEvent {
     }
 }
 
+/// A connection's first TS val from the DUT and when it was sent.
+type TsBase = (u32, Micros);
+
 /// Per-connection bases, learnt from the trace itself: the DUT's ISN from its
 /// SYN or SYN-ACK, and its first TS val. A segment of a connection whose SYN
 /// the DUT never sent (a RST for a closed port) keeps its literal numbers.
 #[derive(Debug, Default)]
 struct Bases {
-    /// (DUT port, testbench port) → (ISN, (first TS val, when it was sent)).
-    conns: HashMap<(u16, u16), (Option<u32>, Option<(u32, Micros)>)>,
+    /// (DUT port, testbench port) → (ISN, first TS val).
+    conns: HashMap<(u16, u16), (Option<u32>, Option<TsBase>)>,
 }
 
 impl Bases {
@@ -154,7 +157,7 @@ impl Bases {
         b
     }
 
-    fn get(&self, dut_port: u16, tb_port: u16) -> (Option<u32>, Option<(u32, Micros)>) {
+    fn get(&self, dut_port: u16, tb_port: u16) -> (Option<u32>, Option<TsBase>) {
         self.conns
             .get(&(dut_port, tb_port))
             .copied()
