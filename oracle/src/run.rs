@@ -227,7 +227,28 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 return v;
             }
         }
-        // The last blocking call must have finished.
+        // The last blocking call must have finished: wait for it until the
+        // end of its `START...END` window (what follows the last line).
+        let mut end = self.target.now();
+        if let Some(p) = &self.pending {
+            let ev = &self.script.events[p.event];
+            if let Some(t) = ev.time.as_ref().and_then(|t| t.blocking_end.as_ref()) {
+                let due = match *t {
+                    TimeSpec::Absolute(us) => Some(us),
+                    TimeSpec::Relative(us) => Some(p.start + us),
+                    TimeSpec::Any => None,
+                };
+                if let Some(due) = due {
+                    end = end.max(due + self.tol.allowed(due - p.start) + 1);
+                }
+            }
+        }
+        while self.pending.is_some() && self.target.now() < end {
+            let step = (self.target.now() + 1_000).min(end);
+            if let Err(v) = self.idle_until(step, None) {
+                return v;
+            }
+        }
         let end = self.target.now() + DRAIN;
         if let Err(v) = self.idle_until(end, None) {
             return v;
