@@ -112,4 +112,19 @@ mod tests {
         assert_eq!(b.wrapping_sub(a), 100);
         assert_ne!(a, g.isn(Instant::ZERO, l, (r.0, 40001)));
     }
+
+    #[test]
+    fn isn_depends_on_the_secret_key() {
+        // RFC 6528 3: F is keyed, so an off-path attacker who knows the
+        // 4-tuple and the clock cannot predict the ISN.
+        let l = (Ipv4Addr::new(198, 51, 100, 2), 80);
+        let r = (Ipv4Addr::new(198, 51, 100, 1), 40000);
+        let a = IsnGenerator::new(1, 2).isn(Instant::ZERO, l, r);
+        let b = IsnGenerator::new(3, 4).isn(Instant::ZERO, l, r);
+        assert_ne!(a, b);
+        assert_ne!(
+            IsnGenerator::new(1, 2).ts_offset(l.0, r.0),
+            IsnGenerator::new(3, 4).ts_offset(l.0, r.0)
+        );
+    }
 }
