@@ -48,6 +48,11 @@ pub const LINUX_SYSCTLS: &[(&str, &str, &str)] = &[
         "6",
         "kernel default: 6 SYN retransmissions",
     ),
+    (
+        "net/ipv4/tcp_syn_linear_timeouts",
+        "4",
+        "kernel default (Linux 6.5+): the first SYN timeouts are not backed off",
+    ),
     ("net/ipv4/tcp_synack_retries", "5", "kernel default"),
     ("net/ipv4/tcp_fin_timeout", "60", "kernel default"),
     (

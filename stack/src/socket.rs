@@ -279,11 +279,14 @@ impl Host {
             SockOpt::Other(..) => return Err(Errno::ENOPROTOOPT),
         }
         let nodelay = s.nodelay;
+        let syn_cnt = s.syn_cnt;
         let ka = self.keepalive_params(fd);
         let now = self.last_now;
         if let Ok(Some((id, _))) = self.conn_of(fd) {
             if let Some(c) = self.conns.get_mut(&id) {
                 c.tcb.set_nodelay(nodelay);
+                // Linux reads icsk_syn_retries at every SYN timeout.
+                c.tcb.set_syn_retries(syn_cnt.map(|v| v as u32));
                 if matches!(opt, SockOpt::KeepAlive | SockOpt::KeepIdle) {
                     c.tcb.set_keepalive(now, ka);
                 } else if matches!(opt, SockOpt::KeepIntvl | SockOpt::KeepCnt) && ka.is_some() {
@@ -576,6 +579,8 @@ impl Host {
         let mut tcb = Tcb::connect(&self.config.profile, local, addr, iss, ts_off);
         let s = self.sock(fd)?;
         tcb.set_nodelay(s.nodelay);
+        // TCP_SYNCNT: the SYN retransmission limit (RFC 9293 MUST-21).
+        tcb.set_syn_retries(s.syn_cnt.map(|v| v as u32));
         tcb.set_keepalive(now, self.keepalive_params(fd));
         let id = self.next_conn;
         self.next_conn += 1;
@@ -1025,6 +1030,10 @@ impl Host {
         let nodelay = self.sockets.get(&lfd).map(|s| s.nodelay).unwrap_or(false);
         let mut tcb = tcb;
         tcb.set_nodelay(nodelay);
+        // Linux inet_rtx_syn_ack / reqsk_timer_handler: the listener's
+        // TCP_SYNCNT bounds the SYN-ACK retransmissions.
+        let syn_cnt = self.sockets.get(&lfd).and_then(|s| s.syn_cnt);
+        tcb.set_syn_retries(syn_cnt.map(|v| v as u32));
         let ka = self.keepalive_params(Fd(lfd));
         tcb.set_keepalive(now, ka);
         let id = self.next_conn;
