@@ -165,10 +165,13 @@ struct Runner<'a, T: Target + ?Sized> {
     fds: HashMap<i64, i32>,
     nonblocking: HashMap<i64, bool>,
     /// TS val the script gave the DUT minus the DUT's real one (packetdrill's
-    /// mapping of outbound TS val onto inbound TS ecr).
-    ts_offset: Option<i64>,
-    /// The DUT's latest TS val.
-    last_dut_tsval: Option<u32>,
+    /// mapping of outbound TS val onto inbound TS ecr), per connection
+    /// (testbench port).
+    ts_offset: HashMap<u16, i64>,
+    /// The DUT's ISN on the other connections (`port N`), by testbench port.
+    other_isns: HashMap<u16, u32>,
+    /// The DUT's latest TS val, per connection (testbench port).
+    last_dut_tsval: HashMap<u16, u32>,
     pending: Option<Pending>,
     ip_ident: u16,
     /// Time of the previous event (script time base for `+` times).
@@ -202,8 +205,9 @@ pub fn run_script<T: Target + ?Sized>(
         },
         fds: HashMap::new(),
         nonblocking: HashMap::new(),
-        ts_offset: None,
-        last_dut_tsval: None,
+        ts_offset: HashMap::new(),
+        other_isns: HashMap::new(),
+        last_dut_tsval: HashMap::new(),
         pending: None,
         ip_ident: 0,
         last_time: 0,
@@ -487,22 +491,28 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 flag_letters(s.flags)
             ));
         }
-        if tcp.flags.contains(TcpFlags::SYN) && self.facts.dut_isn.is_none() {
-            self.facts.dut_isn = Some(tcp.seq_number.wrapping_sub(s.seq));
-            if self.facts.dut_port_ephemeral {
-                self.facts.dut_port = tcp.src_port;
+        let tb_port = self.tb_port_of(s);
+        if tcp.flags.contains(TcpFlags::SYN) && self.isn_of(tb_port).is_none() {
+            let isn = tcp.seq_number.wrapping_sub(s.seq);
+            if tb_port == self.facts.tb_port {
+                self.facts.dut_isn = Some(isn);
+                if self.facts.dut_port_ephemeral {
+                    self.facts.dut_port = tcp.src_port;
+                }
+            } else {
+                self.other_isns.insert(tb_port, isn);
             }
         }
-        if tcp.src_port != self.facts.dut_port || tcp.dst_port != self.facts.tb_port {
+        if tcp.src_port != self.facts.dut_port || tcp.dst_port != tb_port {
             errs.push(format!(
                 "ports {} > {} (expected {} > {})",
-                tcp.src_port, tcp.dst_port, self.facts.dut_port, self.facts.tb_port
+                tcp.src_port, tcp.dst_port, self.facts.dut_port, tb_port
             ));
         }
         // A RST answering a segment that matched no connection carries seq 0
         // or the segment's ack: both are literal in the script when no ISN is
         // known yet.
-        let isn = self.facts.dut_isn.unwrap_or(0);
+        let isn = self.isn_of(tb_port).unwrap_or(0);
         let rel_seq = tcp.seq_number.wrapping_sub(isn);
         if rel_seq != s.seq {
             errs.push(format!("seq {rel_seq} (expected {})", s.seq));
@@ -558,10 +568,13 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             }),
             _ => None,
         };
+        // Per connection: Linux 6.18 draws the TS offset per 4-tuple.
+        let tb_port = self.tb_port_of(s);
         if let Some((val, _)) = tcp.options.timestamps() {
-            self.last_dut_tsval = Some(val);
+            self.last_dut_tsval.insert(tb_port, val);
             if let Some(sv) = script_val {
-                self.ts_offset = Some(i64::from(val) - i64::from(sv));
+                self.ts_offset
+                    .insert(tb_port, i64::from(val) - i64::from(sv));
             }
         }
     }
@@ -611,20 +624,21 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                     }
                     Some(TcpOptionsSpec::List(list)) => {
                         for o in list {
-                            let opt = self.inbound_option(o);
+                            let opt = self.inbound_option(o, self.tb_port_of(s));
                             if options.push(opt).is_err() {
                                 return Err(self.fail(ev, "TCP options exceed 40 bytes".into()));
                             }
                         }
                     }
                 }
+                let tb_port = self.tb_port_of(s);
                 let ack = match s.ack {
-                    Some(a) => a.wrapping_add(self.facts.dut_isn.unwrap_or(0)),
+                    Some(a) => a.wrapping_add(self.isn_of(tb_port).unwrap_or(0)),
                     None => 0,
                 };
                 let data = payload(s.len as usize);
                 let tcp = TcpRepr {
-                    src_port: self.facts.tb_port,
+                    src_port: tb_port,
                     dst_port: self.facts.dut_port,
                     seq_number: s.seq,
                     ack_number: ack,
@@ -703,7 +717,21 @@ impl<T: Target + ?Sized> Runner<'_, T> {
         }
     }
 
-    fn inbound_option(&self, o: &TcpOptionSpec) -> TcpOption {
+    /// The testbench port of a segment's connection (`port N`, else the script's).
+    fn tb_port_of(&self, s: &TcpSpec) -> u16 {
+        s.port.unwrap_or(self.facts.tb_port)
+    }
+
+    /// The DUT's ISN on the connection with testbench port `tb_port`, once seen.
+    fn isn_of(&self, tb_port: u16) -> Option<u32> {
+        if tb_port == self.facts.tb_port {
+            self.facts.dut_isn
+        } else {
+            self.other_isns.get(&tb_port).copied()
+        }
+    }
+
+    fn inbound_option(&self, o: &TcpOptionSpec, tb_port: u16) -> TcpOption {
         match o {
             TcpOptionSpec::Nop => TcpOption::NoOperation,
             TcpOptionSpec::Eol => TcpOption::EndOfList,
@@ -715,7 +743,7 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 let n = blocks.len().min(arr.len());
                 for (slot, b) in arr.iter_mut().zip(blocks.iter()) {
                     // SACK blocks name the DUT's sequence space, relative to its ISN.
-                    let isn = self.facts.dut_isn.unwrap_or(0);
+                    let isn = self.isn_of(tb_port).unwrap_or(0);
                     *slot = (b.0.wrapping_add(isn), b.1.wrapping_add(isn));
                 }
                 TcpOption::SackRange {
@@ -727,7 +755,11 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 // An ecr of 0 means "nothing to echo" and stays 0. Without a
                 // mapping (the script never gave the DUT's TS val, e.g. `<...>`)
                 // the ecr echoes the DUT's latest TS val, as a real peer would.
-                let ecr = match (*ecr, self.ts_offset, self.last_dut_tsval) {
+                let ecr = match (
+                    *ecr,
+                    self.ts_offset.get(&tb_port).copied(),
+                    self.last_dut_tsval.get(&tb_port).copied(),
+                ) {
                     (0, _, _) => 0,
                     (e, Some(off), _) => (i64::from(e) + off) as u32,
                     (_, None, Some(last)) => last,
