@@ -581,6 +581,10 @@ impl Host {
         tcb.set_nodelay(s.nodelay);
         // TCP_SYNCNT: the SYN retransmission limit (RFC 9293 MUST-21).
         tcb.set_syn_retries(s.syn_cnt.map(|v| v as u32));
+        // TCP_MAXSEG: caps the MSS we advertise (RFC 9293 3.7.1).
+        if let Some(m) = s.max_seg {
+            tcb.set_user_mss(m.clamp(1, i32::from(u16::MAX)) as u16);
+        }
         tcb.set_keepalive(now, self.keepalive_params(fd));
         let id = self.next_conn;
         self.next_conn += 1;
@@ -1034,6 +1038,10 @@ impl Host {
         // TCP_SYNCNT bounds the SYN-ACK retransmissions.
         let syn_cnt = self.sockets.get(&lfd).and_then(|s| s.syn_cnt);
         tcb.set_syn_retries(syn_cnt.map(|v| v as u32));
+        // Linux: a listener's TCP_MAXSEG caps its children's MSS.
+        if let Some(m) = self.sockets.get(&lfd).and_then(|s| s.max_seg) {
+            tcb.set_user_mss(m.clamp(1, i32::from(u16::MAX)) as u16);
+        }
         let ka = self.keepalive_params(Fd(lfd));
         tcb.set_keepalive(now, ka);
         let id = self.next_conn;

@@ -235,3 +235,27 @@ fn segments_are_bounded_by_half_the_peer_window() {
     let lens: Vec<usize> = out.iter().map(|s| s.payload.len()).collect();
     assert_eq!(lens, [1000, 1000]);
 }
+
+#[test]
+fn user_mss_caps_the_advertised_mss_and_rounds_the_window() {
+    let (l, r) = ends();
+    let p = Profile::linux();
+    let mut t = Tcb::connect(&p, l, r, 1000, 0);
+    t.set_user_mss(1000);
+    let syn = drain(&mut t, Instant::ZERO);
+    assert_eq!(syn[0].repr.options.mss(), Some(1000));
+    assert_eq!(syn[0].repr.window_len, 65000, "65536 rounded down to 1000s");
+    // Passive: the SYN-ACK carries it too, and the send MSS follows it.
+    let peer_syn = seg(
+        5000,
+        0,
+        TcpFlags::SYN,
+        65535,
+        syn_options(1460, true, Some((1, 0)), Some(7)),
+    );
+    let mut s = Tcb::accept(&p, l, r, &peer_syn, 9000, 0);
+    s.set_user_mss(1000);
+    let synack = drain(&mut s, Instant::ZERO);
+    assert_eq!(synack[0].repr.options.mss(), Some(1000));
+    assert_eq!(s.mss(), 988, "min(1460, 1000) less 12 bytes of timestamps");
+}

@@ -542,6 +542,28 @@ impl Tcb {
         self.syn_retries = n;
     }
 
+    /// TCP_MAXSEG set before the handshake (Linux tp->rx_opt.user_mss): the
+    /// MSS we advertise and use is at most `mss`, and the initial receive
+    /// window is rounded to it (measured: `<mss 1000,…>` with window 65000).
+    /// Call right after [`connect`](Self::connect) or [`accept`](Self::accept),
+    /// before the SYN or SYN-ACK leaves.
+    pub fn set_user_mss(&mut self, mss: u16) {
+        self.offer.mss = self.offer.mss.min(mss.max(1));
+        if let Some(n) = self.negotiated.as_mut() {
+            n.our_mss = self.offer.mss;
+        }
+        let recv_mss = self
+            .negotiated
+            .map(|n| n.recv_mss())
+            .unwrap_or(self.offer.mss);
+        self.rcv_wnd_cap = Tcb::initial_window(&self.profile, recv_mss);
+        self.rcv_wnd = self.rcv_wnd_cap;
+        if self.state == TcpState::SynReceived {
+            self.rcv_adv = self.rcv_nxt + self.rcv_wnd;
+            self.init_cwnd();
+        }
+    }
+
     /// Linux tcp_write_timeout in SYN-SENT / SYN-RECEIVED: whether the
     /// handshake has been retransmitted long enough. SYN-SENT gives up after
     /// syn_retries + syn_linear_timeouts retransmissions, or (Linux
