@@ -575,7 +575,9 @@ impl Host {
         let iss = self
             .isn
             .isn(now, (*local.ip(), port), (*addr.ip(), addr.port()));
-        let ts_off = self.isn.ts_offset(*local.ip(), *addr.ip());
+        let ts_off = self
+            .isn
+            .ts_offset((*local.ip(), port), (*addr.ip(), addr.port()));
         let mut tcb = Tcb::connect(&self.config.profile, local, addr, iss, ts_off);
         let s = self.sock(fd)?;
         tcb.set_nodelay(s.nodelay);
@@ -1029,7 +1031,9 @@ impl Host {
                 (*remote.ip(), remote.port()),
             )
         });
-        let ts_off = self.isn.ts_offset(*local.ip(), *remote.ip());
+        let ts_off = self
+            .isn
+            .ts_offset((*local.ip(), local.port()), (*remote.ip(), remote.port()));
         let tcb = Tcb::accept(&self.config.profile, local, remote, repr, iss, ts_off);
         let nodelay = self.sockets.get(&lfd).map(|s| s.nodelay).unwrap_or(false);
         let mut tcb = tcb;
