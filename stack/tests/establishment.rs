@@ -259,3 +259,15 @@ fn user_mss_caps_the_advertised_mss_and_rounds_the_window() {
     assert_eq!(synack[0].repr.options.mss(), Some(1000));
     assert_eq!(s.mss(), 988, "min(1460, 1000) less 12 bytes of timestamps");
 }
+
+#[test]
+fn a_syn_ack_does_not_complete_a_passive_open() {
+    let (l, r) = ends();
+    let opts = syn_options(1460, true, Some((200, 0)), Some(7));
+    let syn = seg(5000, 0, TcpFlags::SYN, 65535, opts.clone());
+    let mut s = Tcb::accept(&Profile::linux(), l, r, &syn, 9000, 0);
+    drain(&mut s, Instant::ZERO);
+    let synack = seg(5000, 9001, TcpFlags::SYN | TcpFlags::ACK, 65535, opts);
+    s.on_segment(Instant::from_millis(10), &synack, &[]);
+    assert_ne!(s.state, TcpState::Established);
+}

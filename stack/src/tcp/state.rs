@@ -1505,10 +1505,13 @@ impl Tcb {
     /// portions that lie outside the window (including SYN and FIN)") what
     /// remains is an acceptable ACK of our SYN. Linux tcp_validate_incoming
     /// lets exactly this segment through (SEG.SEQ + 1 = RCV.NXT, no data,
-    /// SEG.ACK = SND.NXT) instead of answering a challenge ACK.
+    /// SEG.ACK = SND.NXT) instead of answering a challenge ACK, and only on
+    /// a full socket, i.e. after our own SYN (not in a passive open's
+    /// request sock).
     fn is_crossed_synack(&self, seg: &TcpRepr, payload: &[u8]) -> bool {
         let f = seg.flags;
         self.state == TcpState::SynReceived
+            && self.syn_sent_at.is_some()
             && f.contains(TcpFlags::SYN | TcpFlags::ACK)
             && !f.intersects(TcpFlags::RST | TcpFlags::FIN)
             && payload.is_empty()
