@@ -264,7 +264,7 @@ fn user_mss_caps_the_advertised_mss_and_rounds_the_window() {
 fn a_syn_ack_does_not_complete_a_passive_open() {
     let (l, r) = ends();
     let opts = syn_options(1460, true, Some((200, 0)), Some(7));
-    let syn = seg(5000, 0, TcpFlags::SYN, 65535, opts.clone());
+    let syn = seg(5000, 0, TcpFlags::SYN, 65535, opts);
     let mut s = Tcb::accept(&Profile::linux(), l, r, &syn, 9000, 0);
     drain(&mut s, Instant::ZERO);
     let synack = seg(5000, 9001, TcpFlags::SYN | TcpFlags::ACK, 65535, opts);
