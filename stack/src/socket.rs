@@ -1019,9 +1019,15 @@ impl Host {
             return;
         };
         // Bounded queues: Linux drops the SYN when the accept queue is full
-        // (sk_acceptq_is_full: more than `backlog`) or the request queue is.
-        let syn_cap = (*backlog).min(self.config.profile.max_syn_backlog).max(1) as usize;
-        if accept_queue.len() as u32 > *backlog || syn_queue.len() >= syn_cap {
+        // (sk_acceptq_is_full: more than `backlog`), and keeps a request for
+        // it while the request queue holds at most `backlog`
+        // (inet_csk_reqsk_queue_is_full: more than `backlog`; measured: with
+        // listen(fd, 1) a second concurrent SYN gets a retransmitted SYN-ACK,
+        // a third a SYN cookie, which the stack does not implement: dropped).
+        // max_syn_backlog bounds the request queue whatever the backlog.
+        let syn_full = syn_queue.len() as u32 > *backlog
+            || syn_queue.len() as u32 >= self.config.profile.max_syn_backlog;
+        if accept_queue.len() as u32 > *backlog || syn_full {
             return;
         }
         let iss = iss.unwrap_or_else(|| {
