@@ -271,3 +271,28 @@ fn a_syn_ack_does_not_complete_a_passive_open() {
     s.on_segment(Instant::from_millis(10), &synack, &[]);
     assert_ne!(s.state, TcpState::Established);
 }
+
+#[test]
+fn simultaneous_open_syn_ack_retransmits_on_the_syn_timer_then_times_out() {
+    let (l, r) = ends();
+    let mut t = Tcb::connect(&Profile::linux(), l, r, 1000, 0);
+    t.set_syn_retries(Some(1));
+    drain(&mut t, Instant::ZERO);
+    let at = Instant::from_millis(10);
+    let opts = syn_options(1460, true, Some((200, 0)), Some(7));
+    t.on_segment(at, &seg(5000, 0, TcpFlags::SYN, 65535, opts), &[]);
+    assert_eq!(drain(&mut t, at).len(), 1);
+    // Linux keeps the SYN's timer: the SYN-ACK goes again 1 s after the SYN,
+    // then the doubled timeout ends the attempt with ETIMEDOUT (measured: by
+    // 3.5 s with TCP_SYNCNT 1).
+    assert_eq!(t.poll_at(), Some(Instant::from_secs(1)));
+    t.on_timer(Instant::from_secs(1));
+    let again = drain(&mut t, Instant::from_secs(1));
+    assert_eq!(again[0].repr.flags, TcpFlags::SYN | TcpFlags::ACK);
+    assert_eq!(t.poll_at(), Some(Instant::from_secs(3)));
+    t.on_timer(Instant::from_secs(3));
+    assert_eq!(
+        (t.state, t.error),
+        (TcpState::Closed, Some(TcpError::TimedOut))
+    );
+}

@@ -571,18 +571,25 @@ impl Tcb {
     /// exponential model of syn_retries timeouts (tcp_model_timeout with
     /// the initial RTO as base): with TCP_SYNCNT 2, at the timeout 7 s after
     /// the first SYN although only 5 SYNs were retransmitted (measured).
+    /// A simultaneous open's SYN-RECEIVED (after our own SYN) is a full
+    /// socket in Linux and follows the same rule without the linear timeouts.
     fn handshake_retries_exhausted(&self, now: Instant) -> bool {
-        match self.state {
-            TcpState::SynSent => {
-                let r2 = self.syn_retries.unwrap_or(self.profile.syn_retries);
-                if self.retries >= r2.saturating_add(self.profile.syn_linear_timeouts) {
-                    return true;
-                }
-                let timeout = model_timeout(r2, self.profile.rto_initial, self.profile.rto_max);
-                self.retries > 0 && self.syn_sent_at.is_some_and(|t| now - t >= timeout)
-            }
-            _ => self.retries >= self.syn_retries.unwrap_or(self.profile.synack_retries),
+        let active = self.state == TcpState::SynSent || self.syn_sent_at.is_some();
+        if !active {
+            // Passive open (Linux reqsk_timer_handler): a count of SYN-ACKs.
+            return self.retries >= self.syn_retries.unwrap_or(self.profile.synack_retries);
         }
+        let r2 = self.syn_retries.unwrap_or(self.profile.syn_retries);
+        let linear = if self.state == TcpState::SynSent {
+            self.profile.syn_linear_timeouts
+        } else {
+            0
+        };
+        if self.retries >= r2.saturating_add(linear) {
+            return true;
+        }
+        let timeout = model_timeout(r2, self.profile.rto_initial, self.profile.rto_max);
+        self.retries > 0 && self.syn_sent_at.is_some_and(|t| now - t >= timeout)
     }
 
     // ---------------------------------------------------------------- user calls
@@ -1024,8 +1031,10 @@ impl Tcb {
             _ => self.retries >= self.profile.retries2,
         };
         if exhausted {
-            // RFC 9293 3.8.3 R2 / Linux tcp_write_timeout: give up, no RST sent.
-            if self.state != TcpState::SynReceived {
+            // RFC 9293 3.8.3 R2 / Linux tcp_write_timeout: give up, no RST
+            // sent; the application of an active open (also one that went
+            // through a simultaneous open's SYN-RECEIVED) learns ETIMEDOUT.
+            if self.state != TcpState::SynReceived || self.syn_sent_at.is_some() {
                 self.error = Some(TcpError::TimedOut);
             }
             self.enter_closed();
@@ -1195,10 +1204,12 @@ impl Tcb {
                 self.state = TcpState::FinWait1;
             }
         } else {
-            // Simultaneous open: SYN-RECEIVED, SYN-ACK with our ISS.
+            // Simultaneous open: SYN-RECEIVED, SYN-ACK with our ISS. The
+            // SYN's retransmission timer keeps running (Linux tcp_send_synack
+            // does not re-arm it: the SYN-ACK is retransmitted when the SYN
+            // would have been, measured 1.0 s after the SYN).
             self.state = TcpState::SynReceived;
             self.snd_nxt = self.iss;
-            self.rtx_timer.stop();
         }
     }
 
