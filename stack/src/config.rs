@@ -77,8 +77,8 @@ pub struct Profile {
     pub syn_linear_timeouts: u32,
     /// Shortest retransmission timer, armed in SYN-SENT when a segment with
     /// an unacceptable ACK arrives before any retransmission. Linux:
-    /// TCP_TIMEOUT_MIN, 2 jiffies, which at HZ=250 with the timer wheel's
-    /// rounding fire 8-12 ms later (measured 9.8 ms): 10 ms.
+    /// TCP_TIMEOUT_MIN, 2 jiffies (8 ms at HZ=250); the SYN was measured
+    /// 9-16 ms after the segment that armed it, mostly 9-12 ms: 11 ms.
     pub timeout_min: Duration,
     /// Data retransmissions before the connection is aborted.
     /// Linux: net.ipv4.tcp_retries2 = 15 (a time bound in Linux; approximated as a count).
@@ -152,7 +152,7 @@ impl Profile {
             syn_retries: 6,
             synack_retries: 5,
             syn_linear_timeouts: 4,
-            timeout_min: Duration::from_millis(10),
+            timeout_min: Duration::from_millis(11),
             retries2: 15,
             delayed_ack: Duration::from_millis(40),
             quickacks: 16,
