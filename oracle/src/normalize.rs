@@ -37,9 +37,11 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         field: "tcp TS val (DUT → testbench), TS ecr (testbench → DUT)",
-        treatment: "relative to the DUT's first TS val on that connection, in ms; the DUT's TS vals \
-                    compared as a clock: the two DUTs' values may differ by the difference of the events' \
-                    times since each DUT's first TS val, ±2 ms; left out of real-time snapshots",
+        treatment: "relative to the DUT's first TS val on that connection, in ms; compared as a clock \
+                    started by the event that carried that first TS val: the two DUTs' values may differ \
+                    by the difference of the times elapsed since then, within the absolute timing \
+                    tolerance + 2 ms (two ms-clock readings); a TS ecr from the testbench (the \
+                    testbench's own mapping) only for its presence; left out of real-time snapshots",
         reason: "RFC 7323 5.4: the TS clock's base is arbitrary (Linux adds a random per-connection offset)",
     },
     Rule {
@@ -76,6 +78,10 @@ pub struct NormEvent {
     /// TS val (DUT → testbench) or ecr (testbench → DUT), relative, in ms:
     /// compared with the timing tolerance.
     pub ts_rel: Option<i64>,
+    /// For a DUT → testbench TS val: the time of the event that carried the
+    /// connection's first TS val (its `ts_rel` zero), so that a TS value is
+    /// compared as the time elapsed since then.
+    pub ts_zero: Option<Micros>,
 }
 
 impl NormEvent {
@@ -114,6 +120,9 @@ impl NormEvent {
     }
 }
 
+/// A connection's first TS val from the DUT and when it was sent.
+type TsBase = (u32, Micros);
+
 /// Per-connection bases, learnt from the trace itself: the DUT's ISN from its
 /// SYN or SYN-ACK, and its first TS val. A segment of a connection whose SYN
 /// the DUT never sent (a RST for a closed port) keeps its literal numbers.
@@ -130,7 +139,7 @@ struct Bases {
 #[derive(Debug, Default)]
 struct ConnBases {
     isn: Option<u32>,
-    ts: Option<u32>,
+    ts: Option<TsBase>,
     /// Later incarnations: (index of the event from which it applies, ISN).
     later: Vec<(usize, u32)>,
 }
@@ -159,7 +168,7 @@ impl Bases {
                     }
                 }
                 if let (None, Some((val, _))) = (entry.ts, tcp.options.timestamps()) {
-                    entry.ts = Some(val);
+                    entry.ts = Some((val, e.at));
                 }
             }
         }
@@ -167,7 +176,7 @@ impl Bases {
     }
 
     /// The (ISN, TS base) in force for the port pair at event `index`.
-    fn get(&self, dut_port: u16, tb_port: u16, index: usize) -> (Option<u32>, Option<u32>) {
+    fn get(&self, dut_port: u16, tb_port: u16, index: usize) -> (Option<u32>, Option<TsBase>) {
         let Some(c) = self.conns.get(&(dut_port, tb_port)) else {
             return (None, None);
         };
@@ -191,13 +200,14 @@ pub fn normalize(trace: &Trace, facts: &RunFacts) -> Vec<NormEvent> {
         .enumerate()
         .map(|(i, e)| match &e.kind {
             TraceKind::Frame { dir, bytes } => {
-                let (fields, ts_rel) = frame_fields(*dir, bytes, facts, &bases, i);
+                let (fields, ts_rel, ts_zero) = frame_fields(*dir, bytes, facts, &bases, i);
                 NormEvent {
                     at: e.at,
                     line: e.line,
                     dir: dir.arrow(),
                     fields,
                     ts_rel,
+                    ts_zero,
                 }
             }
             TraceKind::Call { text, result } => NormEvent {
@@ -206,6 +216,7 @@ pub fn normalize(trace: &Trace, facts: &RunFacts) -> Vec<NormEvent> {
                 dir: '=',
                 fields: vec![("_call", text.clone()), ("_result", format!("= {result}"))],
                 ts_rel: None,
+                ts_zero: None,
             },
         })
         .collect()
@@ -219,7 +230,7 @@ fn frame_fields(
     facts: &RunFacts,
     bases: &Bases,
     index: usize,
-) -> (Vec<(&'static str, String)>, Option<i64>) {
+) -> (Vec<(&'static str, String)>, Option<i64>, Option<Micros>) {
     let id = Identity::STANDARD;
     let frame = match FrameRepr::parse(bytes) {
         Ok(f) => f,
@@ -229,6 +240,7 @@ fn frame_fields(
                     ("_unparsed", format!("unparseable frame: {e}")),
                     ("_len", format!("({} bytes)", bytes.len())),
                 ],
+                None,
                 None,
             )
         }
@@ -240,6 +252,7 @@ fn frame_fields(
         Dir::Out => (id.dut_mac, id.tb_mac),
     };
     let mut ts_rel = None;
+    let mut ts_zero = None;
     match &frame.payload {
         FramePayload::Arp(arp) => {
             f.push(("_proto", "arp".into()));
@@ -294,12 +307,13 @@ fn frame_fields(
                     }
                     s.push_str(&format!(" win {}", tcp.window_len));
                     f.push(("_tcp", s));
-                    let base = ts_base.unwrap_or(0);
+                    let base = ts_base.map(|b| b.0).unwrap_or(0);
                     let mut opts = Vec::new();
                     for o in tcp.options.iter() {
                         opts.push(match (dir, o) {
                             (Dir::Out, TcpOption::Timestamps { tsval, tsecr }) => {
                                 ts_rel = Some(i64::from(tsval.wrapping_sub(base) as i32));
+                                ts_zero = ts_base.map(|b| b.1);
                                 format!("TS val ~ ecr {tsecr}")
                             }
                             (Dir::In, TcpOption::Timestamps { tsval, tsecr }) if *tsecr != 0 => {
@@ -394,7 +408,7 @@ fn frame_fields(
         }
     }
     f.push(("_framelen", format!("len {}", bytes.len())));
-    (f, ts_rel)
+    (f, ts_rel, ts_zero)
 }
 
 fn icmp_text(icmp: &Icmpv4Repr<'_>) -> String {

@@ -48,7 +48,22 @@ pub const LINUX_SYSCTLS: &[(&str, &str, &str)] = &[
         "6",
         "kernel default: 6 SYN retransmissions",
     ),
+    (
+        "net/ipv4/tcp_syn_linear_timeouts",
+        "4",
+        "kernel default (Linux 6.5+): the first SYN timeouts are not backed off",
+    ),
     ("net/ipv4/tcp_synack_retries", "5", "kernel default"),
+    (
+        "net/ipv4/tcp_abort_on_overflow",
+        "0",
+        "kernel default: a final ACK to a full accept queue is dropped, not reset",
+    ),
+    (
+        "net/ipv4/tcp_syncookies",
+        "1",
+        "kernel default: cookies only when the SYN queue overflows",
+    ),
     ("net/ipv4/tcp_fin_timeout", "60", "kernel default"),
     (
         "net/ipv4/tcp_rfc1337",

@@ -168,10 +168,13 @@ struct Runner<'a, T: Target + ?Sized> {
     fds: HashMap<i64, i32>,
     nonblocking: HashMap<i64, bool>,
     /// TS val the script gave the DUT minus the DUT's real one (packetdrill's
-    /// mapping of outbound TS val onto inbound TS ecr).
-    ts_offset: Option<i64>,
-    /// The DUT's latest TS val.
-    last_dut_tsval: Option<u32>,
+    /// mapping of outbound TS val onto inbound TS ecr), per connection
+    /// (testbench port).
+    ts_offset: HashMap<u16, i64>,
+    /// The DUT's ISN on the other connections (`port N`), by testbench port.
+    other_isns: HashMap<u16, u32>,
+    /// The DUT's latest TS val, per connection (testbench port).
+    last_dut_tsval: HashMap<u16, u32>,
     pending: Option<Pending>,
     ip_ident: u16,
     /// Time of the previous event (script time base for `+` times).
@@ -209,8 +212,9 @@ pub fn run_script<T: Target + ?Sized>(
         },
         fds: HashMap::new(),
         nonblocking: HashMap::new(),
-        ts_offset: None,
-        last_dut_tsval: None,
+        ts_offset: HashMap::new(),
+        other_isns: HashMap::new(),
+        last_dut_tsval: HashMap::new(),
         pending: None,
         ip_ident: 0,
         last_time: 0,
@@ -236,7 +240,28 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 return v;
             }
         }
-        // The last blocking call must have finished.
+        // The last blocking call must have finished: wait for it until the
+        // end of its `START...END` window (what follows the last line).
+        let mut end = self.target.now();
+        if let Some(p) = &self.pending {
+            let ev = &self.script.events[p.event];
+            if let Some(t) = ev.time.as_ref().and_then(|t| t.blocking_end.as_ref()) {
+                let due = match *t {
+                    TimeSpec::Absolute(us) => Some(us),
+                    TimeSpec::Relative(us) => Some(p.start + us),
+                    TimeSpec::Any => None,
+                };
+                if let Some(due) = due {
+                    end = end.max(due + self.tol.allowed(due - p.start) + 1);
+                }
+            }
+        }
+        while self.pending.is_some() && self.target.now() < end {
+            let step = (self.target.now() + 1_000).min(end);
+            if let Err(v) = self.idle_until(step, None) {
+                return v;
+            }
+        }
         let end = self.target.now() + DRAIN;
         if let Err(v) = self.idle_until(end, None) {
             return v;
@@ -490,31 +515,41 @@ impl<T: Target + ?Sized> Runner<'_, T> {
         // SYN (and normalize.rs counts from it); written with another sequence
         // number, that number is checked against the old ISN (Linux's ISN for
         // a SYN accepted in TIME-WAIT is the old SND.NXT + 65537).
+        let tb_port = self.tb_port_of(s);
+        let main = tb_port == self.facts.tb_port;
         let synack = tcp.flags.contains(TcpFlags::SYN | TcpFlags::ACK);
-        let new_incarnation =
-            synack && s.seq == 0 && self.isn_synack_ack.is_some_and(|a| a != tcp.ack_number);
-        if tcp.flags.contains(TcpFlags::SYN) && (self.facts.dut_isn.is_none() || new_incarnation) {
-            if new_incarnation {
-                // check_tcp runs on the frame just recorded.
-                let index = self.trace.events.len().saturating_sub(1);
-                self.facts.new_isns.push(index);
-            }
-            self.isn_synack_ack = synack.then_some(tcp.ack_number);
-            self.facts.dut_isn = Some(tcp.seq_number.wrapping_sub(s.seq));
-            if self.facts.dut_port_ephemeral {
-                self.facts.dut_port = tcp.src_port;
+        let new_incarnation = main
+            && synack
+            && s.seq == 0
+            && self.isn_synack_ack.is_some_and(|a| a != tcp.ack_number);
+        if tcp.flags.contains(TcpFlags::SYN) && (self.isn_of(tb_port).is_none() || new_incarnation)
+        {
+            let isn = tcp.seq_number.wrapping_sub(s.seq);
+            if main {
+                if new_incarnation {
+                    // check_tcp runs on the frame just recorded.
+                    let index = self.trace.events.len().saturating_sub(1);
+                    self.facts.new_isns.push(index);
+                }
+                self.isn_synack_ack = synack.then_some(tcp.ack_number);
+                self.facts.dut_isn = Some(isn);
+                if self.facts.dut_port_ephemeral {
+                    self.facts.dut_port = tcp.src_port;
+                }
+            } else {
+                self.other_isns.insert(tb_port, isn);
             }
         }
-        if tcp.src_port != self.facts.dut_port || tcp.dst_port != self.facts.tb_port {
+        if tcp.src_port != self.facts.dut_port || tcp.dst_port != tb_port {
             errs.push(format!(
                 "ports {} > {} (expected {} > {})",
-                tcp.src_port, tcp.dst_port, self.facts.dut_port, self.facts.tb_port
+                tcp.src_port, tcp.dst_port, self.facts.dut_port, tb_port
             ));
         }
         // A RST answering a segment that matched no connection carries seq 0
         // or the segment's ack: both are literal in the script when no ISN is
         // known yet.
-        let isn = self.facts.dut_isn.unwrap_or(0);
+        let isn = self.isn_of(tb_port).unwrap_or(0);
         let rel_seq = tcp.seq_number.wrapping_sub(isn);
         if rel_seq != s.seq {
             errs.push(format!("seq {rel_seq} (expected {})", s.seq));
@@ -570,10 +605,13 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             }),
             _ => None,
         };
+        // Per connection: Linux 6.18 draws the TS offset per 4-tuple.
+        let tb_port = self.tb_port_of(s);
         if let Some((val, _)) = tcp.options.timestamps() {
-            self.last_dut_tsval = Some(val);
+            self.last_dut_tsval.insert(tb_port, val);
             if let Some(sv) = script_val {
-                self.ts_offset = Some(i64::from(val) - i64::from(sv));
+                self.ts_offset
+                    .insert(tb_port, i64::from(val) - i64::from(sv));
             }
         }
     }
@@ -623,20 +661,21 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                     }
                     Some(TcpOptionsSpec::List(list)) => {
                         for o in list {
-                            let opt = self.inbound_option(o);
+                            let opt = self.inbound_option(o, self.tb_port_of(s));
                             if options.push(opt).is_err() {
                                 return Err(self.fail(ev, "TCP options exceed 40 bytes".into()));
                             }
                         }
                     }
                 }
+                let tb_port = self.tb_port_of(s);
                 let ack = match s.ack {
-                    Some(a) => a.wrapping_add(self.facts.dut_isn.unwrap_or(0)),
+                    Some(a) => a.wrapping_add(self.isn_of(tb_port).unwrap_or(0)),
                     None => 0,
                 };
                 let data = payload(s.len as usize);
                 let tcp = TcpRepr {
-                    src_port: self.facts.tb_port,
+                    src_port: tb_port,
                     dst_port: self.facts.dut_port,
                     seq_number: s.seq,
                     ack_number: ack,
@@ -715,7 +754,21 @@ impl<T: Target + ?Sized> Runner<'_, T> {
         }
     }
 
-    fn inbound_option(&self, o: &TcpOptionSpec) -> TcpOption {
+    /// The testbench port of a segment's connection (`port N`, else the script's).
+    fn tb_port_of(&self, s: &TcpSpec) -> u16 {
+        s.port.unwrap_or(self.facts.tb_port)
+    }
+
+    /// The DUT's ISN on the connection with testbench port `tb_port`, once seen.
+    fn isn_of(&self, tb_port: u16) -> Option<u32> {
+        if tb_port == self.facts.tb_port {
+            self.facts.dut_isn
+        } else {
+            self.other_isns.get(&tb_port).copied()
+        }
+    }
+
+    fn inbound_option(&self, o: &TcpOptionSpec, tb_port: u16) -> TcpOption {
         match o {
             TcpOptionSpec::Nop => TcpOption::NoOperation,
             TcpOptionSpec::Eol => TcpOption::EndOfList,
@@ -727,7 +780,7 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 let n = blocks.len().min(arr.len());
                 for (slot, b) in arr.iter_mut().zip(blocks.iter()) {
                     // SACK blocks name the DUT's sequence space, relative to its ISN.
-                    let isn = self.facts.dut_isn.unwrap_or(0);
+                    let isn = self.isn_of(tb_port).unwrap_or(0);
                     *slot = (b.0.wrapping_add(isn), b.1.wrapping_add(isn));
                 }
                 TcpOption::SackRange {
@@ -739,7 +792,11 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 // An ecr of 0 means "nothing to echo" and stays 0. Without a
                 // mapping (the script never gave the DUT's TS val, e.g. `<...>`)
                 // the ecr echoes the DUT's latest TS val, as a real peer would.
-                let ecr = match (*ecr, self.ts_offset, self.last_dut_tsval) {
+                let ecr = match (
+                    *ecr,
+                    self.ts_offset.get(&tb_port).copied(),
+                    self.last_dut_tsval.get(&tb_port).copied(),
+                ) {
                     (0, _, _) => 0,
                     (e, Some(off), _) => (i64::from(e) + off) as u32,
                     (_, None, Some(last)) => last,

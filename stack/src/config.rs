@@ -69,6 +69,17 @@ pub struct Profile {
     pub syn_retries: u32,
     /// SYN-ACK retransmissions. Linux: net.ipv4.tcp_synack_retries = 5.
     pub synack_retries: u32,
+    /// SYN retransmissions (active open) whose timeout is not backed off:
+    /// the first `syn_linear_timeouts` + 1 SYN timeouts all last the initial
+    /// RTO, and they come on top of `syn_retries` (Linux 6.5+
+    /// net.ipv4.tcp_syn_linear_timeouts = 4: SYNs at 0, 1, 2, 3, 4, 5, 7,
+    /// 11 … s, measured). RFC 6298 5.5 (MUST-19) doubles every time: 0.
+    pub syn_linear_timeouts: u32,
+    /// Shortest retransmission timer, armed in SYN-SENT when a segment with
+    /// an unacceptable ACK arrives before any retransmission. Linux:
+    /// TCP_TIMEOUT_MIN, 2 jiffies (8 ms at HZ=250); the SYN was measured
+    /// 9-16 ms after the segment that armed it, mostly 9-12 ms: 11 ms.
+    pub timeout_min: Duration,
     /// Data retransmissions before the connection is aborted.
     /// Linux: net.ipv4.tcp_retries2 = 15 (a time bound in Linux; approximated as a count).
     pub retries2: u32,
@@ -159,6 +170,8 @@ impl Profile {
             rto_granularity: Duration::from_millis(200),
             syn_retries: 6,
             synack_retries: 5,
+            syn_linear_timeouts: 4,
+            timeout_min: Duration::from_millis(11),
             retries2: 15,
             delayed_ack: Duration::from_millis(40),
             quickacks: 16,
@@ -197,6 +210,7 @@ impl Profile {
             window_scale: 7,
             delayed_ack: Duration::from_millis(200), // RFC 9293 3.8.6.3 MUST < 0.5 s
             push_burst: 0,                           // RFC 9293 3.9.1: PSH ends the SEND
+            syn_linear_timeouts: 0,                  // RFC 6298 5.5: always back off
             ..Profile::linux()
         }
     }

@@ -295,12 +295,15 @@ impl Host {
         }
         let nodelay = s.nodelay;
         let linger2 = s.linger2;
+        let syn_cnt = s.syn_cnt;
         let ka = self.keepalive_params(fd);
         let now = self.last_now;
         if let Ok(Some((id, _))) = self.conn_of(fd) {
             if let Some(c) = self.conns.get_mut(&id) {
                 c.tcb.set_nodelay(nodelay);
                 c.tcb.set_linger2(linger2);
+                // Linux reads icsk_syn_retries at every SYN timeout.
+                c.tcb.set_syn_retries(syn_cnt.map(|v| v as u32));
                 if matches!(opt, SockOpt::KeepAlive | SockOpt::KeepIdle) {
                     c.tcb.set_keepalive(now, ka);
                 } else if matches!(opt, SockOpt::KeepIntvl | SockOpt::KeepCnt) && ka.is_some() {
@@ -592,10 +595,18 @@ impl Host {
         let iss = self
             .isn
             .isn(now, (*local.ip(), port), (*addr.ip(), addr.port()));
-        let ts_off = self.isn.ts_offset(*local.ip(), *addr.ip());
+        let ts_off = self
+            .isn
+            .ts_offset((*local.ip(), port), (*addr.ip(), addr.port()));
         let mut tcb = Tcb::connect(&self.config.profile, local, addr, iss, ts_off);
         let s = self.sock(fd)?;
         tcb.set_nodelay(s.nodelay);
+        // TCP_SYNCNT: the SYN retransmission limit (RFC 9293 MUST-21).
+        tcb.set_syn_retries(s.syn_cnt.map(|v| v as u32));
+        // TCP_MAXSEG: caps the MSS we advertise (RFC 9293 3.7.1).
+        if let Some(m) = s.max_seg {
+            tcb.set_user_mss(m.clamp(1, i32::from(u16::MAX)) as u16);
+        }
         tcb.set_keepalive(now, self.keepalive_params(fd));
         let id = self.next_conn;
         self.next_conn += 1;
@@ -1034,9 +1045,15 @@ impl Host {
             return;
         };
         // Bounded queues: Linux drops the SYN when the accept queue is full
-        // (sk_acceptq_is_full: more than `backlog`) or the request queue is.
-        let syn_cap = (*backlog).min(self.config.profile.max_syn_backlog).max(1) as usize;
-        if accept_queue.len() as u32 > *backlog || syn_queue.len() >= syn_cap {
+        // (sk_acceptq_is_full: more than `backlog`), and keeps a request for
+        // it while the request queue holds at most `backlog`
+        // (inet_csk_reqsk_queue_is_full: more than `backlog`; measured: with
+        // listen(fd, 1) a second concurrent SYN gets a retransmitted SYN-ACK,
+        // a third a SYN cookie, which the stack does not implement: dropped).
+        // max_syn_backlog bounds the request queue whatever the backlog.
+        let syn_full = syn_queue.len() as u32 > *backlog
+            || syn_queue.len() as u32 >= self.config.profile.max_syn_backlog;
+        if accept_queue.len() as u32 > *backlog || syn_full {
             return;
         }
         let iss = iss.unwrap_or_else(|| {
@@ -1046,11 +1063,21 @@ impl Host {
                 (*remote.ip(), remote.port()),
             )
         });
-        let ts_off = self.isn.ts_offset(*local.ip(), *remote.ip());
+        let ts_off = self
+            .isn
+            .ts_offset((*local.ip(), local.port()), (*remote.ip(), remote.port()));
         let tcb = Tcb::accept(&self.config.profile, local, remote, repr, iss, ts_off);
         let nodelay = self.sockets.get(&lfd).map(|s| s.nodelay).unwrap_or(false);
         let mut tcb = tcb;
         tcb.set_nodelay(nodelay);
+        // Linux inet_rtx_syn_ack / reqsk_timer_handler: the listener's
+        // TCP_SYNCNT bounds the SYN-ACK retransmissions.
+        let syn_cnt = self.sockets.get(&lfd).and_then(|s| s.syn_cnt);
+        tcb.set_syn_retries(syn_cnt.map(|v| v as u32));
+        // Linux: a listener's TCP_MAXSEG caps its children's MSS.
+        if let Some(m) = self.sockets.get(&lfd).and_then(|s| s.max_seg) {
+            tcb.set_user_mss(m.clamp(1, i32::from(u16::MAX)) as u16);
+        }
         let ka = self.keepalive_params(Fd(lfd));
         tcb.set_keepalive(now, ka);
         let id = self.next_conn;

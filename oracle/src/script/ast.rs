@@ -307,6 +307,10 @@ pub struct TcpSpec {
     pub urg: Option<u32>,
     /// The `<...>` option list, if given (`None`: no option list written).
     pub options: Option<TcpOptionsSpec>,
+    /// `port N` (ours, for scripts with several connections): the
+    /// testbench's port of this segment's connection; without it, the
+    /// script's one (40000, or 8080 when the DUT connects).
+    pub port: Option<u16>,
 }
 
 impl fmt::Display for TcpSpec {
@@ -325,6 +329,9 @@ impl fmt::Display for TcpSpec {
         }
         if let Some(u) = self.urg {
             write!(f, " urg {u}")?;
+        }
+        if let Some(p) = self.port {
+            write!(f, " port {p}")?;
         }
         if let Some(o) = &self.options {
             write!(f, " {o}")?;

@@ -740,6 +740,7 @@ impl<'a> Parser<'a> {
             win: None,
             urg: None,
             options: None,
+            port: None,
         };
         loop {
             self.skip_inline()?;
@@ -770,8 +771,14 @@ impl<'a> Parser<'a> {
                     return Err(dup(self, "urg"));
                 }
                 t.urg = Some(self.parse_u32("urgent pointer")?);
+            } else if self.eat_keyword("port") {
+                if t.port.is_some() {
+                    return Err(dup(self, "port"));
+                }
+                t.port = Some(self.parse_u16("testbench port")?);
             } else {
-                return Err(self.expected("`ack N`, `win N`, `urg N`, `<options>` or end of line"));
+                return Err(self
+                    .expected("`ack N`, `win N`, `urg N`, `port N`, `<options>` or end of line"));
             }
         }
         Ok(t)

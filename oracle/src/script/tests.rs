@@ -385,6 +385,16 @@ fn tcp_details() {
 }
 
 #[test]
+fn tcp_port_names_the_testbench_end_of_a_connection() {
+    let s = ok("0 < S 0:0(0) win 100 port 40001 <mss 1460>\n");
+    let t = tcp(&s.events[0]);
+    assert_eq!(t.port, Some(40001));
+    assert_eq!(t.to_string(), "S 0:0(0) win 100 port 40001 <mss 1460>");
+    assert!(err("0 < S 0:0(0) port 1 port 2\n").contains("a single `port`"));
+    assert_eq!(tcp(&ok("0 < S 0:0(0)\n").events[0]).port, None);
+}
+
+#[test]
 fn udp_icmp_arp() {
     let s = ok(r#"
 0 < udp (1000)
@@ -721,7 +731,7 @@ fn syntax_errors() {
         // packets
         (
             "0 < . 1:1(0) ack 1 wnd 3",
-            "t.pkt:1:20: expected `ack N`, `win N`, `urg N`, `<options>` or end of line, found `wnd`",
+            "t.pkt:1:20: expected `ack N`, `win N`, `urg N`, `port N`, `<options>` or end of line, found `wnd`",
         ),
         (
             "0 < . 1:1(0) ack 1 ack 2",

@@ -3,8 +3,11 @@
 //! RFC 6528 3: `ISN = M + F(localip, localport, remoteip, remoteport, secretkey)`
 //! where M is a 4-microsecond timer and F a keyed pseudo-random function. F is
 //! SipHash-2-4 here (Linux uses siphash too, in secure_tcp_seq; Linux's clock
-//! ticks every 64 ns, we follow the RFC's 4 µs). The timestamp offset follows
-//! Linux's secure_tcp_ts_off: a keyed hash of the address pair.
+//! ticks every 64 ns, we follow the RFC's 4 µs). The timestamp offset is a
+//! keyed hash of the 4-tuple too (RFC 7323 5.4 / 7.1: a random offset per
+//! connection; Linux 6.18 derives it from the same 4-tuple siphash as the
+//! ISN, measured: two connections between the same hosts have unrelated TS
+//! clocks).
 
 use crate::time::Instant;
 use core::net::Ipv4Addr;
@@ -79,12 +82,15 @@ impl IsnGenerator {
         f.wrapping_add(m)
     }
 
-    /// Per-address-pair TSval offset (Linux: secure_tcp_ts_off).
-    pub fn ts_offset(&self, local: Ipv4Addr, remote: Ipv4Addr) -> u32 {
-        let mut d = [0u8; 9];
-        d[0..4].copy_from_slice(&local.octets());
-        d[4..8].copy_from_slice(&remote.octets());
-        d[8] = 0x75;
+    /// Per-connection TSval offset (RFC 7323 7.1; Linux 6.18:
+    /// secure_tcp_seq_and_ts_off, from the 4-tuple).
+    pub fn ts_offset(&self, local: (Ipv4Addr, u16), remote: (Ipv4Addr, u16)) -> u32 {
+        let mut d = [0u8; 13];
+        d[0..4].copy_from_slice(&local.0.octets());
+        d[4..8].copy_from_slice(&remote.0.octets());
+        d[8..10].copy_from_slice(&local.1.to_be_bytes());
+        d[10..12].copy_from_slice(&remote.1.to_be_bytes());
+        d[12] = 0x75;
         siphash24(self.key.1, self.key.0, &d) as u32
     }
 }
@@ -111,5 +117,23 @@ mod tests {
         let b = g.isn(Instant::from_micros(400), l, r);
         assert_eq!(b.wrapping_sub(a), 100);
         assert_ne!(a, g.isn(Instant::ZERO, l, (r.0, 40001)));
+    }
+
+    #[test]
+    fn isn_depends_on_the_secret_key() {
+        // RFC 6528 3: F is keyed, so an off-path attacker who knows the
+        // 4-tuple and the clock cannot predict the ISN.
+        let l = (Ipv4Addr::new(198, 51, 100, 2), 80);
+        let r = (Ipv4Addr::new(198, 51, 100, 1), 40000);
+        let a = IsnGenerator::new(1, 2).isn(Instant::ZERO, l, r);
+        let b = IsnGenerator::new(3, 4).isn(Instant::ZERO, l, r);
+        assert_ne!(a, b);
+        assert_ne!(
+            IsnGenerator::new(1, 2).ts_offset(l, r),
+            IsnGenerator::new(3, 4).ts_offset(l, r)
+        );
+        // Per connection: another port, another TS clock offset.
+        let g = IsnGenerator::new(1, 2);
+        assert_ne!(g.ts_offset(l, r), g.ts_offset(l, (r.0, 40001)));
     }
 }

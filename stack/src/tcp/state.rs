@@ -114,6 +114,26 @@ pub fn reset_for(seg: &TcpRepr) -> Option<TcpRepr> {
     })
 }
 
+/// Linux tcp_model_timeout: the time `boundary` retransmissions take when
+/// each timeout doubles from `base` up to `max`.
+fn model_timeout(
+    boundary: u32,
+    base: crate::time::Duration,
+    max: crate::time::Duration,
+) -> crate::time::Duration {
+    let base_us = base.total_micros().max(1);
+    let ratio = (max.total_micros() / base_us).max(1) as u64;
+    let thresh = (63 - ratio.leading_zeros()).min(40); // ilog2, kept from overflowing
+    let us = if boundary <= thresh {
+        ((2i64 << boundary) - 1).saturating_mul(base_us)
+    } else {
+        ((2i64 << thresh) - 1)
+            .saturating_mul(base_us)
+            .saturating_add(i64::from(boundary - thresh).saturating_mul(max.total_micros()))
+    };
+    crate::time::Duration::from_micros(us)
+}
+
 /// The transmission control block of one connection.
 #[derive(Debug, Clone)]
 pub struct Tcb {
@@ -133,6 +153,8 @@ pub struct Tcb {
     pub snd_max: SeqNumber,
     /// Send window (scaled), bytes.
     pub snd_wnd: u32,
+    /// The largest send window the peer has offered (Linux tp->max_window).
+    max_window: u32,
     /// Segment sequence number used for the last window update.
     pub snd_wl1: SeqNumber,
     /// Segment acknowledgment number used for the last window update.
@@ -196,6 +218,11 @@ pub struct Tcb {
     ack_tsecr: Option<u32>,
     rtx_timer: Timer,
     retries: u32,
+    /// TCP_SYNCNT: the user's SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED)
+    /// retransmission limit, instead of the profile's.
+    syn_retries: Option<u32>,
+    /// When the first SYN left (Linux tp->retrans_stamp in SYN-SENT).
+    syn_sent_at: Option<Instant>,
     rtt_probe: Option<(SeqNumber, Instant)>,
     wait_timer: Timer,
     cwnd: u32,
@@ -245,6 +272,7 @@ impl Tcb {
             snd_nxt: iss,
             snd_max: iss,
             snd_wnd: 0,
+            max_window: 0,
             snd_wl1: SeqNumber(0),
             snd_wl2: iss,
             irs: SeqNumber(0),
@@ -288,6 +316,8 @@ impl Tcb {
             ack_tsecr: None,
             rtx_timer: Timer::default(),
             retries: 0,
+            syn_retries: None,
+            syn_sent_at: None,
             rtt_probe: None,
             wait_timer: Timer::default(),
             cwnd: 0,
@@ -382,7 +412,7 @@ impl Tcb {
     /// option that segment will carry (Linux tcp_current_mss counts the SACK
     /// blocks in the header), so that data plus options never exceed the MTU.
     fn data_mss(&self) -> u32 {
-        let mss = self.mss();
+        let mss = self.bound_to_half_wnd(self.mss());
         if !self.negotiated.is_some_and(|n| n.sack) {
             return mss;
         }
@@ -392,6 +422,28 @@ impl Tcb {
             return mss;
         }
         mss.saturating_sub(4 + 8 * n).max(1)
+    }
+
+    /// Linux tcp_bound_to_half_wnd (in tcp_sync_mss): no segment larger than
+    /// half the largest window the peer has offered, once that exceeds 536
+    /// bytes (else the whole of it), but at least 68 bytes of segment less
+    /// the TCP header. With a peer offering 1000 bytes Linux sends 500-byte
+    /// segments (measured); RFC 9293 3.8.6.2.1 leaves the sender's choice of
+    /// segment size within the window open.
+    fn bound_to_half_wnd(&self, mss: u32) -> u32 {
+        let cutoff = if self.max_window > u32::from(super::options::DEFAULT_MSS) {
+            self.max_window / 2
+        } else {
+            self.max_window
+        };
+        if cutoff == 0 || mss <= cutoff {
+            return mss;
+        }
+        let header = 20
+            + self
+                .negotiated
+                .map_or(0, |n| u32::from(n.option_overhead()));
+        cutoff.max(68u32.saturating_sub(header)).max(1)
     }
 
     fn ts_now(&self, now: Instant) -> u32 {
@@ -536,6 +588,64 @@ impl Tcb {
 
     fn linger2_off(&self) -> bool {
         self.linger2.is_some_and(|s| s < 0)
+    }
+
+    /// TCP_SYNCNT (RFC 9293 3.8.3, MUST-21: the application sets R2): the
+    /// number of SYN retransmissions in SYN-SENT, of SYN-ACK retransmissions
+    /// in SYN-RECEIVED (Linux: the listener's icsk_syn_retries bounds its
+    /// request socks' SYN-ACKs); `None` for the profile's.
+    pub fn set_syn_retries(&mut self, n: Option<u32>) {
+        self.syn_retries = n;
+    }
+
+    /// TCP_MAXSEG set before the handshake (Linux tp->rx_opt.user_mss): the
+    /// MSS we advertise and use is at most `mss`, and the initial receive
+    /// window is rounded to it (measured: `<mss 1000,…>` with window 65000).
+    /// Call right after [`connect`](Self::connect) or [`accept`](Self::accept),
+    /// before the SYN or SYN-ACK leaves.
+    pub fn set_user_mss(&mut self, mss: u16) {
+        self.offer.mss = self.offer.mss.min(mss.max(1));
+        if let Some(n) = self.negotiated.as_mut() {
+            n.our_mss = self.offer.mss;
+        }
+        let recv_mss = self
+            .negotiated
+            .map(|n| n.recv_mss())
+            .unwrap_or(self.offer.mss);
+        self.rcv_wnd_cap = Tcb::initial_window(&self.profile, recv_mss);
+        self.rcv_wnd = self.rcv_wnd_cap;
+        if self.state == TcpState::SynReceived {
+            self.rcv_adv = self.rcv_nxt + self.rcv_wnd;
+            self.init_cwnd();
+        }
+    }
+
+    /// Linux tcp_write_timeout in SYN-SENT / SYN-RECEIVED: whether the
+    /// handshake has been retransmitted long enough. SYN-SENT gives up after
+    /// syn_retries + syn_linear_timeouts retransmissions, or (Linux
+    /// retransmits_timed_out) once the time since the first SYN reaches the
+    /// exponential model of syn_retries timeouts (tcp_model_timeout with
+    /// the initial RTO as base): with TCP_SYNCNT 2, at the timeout 7 s after
+    /// the first SYN although only 5 SYNs were retransmitted (measured).
+    /// A simultaneous open's SYN-RECEIVED (after our own SYN) is a full
+    /// socket in Linux and follows the same rule without the linear timeouts.
+    fn handshake_retries_exhausted(&self, now: Instant) -> bool {
+        let active = self.state == TcpState::SynSent || self.syn_sent_at.is_some();
+        if !active {
+            // Passive open (Linux reqsk_timer_handler): a count of SYN-ACKs.
+            return self.retries >= self.syn_retries.unwrap_or(self.profile.synack_retries);
+        }
+        let r2 = self.syn_retries.unwrap_or(self.profile.syn_retries);
+        let linear = if self.state == TcpState::SynSent {
+            self.profile.syn_linear_timeouts
+        } else {
+            0
+        };
+        if self.retries >= r2.saturating_add(linear) {
+            return true;
+        }
+        let timeout = model_timeout(r2, self.profile.rto_initial, self.profile.rto_max);
+        self.retries > 0 && self.syn_sent_at.is_some_and(|t| now - t >= timeout)
     }
 
     // ---------------------------------------------------------------- user calls
@@ -819,6 +929,7 @@ impl Tcb {
             TcpState::SynSent => {
                 if self.snd_nxt == self.iss {
                     let seg = self.build(now, self.iss, TcpFlags::SYN, Vec::new());
+                    self.syn_sent_at.get_or_insert(now);
                     self.note_sent(now, self.iss, 1);
                     return Some(seg);
                 }
@@ -997,15 +1108,16 @@ impl Tcb {
         if !self.rtx_timer.poll_expired(now) {
             return;
         }
-        let limit = match self.state {
-            TcpState::SynSent => self.profile.syn_retries,
-            TcpState::SynReceived => self.profile.synack_retries,
+        let exhausted = match self.state {
+            TcpState::SynSent | TcpState::SynReceived => self.handshake_retries_exhausted(now),
             TcpState::Closed | TcpState::Listen | TcpState::TimeWait => return,
-            _ => self.profile.retries2,
+            _ => self.retries >= self.profile.retries2,
         };
-        if self.retries >= limit {
-            // RFC 9293 3.8.3 R2 / Linux tcp_write_timeout: give up, no RST sent.
-            if self.state != TcpState::SynReceived {
+        if exhausted {
+            // RFC 9293 3.8.3 R2 / Linux tcp_write_timeout: give up, no RST
+            // sent; the application of an active open (also one that went
+            // through a simultaneous open's SYN-RECEIVED) learns ETIMEDOUT.
+            if self.state != TcpState::SynReceived || self.syn_sent_at.is_some() {
                 self.error = Some(TcpError::TimedOut);
             }
             self.enter_closed();
@@ -1015,7 +1127,11 @@ impl Tcb {
         self.dupacks = 0;
         self.recover = None;
         // RFC 6298 5.5: back off; 5.6: restart; Karn: no sample from retransmissions.
-        self.rtt.back_off();
+        // Linux tcp_retransmit_timer: in SYN-SENT the first
+        // syn_linear_timeouts + 1 timeouts are not backed off.
+        if self.state != TcpState::SynSent || self.retries > self.profile.syn_linear_timeouts {
+            self.rtt.back_off();
+        }
         self.rtt_probe = None;
         let mss = self.mss();
         let in_flight = self.snd_nxt - self.snd_una;
@@ -1182,6 +1298,12 @@ impl Tcb {
         if f.contains(TcpFlags::ACK) {
             // First: SEG.ACK =< ISS or SEG.ACK > SND.NXT → reset (unless RST).
             if ack <= self.iss || ack > self.snd_max {
+                // Linux tcp_rcv_synsent_state_process: "Previous FIN/ACK or
+                // RST/ACK might be ignored": before any retransmission, the
+                // SYN is retransmitted after TCP_TIMEOUT_MIN.
+                if self.retries == 0 {
+                    self.rtx_timer.set(now, self.profile.timeout_min);
+                }
                 if !f.contains(TcpFlags::RST) {
                     if let Some(r) = reset_for(seg) {
                         self.outbox.push_back(Segment {
@@ -1216,6 +1338,7 @@ impl Tcb {
         self.init_cwnd();
         // RFC 7323 2.2: the window of a SYN is not scaled.
         self.snd_wnd = u32::from(seg.window_len);
+        self.max_window = self.snd_wnd;
         self.snd_wl1 = seq;
         self.snd_wl2 = ack;
         if f.contains(TcpFlags::ACK) {
@@ -1229,10 +1352,12 @@ impl Tcb {
                 self.state = TcpState::FinWait1;
             }
         } else {
-            // Simultaneous open: SYN-RECEIVED, SYN-ACK with our ISS.
+            // Simultaneous open: SYN-RECEIVED, SYN-ACK with our ISS. The
+            // SYN's retransmission timer keeps running (Linux tcp_send_synack
+            // does not re-arm it: the SYN-ACK is retransmitted when the SYN
+            // would have been, measured 1.0 s after the SYN).
             self.state = TcpState::SynReceived;
             self.snd_nxt = self.iss;
-            self.rtx_timer.stop();
         }
     }
 
@@ -1352,6 +1477,10 @@ impl Tcb {
             }
             return;
         }
+        if self.is_crossed_synack(seg, payload) {
+            self.on_crossed_synack(now, seg);
+            return;
+        }
 
         // RFC 7323 5.3 PAWS: a segment with TSval older than TS.Recent is
         // acknowledged and dropped (not for RSTs). SYN-RECEIVED included:
@@ -1463,6 +1592,9 @@ impl Tcb {
                 self.arm_keepalive(now);
                 self.snd_wnd =
                     u32::from(seg.window_len) << self.negotiated.map(|n| n.snd_wscale).unwrap_or(0);
+                // Linux tcp_create_openreq_child: max_window from the ACK
+                // that completes the handshake (not the SYN's).
+                self.max_window = self.snd_wnd;
                 self.snd_wl1 = seq;
                 self.snd_wl2 = ack;
                 if self.fin_queued {
@@ -1529,6 +1661,7 @@ impl Tcb {
         {
             self.snd_wnd =
                 u32::from(seg.window_len) << self.negotiated.map(|n| n.snd_wscale).unwrap_or(0);
+            self.max_window = self.max_window.max(self.snd_wnd);
             self.snd_wl1 = seq;
             self.snd_wl2 = ack;
         }
@@ -1656,6 +1789,56 @@ impl Tcb {
             self.ooo_fin = None;
             self.process_fin(now);
         }
+    }
+
+    /// Simultaneous open (RFC 9293 3.5, Figure 8): in SYN-RECEIVED the
+    /// peer's SYN-ACK, `<SEQ=IRS><ACK=SND.NXT><CTL=SYN,ACK>`. Its SYN lies
+    /// just left of RCV.NXT; trimmed off (RFC 9293 3.10.7.4: "trimming off any
+    /// portions that lie outside the window (including SYN and FIN)") what
+    /// remains is an acceptable ACK of our SYN. Linux tcp_validate_incoming
+    /// lets exactly this segment through (SEG.SEQ + 1 = RCV.NXT, no data,
+    /// SEG.ACK = SND.NXT) instead of answering a challenge ACK, and only on
+    /// a full socket, i.e. after our own SYN (not in a passive open's
+    /// request sock).
+    fn is_crossed_synack(&self, seg: &TcpRepr, payload: &[u8]) -> bool {
+        let f = seg.flags;
+        self.state == TcpState::SynReceived
+            && self.syn_sent_at.is_some()
+            && f.contains(TcpFlags::SYN | TcpFlags::ACK)
+            && !f.intersects(TcpFlags::RST | TcpFlags::FIN)
+            && payload.is_empty()
+            && SeqNumber(seg.seq_number) + 1 == self.rcv_nxt
+            && SeqNumber(seg.ack_number) == self.snd_nxt
+    }
+
+    /// The crossed SYN-ACK completes the handshake: ESTABLISHED, SND.WND from
+    /// its (never scaled, RFC 7323 2.2) window, TS.Recent from its TSval (RFC
+    /// 7323 4.3: SEG.SEQ =< Last.ACK.sent), and, as Linux tcp_data_queue
+    /// treats the SYN as a duplicate, an immediate ACK with a D-SACK block
+    /// for it (RFC 2883; measured: `<nop,nop,TS,nop,nop,sack 0:1>`).
+    fn on_crossed_synack(&mut self, now: Instant, seg: &TcpRepr) {
+        let seq = SeqNumber(seg.seq_number);
+        let ack = SeqNumber(seg.ack_number);
+        self.state = TcpState::Established;
+        self.process_ack(now, ack);
+        self.retries = 0;
+        self.arm_keepalive(now);
+        self.snd_wnd = u32::from(seg.window_len);
+        self.max_window = self.max_window.max(self.snd_wnd);
+        self.snd_wl1 = seq;
+        self.snd_wl2 = ack;
+        if self.fin_queued {
+            self.state = TcpState::FinWait1;
+        }
+        if let Some((tsval, _)) = seg.options.timestamps() {
+            if self.ts_in_use() && (tsval.wrapping_sub(self.ts_recent) as i32) >= 0 {
+                self.ts_recent = tsval;
+            }
+        }
+        if self.negotiated.is_some_and(|n| n.sack) {
+            self.dsack = Some((seq, seq + 1));
+        }
+        self.ack_now = true;
     }
 
     /// When to acknowledge received data (RFC 9293 3.8.6.3, RFC 1122
