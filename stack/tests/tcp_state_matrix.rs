@@ -1391,228 +1391,54 @@ fn passive_syn_received_new_syn_returns_to_listen() {
 
 // ------------------------------------------------------------------ the cells
 
-/// One module per row, one test per column: `<state>::<kind>`.
+/// One module per state (row), one test per segment kind (column), so a
+/// failure names its cell: `<state>::<kind>`.
 macro_rules! row {
-    ($m:ident, $row:ident, { $($(#[$attr:meta])* $t:ident => $k:ident,)* }) => {
+    ($m:ident, $row:ident) => {
         mod $m {
             use super::*;
-            $(
-                $(#[$attr])*
-                #[test]
-                fn $t() {
-                    run(Row::$row, Kind::$k);
-                }
-            )*
+            cells!($row, {
+                syn => Syn,
+                syn_retransmit => SynRetransmit,
+                syn_ack => SynAck,
+                rst_exact => RstExact,
+                rst_in_window => RstInWindow,
+                rst_out_of_window => RstOutOfWindow,
+                ack_new => AckNew,
+                ack_dup => AckDup,
+                ack_too_old => AckTooOld,
+                ack_unsent => AckUnsent,
+                data => Data,
+                data_old => DataOld,
+                data_beyond => DataBeyond,
+                fin_in_order => FinInOrder,
+                fin_out_of_order => FinOutOfOrder,
+                no_ack => NoAck,
+                paws => Paws,
+            });
         }
     };
 }
 
-row!(closed, Closed, {
-    syn => Syn,
-    syn_retransmit => SynRetransmit,
-    syn_ack => SynAck,
-    rst_exact => RstExact,
-    rst_in_window => RstInWindow,
-    rst_out_of_window => RstOutOfWindow,
-    ack_new => AckNew,
-    ack_dup => AckDup,
-    ack_too_old => AckTooOld,
-    ack_unsent => AckUnsent,
-    data => Data,
-    data_old => DataOld,
-    data_beyond => DataBeyond,
-    fin_in_order => FinInOrder,
-    fin_out_of_order => FinOutOfOrder,
-    no_ack => NoAck,
-    paws => Paws,
-});
-row!(listen, Listen, {
-    syn => Syn,
-    syn_retransmit => SynRetransmit,
-    syn_ack => SynAck,
-    rst_exact => RstExact,
-    rst_in_window => RstInWindow,
-    rst_out_of_window => RstOutOfWindow,
-    ack_new => AckNew,
-    ack_dup => AckDup,
-    ack_too_old => AckTooOld,
-    ack_unsent => AckUnsent,
-    data => Data,
-    data_old => DataOld,
-    data_beyond => DataBeyond,
-    fin_in_order => FinInOrder,
-    fin_out_of_order => FinOutOfOrder,
-    no_ack => NoAck,
-    paws => Paws,
-});
-row!(syn_sent, SynSent, {
-    syn => Syn,
-    syn_retransmit => SynRetransmit,
-    syn_ack => SynAck,
-    rst_exact => RstExact,
-    rst_in_window => RstInWindow,
-    rst_out_of_window => RstOutOfWindow,
-    ack_new => AckNew,
-    ack_dup => AckDup,
-    ack_too_old => AckTooOld,
-    ack_unsent => AckUnsent,
-    data => Data,
-    data_old => DataOld,
-    data_beyond => DataBeyond,
-    fin_in_order => FinInOrder,
-    fin_out_of_order => FinOutOfOrder,
-    no_ack => NoAck,
-    paws => Paws,
-});
-row!(syn_received, SynReceived, {
-    syn => Syn,
-    syn_retransmit => SynRetransmit,
-    syn_ack => SynAck,
-    rst_exact => RstExact,
-    rst_in_window => RstInWindow,
-    rst_out_of_window => RstOutOfWindow,
-    ack_new => AckNew,
-    ack_dup => AckDup,
-    ack_too_old => AckTooOld,
-    ack_unsent => AckUnsent,
-    data => Data,
-    data_old => DataOld,
-    data_beyond => DataBeyond,
-    fin_in_order => FinInOrder,
-    fin_out_of_order => FinOutOfOrder,
-    no_ack => NoAck,
-    paws => Paws,
-});
-row!(established, Established, {
-    syn => Syn,
-    syn_retransmit => SynRetransmit,
-    syn_ack => SynAck,
-    rst_exact => RstExact,
-    rst_in_window => RstInWindow,
-    rst_out_of_window => RstOutOfWindow,
-    ack_new => AckNew,
-    ack_dup => AckDup,
-    ack_too_old => AckTooOld,
-    ack_unsent => AckUnsent,
-    data => Data,
-    data_old => DataOld,
-    data_beyond => DataBeyond,
-    fin_in_order => FinInOrder,
-    fin_out_of_order => FinOutOfOrder,
-    no_ack => NoAck,
-    paws => Paws,
-});
-row!(fin_wait_1, FinWait1, {
-    syn => Syn,
-    syn_retransmit => SynRetransmit,
-    syn_ack => SynAck,
-    rst_exact => RstExact,
-    rst_in_window => RstInWindow,
-    rst_out_of_window => RstOutOfWindow,
-    ack_new => AckNew,
-    ack_dup => AckDup,
-    ack_too_old => AckTooOld,
-    ack_unsent => AckUnsent,
-    data => Data,
-    data_old => DataOld,
-    data_beyond => DataBeyond,
-    fin_in_order => FinInOrder,
-    fin_out_of_order => FinOutOfOrder,
-    no_ack => NoAck,
-    paws => Paws,
-});
-row!(fin_wait_2, FinWait2, {
-    syn => Syn,
-    syn_retransmit => SynRetransmit,
-    syn_ack => SynAck,
-    rst_exact => RstExact,
-    rst_in_window => RstInWindow,
-    rst_out_of_window => RstOutOfWindow,
-    ack_new => AckNew,
-    ack_dup => AckDup,
-    ack_too_old => AckTooOld,
-    ack_unsent => AckUnsent,
-    data => Data,
-    data_old => DataOld,
-    data_beyond => DataBeyond,
-    fin_in_order => FinInOrder,
-    fin_out_of_order => FinOutOfOrder,
-    no_ack => NoAck,
-    paws => Paws,
-});
-row!(close_wait, CloseWait, {
-    syn => Syn,
-    syn_retransmit => SynRetransmit,
-    syn_ack => SynAck,
-    rst_exact => RstExact,
-    rst_in_window => RstInWindow,
-    rst_out_of_window => RstOutOfWindow,
-    ack_new => AckNew,
-    ack_dup => AckDup,
-    ack_too_old => AckTooOld,
-    ack_unsent => AckUnsent,
-    data => Data,
-    data_old => DataOld,
-    data_beyond => DataBeyond,
-    fin_in_order => FinInOrder,
-    fin_out_of_order => FinOutOfOrder,
-    no_ack => NoAck,
-    paws => Paws,
-});
-row!(closing, Closing, {
-    syn => Syn,
-    syn_retransmit => SynRetransmit,
-    syn_ack => SynAck,
-    rst_exact => RstExact,
-    rst_in_window => RstInWindow,
-    rst_out_of_window => RstOutOfWindow,
-    ack_new => AckNew,
-    ack_dup => AckDup,
-    ack_too_old => AckTooOld,
-    ack_unsent => AckUnsent,
-    data => Data,
-    data_old => DataOld,
-    data_beyond => DataBeyond,
-    fin_in_order => FinInOrder,
-    fin_out_of_order => FinOutOfOrder,
-    no_ack => NoAck,
-    paws => Paws,
-});
-row!(last_ack, LastAck, {
-    syn => Syn,
-    syn_retransmit => SynRetransmit,
-    syn_ack => SynAck,
-    rst_exact => RstExact,
-    rst_in_window => RstInWindow,
-    rst_out_of_window => RstOutOfWindow,
-    ack_new => AckNew,
-    ack_dup => AckDup,
-    ack_too_old => AckTooOld,
-    ack_unsent => AckUnsent,
-    data => Data,
-    data_old => DataOld,
-    data_beyond => DataBeyond,
-    fin_in_order => FinInOrder,
-    fin_out_of_order => FinOutOfOrder,
-    no_ack => NoAck,
-    paws => Paws,
-});
-row!(time_wait, TimeWait, {
-    syn => Syn,
-    syn_retransmit => SynRetransmit,
-    syn_ack => SynAck,
-    rst_exact => RstExact,
-    rst_in_window => RstInWindow,
-    rst_out_of_window => RstOutOfWindow,
-    ack_new => AckNew,
-    ack_dup => AckDup,
-    ack_too_old => AckTooOld,
-    ack_unsent => AckUnsent,
-    data => Data,
-    data_old => DataOld,
-    data_beyond => DataBeyond,
-    fin_in_order => FinInOrder,
-    fin_out_of_order => FinOutOfOrder,
-    no_ack => NoAck,
-    paws => Paws,
-});
+macro_rules! cells {
+    ($row:ident, { $($t:ident => $k:ident,)* }) => {
+        $(
+            #[test]
+            fn $t() {
+                run(Row::$row, Kind::$k);
+            }
+        )*
+    };
+}
+
+row!(closed, Closed);
+row!(listen, Listen);
+row!(syn_sent, SynSent);
+row!(syn_received, SynReceived);
+row!(established, Established);
+row!(fin_wait_1, FinWait1);
+row!(fin_wait_2, FinWait2);
+row!(close_wait, CloseWait);
+row!(closing, Closing);
+row!(last_ack, LastAck);
+row!(time_wait, TimeWait);
