@@ -1196,6 +1196,17 @@ impl Tcb {
     /// a pure ACK sent at once, rate-limited per connection (RFC 5961 7; Linux
     /// tcp_send_challenge_ack, whose host-wide limit is off by default). The
     /// segment that caused it is dropped, so nothing else is sent.
+    /// Queues the RST that answers `seg` (RFC 9293 3.10.7.1's form; see
+    /// [`reset_for`]), if it gets one.
+    fn send_reset_for(&mut self, seg: &TcpRepr) {
+        if let Some(r) = reset_for(seg) {
+            self.outbox.push_back(Segment {
+                repr: r,
+                payload: Vec::new(),
+            });
+        }
+    }
+
     fn challenge_ack(&mut self, now: Instant) {
         if self.oow_rate_limited(now) {
             return;
@@ -1305,12 +1316,7 @@ impl Tcb {
                     self.rtx_timer.set(now, self.profile.timeout_min);
                 }
                 if !f.contains(TcpFlags::RST) {
-                    if let Some(r) = reset_for(seg) {
-                        self.outbox.push_back(Segment {
-                            repr: r,
-                            payload: Vec::new(),
-                        });
-                    }
+                    self.send_reset_for(seg);
                 }
                 return;
             }
@@ -1563,12 +1569,7 @@ impl Tcb {
             // Fourth check, RFC 9293 3.10.7.4 (MUST-11): SYN-RECEIVED from a passive
             // OPEN returns to LISTEN (the socket layer drops the child); Linux
             // tcp_check_req (embryonic_reset) also answers with a reset.
-            if let Some(r) = reset_for(seg) {
-                self.outbox.push_back(Segment {
-                    repr: r,
-                    payload: Vec::new(),
-                });
-            }
+            self.send_reset_for(seg);
             self.enter_closed();
             return;
         }
@@ -1601,12 +1602,7 @@ impl Tcb {
                     self.state = TcpState::FinWait1;
                 }
             } else {
-                if let Some(r) = reset_for(seg) {
-                    self.outbox.push_back(Segment {
-                        repr: r,
-                        payload: Vec::new(),
-                    });
-                }
+                self.send_reset_for(seg);
                 return;
             }
         }
@@ -1672,12 +1668,7 @@ impl Tcb {
                 if self.orphaned && self.linger2_off() {
                     // Linux tcp_rcv_state_process: TCP_LINGER2 < 0 → tcp_done,
                     // and the segment is answered by a reset.
-                    if let Some(r) = reset_for(seg) {
-                        self.outbox.push_back(Segment {
-                            repr: r,
-                            payload: Vec::new(),
-                        });
-                    }
+                    self.send_reset_for(seg);
                     self.enter_closed();
                     return;
                 }
@@ -1717,12 +1708,7 @@ impl Tcb {
             && !payload.is_empty()
             && seq + payload.len() as u32 > self.rcv_nxt
         {
-            if let Some(r) = reset_for(seg) {
-                self.outbox.push_back(Segment {
-                    repr: r,
-                    payload: Vec::new(),
-                });
-            }
+            self.send_reset_for(seg);
             self.error = Some(TcpError::Reset);
             self.enter_closed();
             return;
