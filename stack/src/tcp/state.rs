@@ -1192,10 +1192,6 @@ impl Tcb {
         false
     }
 
-    /// A challenge ACK (RFC 5961 3.2, 4.2, 5.2): `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`,
-    /// a pure ACK sent at once, rate-limited per connection (RFC 5961 7; Linux
-    /// tcp_send_challenge_ack, whose host-wide limit is off by default). The
-    /// segment that caused it is dropped, so nothing else is sent.
     /// Queues the RST that answers `seg` (RFC 9293 3.10.7.1's form; see
     /// [`reset_for`]), if it gets one.
     fn send_reset_for(&mut self, seg: &TcpRepr) {
@@ -1207,12 +1203,49 @@ impl Tcb {
         }
     }
 
+    /// A challenge ACK (RFC 5961 3.2, 4.2, 5.2): `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`,
+    /// a pure ACK sent at once, rate-limited per connection (RFC 5961 7; Linux
+    /// tcp_send_challenge_ack, whose host-wide limit is off by default). The
+    /// segment that caused it is dropped, so nothing else is sent.
     fn challenge_ack(&mut self, now: Instant) {
         if self.oow_rate_limited(now) {
             return;
         }
         let seg = self.build(now, self.snd_nxt, TcpFlags::ACK, Vec::new());
         self.outbox.push_back(seg);
+    }
+
+    /// RFC 7323 5.3 R1 as Linux tcp_paws_discard applies it: SEG.TSval older
+    /// than TS.Recent by more than TCP_PAWS_WINDOW (1), unless the segment
+    /// is a "disordered ACK" (tcp_disordered_ack): a pure duplicate ACK at
+    /// RCV.NXT that would not update the window and whose TSval lies within
+    /// the replay window (RTO × 1200 / HZ ticks: tcp_tsval_replay), which
+    /// Linux accepts (and so ignores: nothing is sent). Measured on the linux
+    /// DUT (tcp/timestamps).
+    fn paws_rejects(&self, seg: &TcpRepr, payload: &[u8], tsval: u32) -> bool {
+        let behind = self.ts_recent.wrapping_sub(tsval) as i32;
+        if behind <= 1 {
+            return false;
+        }
+        let f = seg.flags;
+        let seq = SeqNumber(seg.seq_number);
+        let ack = SeqNumber(seg.ack_number);
+        let pure = f.contains(TcpFlags::ACK)
+            && !f.contains(TcpFlags::SYN)
+            && !f.contains(TcpFlags::FIN)
+            && payload.is_empty();
+        // Linux tcp_may_update_window.
+        let nwin = u32::from(seg.window_len) << self.negotiated.map_or(0, |n| n.snd_wscale);
+        let may_update = ack > self.snd_una
+            || seq > self.snd_wl1
+            || (seq == self.snd_wl1 && (nwin > self.snd_wnd || nwin == 0));
+        let replay = self.rtt.rto().total_millis() * 6 / 5;
+        let disordered = pure
+            && seq == self.rcv_nxt
+            && ack == self.snd_una
+            && !may_update
+            && i64::from(behind) <= replay;
+        !disordered
     }
 
     /// Linux tcp_reset_check: besides SEG.SEQ = RCV.NXT, a RST at RCV.NXT − 1
@@ -1495,12 +1528,21 @@ impl Tcb {
         let ts = seg.options.timestamps();
         if self.ts_in_use() && !rst {
             if let Some((tsval, _)) = ts {
-                if (tsval.wrapping_sub(self.ts_recent) as i32) < 0 {
+                if self.paws_rejects(seg, payload, tsval) {
                     if syn {
                         // Linux tcp_validate_incoming: a SYN failing PAWS
                         // goes to syn_challenge (RFC 5961 4.2, throttled).
                         self.challenge_ack(now);
+                    } else if payload.is_empty() && !fin {
+                        // Linux tcp_validate_incoming → tcp_send_dupack only
+                        // if !tcp_oow_rate_limited: a bare ACK failing PAWS
+                        // is answered at most once per invalid_ratelimit
+                        // (measured: a second one 30 ms later is not).
+                        if !self.oow_rate_limited(now) {
+                            self.ack_now = true;
+                        }
                     } else {
+                        // Segments with data (or a FIN) are always answered.
                         self.ack_now = true;
                     }
                     return;
@@ -2277,6 +2319,45 @@ mod tests {
             (s.state, s.error),
             (TcpState::Closed, Some(TcpError::ResetAfterFin))
         );
+    }
+
+    #[test]
+    fn paws_as_linux_applies_it() {
+        // RFC 7323 5.3 with Linux tcp_paws_discard: TCP_PAWS_WINDOW 1, the
+        // disordered-ACK exception, and bare ACKs answered once per 500 ms.
+        let (_, mut s) = pair();
+        let t0 = Instant::from_millis(10);
+        let ts = |v: u32| {
+            TcpOptions::from_slice(&[TcpOption::Timestamps { tsval: v, tsecr: 0 }]).unwrap()
+        };
+        let recent = s.ts_recent().unwrap();
+        // One tick old: within TCP_PAWS_WINDOW, taken (a bare ACK: nothing sent).
+        let mut seg = inbound(&s, 0, 0, TcpFlags::ACK, 0);
+        seg.window_len = (s.snd_wnd >> s.negotiated.unwrap().snd_wscale) as u16;
+        seg.options = ts(recent.wrapping_sub(1));
+        s.on_segment(t0, &seg, &[]);
+        assert!(drain(&mut s, t0).is_empty());
+        // Older, but a duplicate ACK that would not move the window: a
+        // disordered ACK, ignored in silence.
+        seg.options = ts(recent.wrapping_sub(10));
+        s.on_segment(t0, &seg, &[]);
+        assert!(drain(&mut s, t0).is_empty(), "disordered ACK");
+        // The same with a larger window would update it: PAWS rejects it,
+        // answered by a duplicate ACK, a second one within 500 ms is not.
+        seg.window_len += 1;
+        s.on_segment(t0, &seg, &[]);
+        let out = drain(&mut s, t0);
+        assert_eq!(out.len(), 1, "PAWS: duplicate ACK");
+        assert_eq!(out[0].repr.ack_number, s.rcv_nxt.get());
+        let t1 = t0 + crate::time::Duration::from_millis(10);
+        s.on_segment(t1, &seg, &[]);
+        assert!(drain(&mut s, t1).is_empty(), "throttled");
+        // Data failing PAWS is always answered, and not delivered.
+        let mut data = inbound(&s, 0, 0, TcpFlags::ACK, 5);
+        data.options = ts(recent.wrapping_sub(10));
+        s.on_segment(t1, &data, &[1; 5]);
+        assert_eq!(drain(&mut s, t1).len(), 1);
+        assert_eq!(s.recv_available(), 0);
     }
 
     #[test]
