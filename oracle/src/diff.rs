@@ -224,14 +224,15 @@ pub fn diff(
         }
         // Times are compared as intervals since the previous event of the
         // same trace, so one declared late event does not shift the rest.
-        // Only the DUT's own events (frames it sent, calls as they returned)
-        // are compared: when the testbench injects a frame is the script's
-        // schedule as the runner kept it, which says nothing of the DUT, and
-        // comparing it would charge a DUT's lateness on the previous event
-        // (already judged there, within the tolerance) a second time.
+        // Only the frames the DUT sent are timed: when the testbench injects
+        // a frame or issues a call is the script's schedule as the runner
+        // kept it, which says nothing of the DUT, and comparing it would
+        // charge a DUT's lateness on the previous event (already judged
+        // there, within the tolerance) a second time. When a blocking call
+        // returns is checked on each DUT against the script (`A...B`).
         let (ia, ib) = (a.at - prev_at.0, b.at - prev_at.1);
         let allowed = tol.allowed(ia.min(ib));
-        if a.dir != '<' && (ia - ib).abs() > allowed {
+        if a.dir == '>' && (ia - ib).abs() > allowed {
             push("time");
         }
         // A TS value is a millisecond clock: it must move with the event's
@@ -353,7 +354,7 @@ mod tests {
     }
 
     #[test]
-    fn only_the_duts_own_events_are_timed() {
+    fn only_the_frames_the_dut_sent_are_timed() {
         let at = |mut e: NormEvent, dir: char| {
             e.dir = dir;
             e
