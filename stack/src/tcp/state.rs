@@ -2137,6 +2137,11 @@ mod tests {
         }
     }
 
+    /// A timestamps option with TSval `v` (TSecr 0).
+    fn ts(v: u32) -> TcpOptions {
+        TcpOptions::from_slice(&[TcpOption::Timestamps { tsval: v, tsecr: 0 }]).unwrap()
+    }
+
     fn drain(t: &mut Tcb, now: Instant) -> Vec<Segment> {
         std::iter::from_fn(|| t.poll(now)).collect()
     }
@@ -2327,9 +2332,6 @@ mod tests {
         // disordered-ACK exception, and bare ACKs answered once per 500 ms.
         let (_, mut s) = pair();
         let t0 = Instant::from_millis(10);
-        let ts = |v: u32| {
-            TcpOptions::from_slice(&[TcpOption::Timestamps { tsval: v, tsecr: 0 }]).unwrap()
-        };
         let recent = s.ts_recent().unwrap();
         // One tick old: within TCP_PAWS_WINDOW, taken (a bare ACK: nothing sent).
         let mut seg = inbound(&s, 0, 0, TcpFlags::ACK, 0);
@@ -2365,9 +2367,6 @@ mod tests {
         // Linux tcp_sequence (end_seq >= rcv_wup) / RFC 7323 Appendix D.
         let (_, mut s) = pair();
         let t0 = Instant::from_millis(10);
-        let ts = |v: u32| {
-            TcpOptions::from_slice(&[TcpOption::Timestamps { tsval: v, tsecr: 0 }]).unwrap()
-        };
         let recent = s.ts_recent().unwrap();
         let mut seg = inbound(&s, 0, 0, TcpFlags::ACK, 100);
         seg.options = ts(recent + 10);
