@@ -128,8 +128,8 @@ type TsBase = (u32, Micros);
 /// the DUT never sent (a RST for a closed port) keeps its literal numbers.
 /// A SYN-ACK the runner found to begin a new incarnation with an ISN of its
 /// own ([`RunFacts::new_isns`], e.g. after TIME-WAIT) is the ISN base from
-/// that frame on. The TS base stays the first one (Linux keeps one TS offset
-/// per address pair).
+/// that frame on. The TS base stays the first one: the TS offset is drawn
+/// per 4-tuple (Linux 6.18), so a new incarnation of the same ports keeps it.
 #[derive(Debug, Default)]
 struct Bases {
     /// (DUT port, testbench port) → the connection's bases.

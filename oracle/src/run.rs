@@ -53,6 +53,20 @@ impl Default for Tolerance {
 }
 
 impl Tolerance {
+    /// This tolerance with a script's own `--tolerance_usecs` applied, as
+    /// both the run and the Linux-vs-stack diff use it.
+    pub fn for_script(self, script: &Script) -> Tolerance {
+        let mut tol = self;
+        for opt in &script.options {
+            if opt.name == "tolerance_usecs" {
+                if let Some(v) = opt.value.as_deref().and_then(|v| v.parse().ok()) {
+                    tol.usecs = v;
+                }
+            }
+        }
+        tol
+    }
+
     /// The allowed deviation for an event `interval` µs after the previous one.
     pub fn allowed(&self, interval: Micros) -> Micros {
         let rel = (interval.max(0) as f64 * self.percent / 100.0) as Micros;
@@ -191,14 +205,7 @@ pub fn run_script<T: Target + ?Sized>(
     script: &Script,
     opts: RunOptions,
 ) -> RunResult {
-    let mut tol = opts.tolerance;
-    for opt in &script.options {
-        if opt.name == "tolerance_usecs" {
-            if let Some(v) = opt.value.as_deref().and_then(|v| v.parse().ok()) {
-                tol.usecs = v;
-            }
-        }
-    }
+    let tol = opts.tolerance.for_script(script);
     let mut runner = Runner {
         target,
         script,
@@ -1048,6 +1055,30 @@ impl<T: Target + ?Sized> Runner<'_, T> {
         }
     }
 
+    /// The (level, name) of a set/getsockopt call as a [`SockOptName`];
+    /// an option outside the table is *unsupported*.
+    fn sockopt_arg(&self, ev: &Event, call: &CallEvent) -> Result<SockOptName, Verdict> {
+        let ident = |i: usize| match call.args.get(i) {
+            Some(Expr::Ident(s)) => Some(s.as_str()),
+            _ => None,
+        };
+        match (ident(1), ident(2)) {
+            (Some(level), Some(name)) => SockOptName::from_script(level, name),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            self.unsupported(
+                ev,
+                format!(
+                    "{} {} {}",
+                    call.name,
+                    ident(1).unwrap_or("?"),
+                    ident(2).unwrap_or("?")
+                ),
+            )
+        })
+    }
+
     fn fd_arg(&self, ev: &Event, call: &CallEvent, i: usize) -> Result<i32, Verdict> {
         match call.args.get(i) {
             Some(Expr::Int(v)) => match self.fds.get(v) {
@@ -1131,42 +1162,28 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 }
                 SysCall::SocketStream
             }
-            "setsockopt" => {
+            "setsockopt" if ident(1) == Some("SOL_SOCKET") && ident(2) == Some("SO_LINGER") => {
                 let fd = self.fd_arg(ev, call, 0)?;
-                match (ident(1), ident(2)) {
-                    (Some(level), Some(name))
-                        if SockOptName::from_script(level, name).is_some() =>
-                    {
-                        SysCall::SetSockOpt {
-                            fd,
-                            name: SockOptName::from_script(level, name).expect("checked"),
-                            value: self.int_arg(ev, call, 3)? as i32,
-                        }
-                    }
-                    (Some("SOL_SOCKET"), Some("SO_LINGER")) => {
-                        let mut onoff = 0;
-                        let mut linger = 0;
-                        if let Some(Expr::Struct(fields)) = call.args.get(3) {
-                            for (n, v) in fields {
-                                if let Expr::Int(v) = v {
-                                    match n.as_str() {
-                                        "l_onoff" => onoff = *v as i32,
-                                        "l_linger" => linger = *v as i32,
-                                        _ => {}
-                                    }
-                                }
+                let mut onoff = 0;
+                let mut linger = 0;
+                if let Some(Expr::Struct(fields)) = call.args.get(3) {
+                    for (n, v) in fields {
+                        if let Expr::Int(v) = v {
+                            match n.as_str() {
+                                "l_onoff" => onoff = *v as i32,
+                                "l_linger" => linger = *v as i32,
+                                _ => {}
                             }
                         }
-                        SysCall::SetLinger { fd, onoff, linger }
-                    }
-                    (l, n) => {
-                        return Err(self.unsupported(
-                            ev,
-                            format!("setsockopt {} {}", l.unwrap_or("?"), n.unwrap_or("?")),
-                        ))
                     }
                 }
+                SysCall::SetLinger { fd, onoff, linger }
             }
+            "setsockopt" => SysCall::SetSockOpt {
+                fd: self.fd_arg(ev, call, 0)?,
+                name: self.sockopt_arg(ev, call)?,
+                value: self.int_arg(ev, call, 3)? as i32,
+            },
             "bind" => SysCall::Bind {
                 fd: self.fd_arg(ev, call, 0)?,
                 addr: self.sockaddr_arg(ev, call, 1, SocketAddrV4::new(id.dut_ip, SCRIPT_PORT))?,
@@ -1245,19 +1262,9 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             "getsockopt" if ident(2) == Some("SO_ERROR") => SysCall::SoError {
                 fd: self.fd_arg(ev, call, 0)?,
             },
-            "getsockopt" => match (ident(1), ident(2)) {
-                (Some(level), Some(name)) if SockOptName::from_script(level, name).is_some() => {
-                    SysCall::GetSockOpt {
-                        fd: self.fd_arg(ev, call, 0)?,
-                        name: SockOptName::from_script(level, name).expect("checked"),
-                    }
-                }
-                (l, n) => {
-                    return Err(self.unsupported(
-                        ev,
-                        format!("getsockopt {} {}", l.unwrap_or("?"), n.unwrap_or("?")),
-                    ))
-                }
+            "getsockopt" => SysCall::GetSockOpt {
+                fd: self.fd_arg(ev, call, 0)?,
+                name: self.sockopt_arg(ev, call)?,
             },
             other => return Err(self.unsupported(ev, format!("system call {other}"))),
         }))

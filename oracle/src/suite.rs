@@ -223,14 +223,7 @@ pub fn run_scenario(path: &Path, opts: &SuiteOptions) -> ScenarioOutcome {
     });
     out.duts.extend(outcomes);
     // The script's own `--tolerance_usecs` applies to the diff as to the run.
-    let mut tolerance = opts.run.tolerance;
-    for opt in &script.options {
-        if opt.name == "tolerance_usecs" {
-            if let Some(v) = opt.value.as_deref().and_then(|v| v.parse().ok()) {
-                tolerance.usecs = v;
-            }
-        }
-    }
+    let tolerance = opts.run.tolerance.for_script(&script);
     if let Some(DutOutcome::Ran { norm: ln, .. }) = out.duts.get(&DutKind::Linux) {
         for kind in [DutKind::Stack, DutKind::Sim] {
             if let Some(DutOutcome::Ran { norm, .. }) = out.duts.get(&kind) {
