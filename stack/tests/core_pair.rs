@@ -381,10 +381,9 @@ fn arp_failure_reports_ehostunreach() {
     assert_eq!(net.b.connect(net.now, c, dst), Err(Errno::EHOSTUNREACH));
 }
 
-#[test]
-fn syn_retries_then_etimedout() {
+/// B (Linux profile) with a static neighbour, 198.51.100.50, that never answers.
+fn net_with_silent_neighbour() -> (Net, Ipv4Addr) {
     let mut net = Net::new(false);
-    // A static neighbour that never answers.
     let ghost = Ipv4Addr::new(198, 51, 100, 50);
     let mut cfg = config(
         B_MAC,
@@ -393,6 +392,12 @@ fn syn_retries_then_etimedout() {
     );
     cfg.profile = Profile::linux();
     net.b = Host::new(cfg, 5);
+    (net, ghost)
+}
+
+#[test]
+fn syn_retries_then_etimedout() {
+    let (mut net, ghost) = net_with_silent_neighbour();
     let c = net.b.socket(SocketType::Stream).unwrap();
     let dst = SocketAddrV4::new(ghost, 80);
     assert_eq!(net.b.connect(net.now, c, dst), Err(Errno::EINPROGRESS));
@@ -413,15 +418,7 @@ fn syn_retries_then_etimedout() {
 
 #[test]
 fn syncnt_bounds_syn_retransmissions_by_time() {
-    let mut net = Net::new(false);
-    let ghost = Ipv4Addr::new(198, 51, 100, 50);
-    let mut cfg = config(
-        B_MAC,
-        B_IP,
-        Some((ghost, EthernetAddress([2, 0, 0, 0, 0, 0x50]))),
-    );
-    cfg.profile = Profile::linux();
-    net.b = Host::new(cfg, 5);
+    let (mut net, ghost) = net_with_silent_neighbour();
     let c = net.b.socket(SocketType::Stream).unwrap();
     net.b.setsockopt(c, SockOpt::SynCnt, 2).unwrap();
     let dst = SocketAddrV4::new(ghost, 80);
