@@ -630,8 +630,7 @@ impl Tcb {
     /// A simultaneous open's SYN-RECEIVED (after our own SYN) is a full
     /// socket in Linux and follows the same rule without the linear timeouts.
     fn handshake_retries_exhausted(&self, now: Instant) -> bool {
-        let active = self.state == TcpState::SynSent || self.syn_sent_at.is_some();
-        if !active {
+        if self.passive {
             // Passive open (Linux reqsk_timer_handler): a count of SYN-ACKs.
             return self.retries >= self.syn_retries.unwrap_or(self.profile.synack_retries);
         }
@@ -938,6 +937,11 @@ impl Tcb {
             TcpState::SynReceived => {
                 if self.snd_nxt == self.iss {
                     let seg = self.build(now, self.iss, TcpFlags::SYN | TcpFlags::ACK, Vec::new());
+                    if !self.passive {
+                        // An active open whose peer's SYN came before ours
+                        // left: the handshake's clock starts here.
+                        self.syn_sent_at.get_or_insert(now);
+                    }
                     self.note_sent(now, self.iss, 1);
                     return Some(seg);
                 }
@@ -1117,7 +1121,7 @@ impl Tcb {
             // RFC 9293 3.8.3 R2 / Linux tcp_write_timeout: give up, no RST
             // sent; the application of an active open (also one that went
             // through a simultaneous open's SYN-RECEIVED) learns ETIMEDOUT.
-            if self.state != TcpState::SynReceived || self.syn_sent_at.is_some() {
+            if self.state != TcpState::SynReceived || !self.passive {
                 self.error = Some(TcpError::TimedOut);
             }
             self.enter_closed();
@@ -1831,7 +1835,7 @@ impl Tcb {
     fn is_crossed_synack(&self, seg: &TcpRepr, payload: &[u8]) -> bool {
         let f = seg.flags;
         self.state == TcpState::SynReceived
-            && self.syn_sent_at.is_some()
+            && !self.passive
             && f.contains(TcpFlags::SYN | TcpFlags::ACK)
             && !f.intersects(TcpFlags::RST | TcpFlags::FIN)
             && payload.is_empty()
@@ -1933,7 +1937,7 @@ impl Tcb {
         let acked = ack - self.snd_una;
         // Linux tcp_snd_una_update (tp->bytes_acked); a passive open's child
         // socket starts with SND.UNA = ISS + 1, so its SYN is not counted.
-        let passive_syn = self.snd_una == self.iss && self.state != TcpState::SynSent;
+        let passive_syn = self.passive && self.snd_una == self.iss;
         self.bytes_acked += u64::from(acked.saturating_sub(u32::from(passive_syn)));
         if ack > self.send_seq {
             let data = ((ack - self.send_seq) as usize).min(self.send.len());
@@ -2324,6 +2328,37 @@ mod tests {
             (s.state, s.error),
             (TcpState::Closed, Some(TcpError::ResetAfterFin))
         );
+    }
+
+    #[test]
+    fn active_open_crossed_before_its_syn_left_times_out_with_etimedout() {
+        // connect(), then the peer's SYN arrives before ours was sent: a
+        // simultaneous open's SYN-RECEIVED, still an active open (MUST-11),
+        // so it gives up as one and the application learns ETIMEDOUT.
+        let p = Profile::linux();
+        let (ca, sa) = addrs();
+        let mut c = Tcb::connect(&p, ca, sa, 1000, 7);
+        let peer_syn = TcpRepr {
+            src_port: sa.port(),
+            dst_port: ca.port(),
+            seq_number: 5000,
+            ack_number: 0,
+            flags: TcpFlags::SYN,
+            window_len: 65535,
+            urgent_pointer: 0,
+            options: TcpOptions::new(),
+            payload_len: 0,
+        };
+        c.on_segment(Instant::ZERO, &peer_syn, &[]);
+        assert_eq!(c.state, TcpState::SynReceived);
+        let mut now = Instant::ZERO;
+        while c.state != TcpState::Closed {
+            drain(&mut c, now);
+            now = c.poll_at().expect("the SYN-ACK timer runs");
+            assert!(now < Instant::from_secs(600), "gave up in time");
+            c.on_timer(now);
+        }
+        assert_eq!(c.error, Some(TcpError::TimedOut));
     }
 
     #[test]
