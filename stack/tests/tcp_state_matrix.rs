@@ -1186,7 +1186,7 @@ fn bound_accept_queue_final_ack_dropped_when_full() {
 }
 
 /// Half-open connections per listener are bounded by
-/// min(backlog, Profile::max_syn_backlog) (Linux: tcp_max_syn_backlog);
+/// min(backlog + 1, Profile::max_syn_backlog) (Linux: tcp_max_syn_backlog);
 /// SYNs beyond it are dropped unanswered.
 #[test]
 fn bound_syn_queue_max_syn_backlog() {

@@ -60,11 +60,6 @@ impl RttEstimator {
         self.backoff = self.backoff.saturating_add(1);
     }
 
-    /// Reset the backoff (new data acknowledged).
-    pub fn reset_backoff(&mut self) {
-        self.backoff = 0;
-    }
-
     /// The current RTO including backoff.
     pub fn rto(&self) -> Duration {
         let shift = self.backoff.min(30);

@@ -123,7 +123,7 @@ fn model_timeout(
 ) -> crate::time::Duration {
     let base_us = base.total_micros().max(1);
     let ratio = (max.total_micros() / base_us).max(1) as u64;
-    let thresh = (63 - ratio.leading_zeros()).min(40); // ilog2, kept from overflowing
+    let thresh = ratio.ilog2().min(40); // kept from overflowing
     let us = if boundary <= thresh {
         ((2i64 << boundary) - 1).saturating_mul(base_us)
     } else {
@@ -201,7 +201,7 @@ pub struct Tcb {
     /// Interactive mode (Linux inet_csk_in_pingpong_mode): the application
     /// answers received data at once, so ACKs wait to ride on the answer.
     pingpong: bool,
-    /// Full-sized segments sent since the last one with PSH (see
+    /// Segments sent since the last one with PSH (see
     /// [`Profile::push_burst`]).
     burst_segs: u32,
     delack_timer: Timer,
@@ -231,8 +231,6 @@ pub struct Tcb {
     /// When the last ACK answering an invalid segment was sent (Linux
     /// tp->last_oow_ack_time); see [`Tcb::oow_rate_limited`].
     last_oow_ack: Option<Instant>,
-    /// Largest send window the peer has offered (Linux tp->max_window).
-    max_snd_wnd: u32,
     /// Sequence space the peer has acknowledged (Linux tp->bytes_acked).
     bytes_acked: u64,
     outbox: VecDeque<Segment>,
@@ -324,7 +322,6 @@ impl Tcb {
             ssthresh: u32::MAX,
             ack_now: false,
             last_oow_ack: None,
-            max_snd_wnd: 0,
             bytes_acked: 0,
             outbox: VecDeque::new(),
             error: None,
@@ -1132,7 +1129,8 @@ impl Tcb {
         self.recover = None;
         // RFC 6298 5.5: back off; 5.6: restart; Karn: no sample from retransmissions.
         // Linux tcp_retransmit_timer: in SYN-SENT the first
-        // syn_linear_timeouts + 1 timeouts are not backed off.
+        // syn_linear_timeouts expiries do not back off, so the first
+        // syn_linear_timeouts + 1 intervals all last the initial RTO.
         if self.state != TcpState::SynSent || self.retries > self.profile.syn_linear_timeouts {
             self.rtt.back_off();
         }
@@ -1276,7 +1274,7 @@ impl Tcb {
             .sack_blocks(self.last_ooo)
             .iter()
             .map(|&(_, r)| r)
-            .reduce(|a, b| if b > a { b } else { a })
+            .max()
             == Some(seq)
     }
 
@@ -1284,7 +1282,7 @@ impl Tcb {
     /// SND.UNA − MAX.SND.WND =< SEG.ACK =< SND.NXT, where Linux bounds
     /// MAX.SND.WND by what the peer has acknowledged so far (tp->bytes_acked).
     fn ack_unacceptable(&self, ack: SeqNumber) -> bool {
-        let max_wnd = u64::from(self.max_snd_wnd).min(self.bytes_acked) as u32;
+        let max_wnd = u64::from(self.max_window).min(self.bytes_acked) as u32;
         ack > self.snd_max || ack < self.snd_una - max_wnd
     }
 
@@ -1292,8 +1290,6 @@ impl Tcb {
     pub fn on_segment(&mut self, now: Instant, seg: &TcpRepr, payload: &[u8]) {
         self.last_rcv = now;
         self.ack_tsecr = seg.options.timestamps().map(|(_, ecr)| ecr);
-        // Linux tp->max_window: the largest window the peer has offered.
-        self.max_snd_wnd = self.max_snd_wnd.max(self.snd_wnd);
         if seg.flags.contains(TcpFlags::ACK) {
             self.ka_probes_out = 0;
         }
@@ -1469,13 +1465,6 @@ impl Tcb {
         self.enter_closed();
     }
 
-    /// Linux tcp_sequence (6.17+, "do not accept packets beyond window"): a
-    /// segment that starts in the window but ends past its right edge is
-    /// taken only while no data waits for the application; otherwise it is
-    /// unacceptable as a whole (dropped and answered by an ACK). `len`
-    /// excludes a FIN, which may overrun the window (Linux tcp_sequence).
-    /// RFC 9293 3.10.7.4 would trim it to the window instead; both keep
-    /// the data received within what the receiver can hold.
     /// Linux tcp_sequence's left edge: a segment is not old while its end
     /// reaches RCV.WUP (the RCV.NXT of the last ACK sent, our
     /// Last.ACK.sent), so a retransmission of data already received but not
@@ -1496,6 +1485,13 @@ impl Tcb {
             && seq + seg_len >= self.last_ack_sent
     }
 
+    /// Linux tcp_sequence (6.17+, "do not accept packets beyond window"): a
+    /// segment that starts in the window but ends past its right edge is
+    /// taken only while no data waits for the application; otherwise it is
+    /// unacceptable as a whole (dropped and answered by an ACK). `len`
+    /// excludes a FIN, which may overrun the window (Linux tcp_sequence).
+    /// RFC 9293 3.10.7.4 would trim it to the window instead; both keep
+    /// the data received within what the receiver can hold.
     fn overruns_window(&self, seq: SeqNumber, len: u32) -> bool {
         len > 0 && seq + len > self.rcv_adv && self.recv.readable() > 0
     }
