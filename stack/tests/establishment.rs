@@ -166,12 +166,15 @@ fn simultaneous_open_establishes_on_the_crossed_syn_ack() {
         5000,
         1001,
         TcpFlags::SYN | TcpFlags::ACK,
-        65535,
+        30000,
         opts(210, 0),
     );
     t.on_segment(later, &peer, &[]);
     assert_eq!(t.state, TcpState::Established);
-    assert_eq!(t.snd_wnd, 65535, "a SYN's window is never scaled");
+    assert_eq!(
+        t.snd_wnd, 30000,
+        "the window is the SYN-ACK's, unscaled (a SYN's window never is)"
+    );
     assert_eq!(t.ts_recent(), Some(210));
     let ack = drain(&mut t, later);
     assert_eq!(ack.len(), 1);
@@ -268,8 +271,18 @@ fn a_syn_ack_does_not_complete_a_passive_open() {
     let mut s = Tcb::accept(&Profile::linux(), l, r, &syn, 9000, 0);
     drain(&mut s, Instant::ZERO);
     let synack = seg(5000, 9001, TcpFlags::SYN | TcpFlags::ACK, 65535, opts);
-    s.on_segment(Instant::from_millis(10), &synack, &[]);
-    assert_ne!(s.state, TcpState::Established);
+    let t = Instant::from_millis(10);
+    s.on_segment(t, &synack, &[]);
+    // Linux tcp_check_req: the segment (SEQ = IRS, its SYN before RCV.NXT)
+    // is not in the window: answered by an ACK, the request stays.
+    assert_eq!(s.state, TcpState::SynReceived);
+    let out = drain(&mut s, t);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].repr.flags, TcpFlags::ACK);
+    assert_eq!(
+        (out[0].repr.seq_number, out[0].repr.ack_number),
+        (9001, 5001)
+    );
 }
 
 #[test]

@@ -2453,8 +2453,7 @@ mod tests {
 
     #[test]
     fn psh_ends_each_burst_of_two_segments() {
-        let (mut c, mut s) = pair();
-        let _ = &mut c;
+        let (_, mut s) = pair();
         let now = Instant::from_millis(10);
         let mss = s.mss() as usize;
         s.send(&vec![0u8; 5 * mss]);
@@ -2499,7 +2498,7 @@ mod tests {
 
     #[test]
     fn backoff_stays_until_a_new_rtt_sample() {
-        let (mut c, mut s) = pair();
+        let (c, mut s) = pair();
         let now = Instant::from_millis(10);
         s.send(&[1u8; 100]);
         assert!(s.poll(now).is_some());
@@ -2522,7 +2521,6 @@ mod tests {
         s.send(&[2u8; 100]);
         assert!(s.poll(t).is_some());
         assert_eq!(s.poll_at().unwrap() - t, rto.saturating_mul(2));
-        let _ = &mut c;
     }
 
     #[test]
