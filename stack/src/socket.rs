@@ -195,6 +195,22 @@ pub(crate) struct Socket {
     pub(crate) kind: Kind,
 }
 
+impl Socket {
+    /// The options a connection's TCB carries: TCP_NODELAY, TCP_SYNCNT
+    /// (RFC 9293 MUST-21), TCP_MAXSEG before the handshake (3.7.1) and
+    /// TCP_LINGER2. Keep-alive needs the profile's defaults; see
+    /// `Host::keepalive_params`.
+    fn apply_to(&self, tcb: &mut Tcb) {
+        tcb.set_nodelay(self.nodelay);
+        tcb.set_syn_retries(self.syn_cnt.map(|v| v as u32));
+        if let Some(m) = self.max_seg {
+            // setsockopt bounded it to 88..=32767.
+            tcb.set_user_mss(m as u16);
+        }
+        tcb.set_linger2(self.linger2);
+    }
+}
+
 /// A connection in the table (owned by an fd, a listener's queues, or orphaned).
 #[derive(Debug, Clone)]
 pub(crate) struct Conn {
@@ -478,7 +494,12 @@ impl Host {
             return Err(Errno::EAGAIN);
         }
         let new_fd = self.alloc_fd()?;
-        let (reuse, nodelay, keepalive) = (s.reuseaddr, s.nodelay, s.keepalive);
+        // The child inherits the listener's options (Linux sk_clone_lock
+        // copies the socket, tcp_create_openreq_child the tcp_sock).
+        let opts = Socket {
+            kind: Kind::Fresh,
+            ..s.clone()
+        };
         let id = match &mut self.sock_mut(fd)?.kind {
             Kind::Listener { accept_queue, .. } => accept_queue.pop_front().ok_or(Errno::EAGAIN)?,
             _ => return Err(Errno::EINVAL),
@@ -486,22 +507,11 @@ impl Host {
         let conn = self.conns.get_mut(&id).ok_or(Errno::ECONNABORTED)?;
         conn.fd = Some(new_fd);
         conn.listener = None;
-        conn.tcb.set_nodelay(nodelay);
         let (local, remote) = (conn.tcb.local, conn.tcb.remote);
         self.sockets.insert(
             new_fd,
             Socket {
                 local: Some(local),
-                reuseaddr: reuse,
-                nodelay,
-                keepalive,
-                keep_idle: None,
-                keep_intvl: None,
-                keep_cnt: None,
-                syn_cnt: None,
-                max_seg: None,
-                linger: None,
-                linger2: None,
                 shut_rd: false,
                 shut_wr: false,
                 error_taken: false,
@@ -509,6 +519,7 @@ impl Host {
                     id,
                     connect_reported: true,
                 },
+                ..opts
             },
         );
         Ok((Fd(new_fd), remote))
@@ -599,14 +610,7 @@ impl Host {
             .isn
             .ts_offset((*local.ip(), port), (*addr.ip(), addr.port()));
         let mut tcb = Tcb::connect(&self.config.profile, local, addr, iss, ts_off);
-        let s = self.sock(fd)?;
-        tcb.set_nodelay(s.nodelay);
-        // TCP_SYNCNT: the SYN retransmission limit (RFC 9293 MUST-21).
-        tcb.set_syn_retries(s.syn_cnt.map(|v| v as u32));
-        // TCP_MAXSEG: caps the MSS we advertise (RFC 9293 3.7.1).
-        if let Some(m) = s.max_seg {
-            tcb.set_user_mss(m.clamp(1, i32::from(u16::MAX)) as u16);
-        }
+        self.sock(fd)?.apply_to(&mut tcb);
         tcb.set_keepalive(now, self.keepalive_params(fd));
         let id = self.next_conn;
         self.next_conn += 1;
@@ -1067,16 +1071,12 @@ impl Host {
             .isn
             .ts_offset((*local.ip(), local.port()), (*remote.ip(), remote.port()));
         let tcb = Tcb::accept(&self.config.profile, local, remote, repr, iss, ts_off);
-        let nodelay = self.sockets.get(&lfd).map(|s| s.nodelay).unwrap_or(false);
         let mut tcb = tcb;
-        tcb.set_nodelay(nodelay);
-        // Linux inet_rtx_syn_ack / reqsk_timer_handler: the listener's
-        // TCP_SYNCNT bounds the SYN-ACK retransmissions.
-        let syn_cnt = self.sockets.get(&lfd).and_then(|s| s.syn_cnt);
-        tcb.set_syn_retries(syn_cnt.map(|v| v as u32));
-        // Linux: a listener's TCP_MAXSEG caps its children's MSS.
-        if let Some(m) = self.sockets.get(&lfd).and_then(|s| s.max_seg) {
-            tcb.set_user_mss(m.clamp(1, i32::from(u16::MAX)) as u16);
+        // The listener's options hold for its children from the SYN on:
+        // Linux inet_rtx_syn_ack / reqsk_timer_handler bound the SYN-ACK
+        // retransmissions by its TCP_SYNCNT, its TCP_MAXSEG caps their MSS.
+        if let Some(l) = self.sockets.get(&lfd) {
+            l.apply_to(&mut tcb);
         }
         let ka = self.keepalive_params(Fd(lfd));
         tcb.set_keepalive(now, ka);

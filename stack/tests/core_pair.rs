@@ -1481,3 +1481,37 @@ fn syn_reopens_time_wait() {
     assert_eq!(net.b.connect(net.now, c2, dst), Ok(()));
     assert!(net.a.accept(l).is_ok());
 }
+
+#[test]
+fn accepted_sockets_inherit_the_listeners_options() {
+    // Linux sk_clone_lock / tcp_create_openreq_child: a child starts with
+    // its listener's socket and TCP options.
+    let mut net = Net::new(false);
+    let l = net.a.socket(SocketType::Stream).unwrap();
+    for (opt, v) in [
+        (SockOpt::KeepAlive, 1),
+        (SockOpt::KeepIdle, 5),
+        (SockOpt::Linger2, 7),
+        (SockOpt::SynCnt, 3),
+        (SockOpt::NoDelay, 1),
+    ] {
+        net.a.setsockopt(l, opt, v).unwrap();
+    }
+    net.a
+        .bind(l, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 8080))
+        .unwrap();
+    net.a.listen(l, 16).unwrap();
+    let c = net.b.socket(SocketType::Stream).unwrap();
+    let _ = net.b.connect(net.now, c, SocketAddrV4::new(A_IP, 8080));
+    net.run();
+    let (s, _) = net.a.accept(l).unwrap();
+    for (opt, v) in [
+        (SockOpt::KeepAlive, 1),
+        (SockOpt::KeepIdle, 5),
+        (SockOpt::Linger2, 7),
+        (SockOpt::SynCnt, 3),
+        (SockOpt::NoDelay, 1),
+    ] {
+        assert_eq!(net.a.getsockopt(s, opt), Ok(v), "{opt:?}");
+    }
+}
