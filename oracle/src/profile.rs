@@ -75,9 +75,26 @@ pub const LINUX_SYSCTLS: &[(&str, &str, &str)] = &[
         "1",
         "no cached per-destination metrics between runs",
     ),
-    ("net/ipv4/tcp_early_retrans", "3", "kernel default (TLP on)"),
-    ("net/ipv4/tcp_recovery", "1", "kernel default (RACK on)"),
-    ("net/ipv4/tcp_frto", "2", "kernel default (F-RTO on)"),
+    (
+        "net/ipv4/tcp_early_retrans",
+        "0",
+        "tail loss probes (RACK-TLP's TLP, RFC 8985 7) off: the stack has no TLP, and a probe \
+         2*SRTT after the last send would race every scripted loss",
+    ),
+    (
+        "net/ipv4/tcp_recovery",
+        "1",
+        "kernel default. RACK loss detection (RFC 8985) is always on for SACK connections in \
+         current kernels whatever this says (measured on 6.18: tcp_recovery=0 still retransmits a \
+         hole one reordering window after a single SACK); scenarios deliver the DupThresh \
+         SACKs together, where RACK and RFC 6675 agree",
+    ),
+    (
+        "net/ipv4/tcp_frto",
+        "0",
+        "F-RTO (RFC 5682) off: after an RTO Linux goes back N as RFC 5681 and RFC 6298 \
+         describe, which the stack implements",
+    ),
     ("net/ipv4/tcp_autocorking", "1", "kernel default"),
     ("net/ipv4/tcp_slow_start_after_idle", "1", "kernel default"),
     (
