@@ -24,6 +24,7 @@
 //! the Linux DUT's namespace to 6 MiB (`oracle/src/profile.rs`), which gives 7;
 //! this profile matches the pinned value (measured: wscale 7, ACK windows 510).
 
+use crate::tcp::congestion::{Algorithm, SsthreshBasis};
 use crate::time::Duration;
 
 /// All tunables of the stack.
@@ -102,6 +103,30 @@ pub struct Profile {
     pub keepalive_probes: u32,
     /// Initial congestion window, segments. Linux: TCP_INIT_CWND 10; RFC 5681: 2-4.
     pub initial_cwnd: u32,
+    /// The congestion control algorithm (net.ipv4.tcp_congestion_control;
+    /// the oracle pins `reno` in the Linux DUT).
+    pub congestion_control: Algorithm,
+    /// What ssthresh is half of after a loss. Linux tcp_reno_ssthresh:
+    /// cwnd; RFC 5681 3.1 (4): FlightSize.
+    pub ssthresh_basis: SsthreshBasis,
+    /// Slow start grows cwnd by at most this many SMSS per ACK (RFC 3465's
+    /// L; RFC 5681 3.1: 1). 0: by everything the ACK covers, as Linux
+    /// tcp_slow_start does.
+    pub abc_limit: u32,
+    /// Duplicate ACKs (or SACKed segments above a hole) that signal a loss
+    /// (RFC 5681 3.2, RFC 6675 DupThresh). Linux: net.ipv4.tcp_reordering = 3.
+    pub dupthresh: u32,
+    /// RACK-style loss marking in SACK recovery (RFC 8985 6.2 with the
+    /// zero reordering window Linux uses once recovering): what was sent
+    /// before a delivered segment is lost. Linux runs RACK on every SACK
+    /// connection (it can no longer be turned off); its reordering timer
+    /// before recovery and its tail loss probes are not modelled (the
+    /// oracle pins TLP off). Off: RFC 6675 IsLost only.
+    pub rack: bool,
+    /// Restart from the initial window after an idle period longer than the
+    /// RTO (RFC 5681 4.1; Linux net.ipv4.tcp_slow_start_after_idle = 1,
+    /// tcp_cwnd_restart: halve per idle RTO, not below the initial window).
+    pub slow_start_after_idle: bool,
     /// PSH on every this many segments of a burst, besides the last segment
     /// of the data (0: only there). Linux sends from the write queue in GSO
     /// bursts of tcp_tso_autosize() segments, at least
@@ -181,6 +206,12 @@ impl Profile {
             keepalive_intvl: Duration::from_secs(75),
             keepalive_probes: 9,
             initial_cwnd: 10,
+            congestion_control: Algorithm::Reno,
+            ssthresh_basis: SsthreshBasis::Cwnd,
+            abc_limit: 0,
+            dupthresh: 3,
+            rack: true,
+            slow_start_after_idle: true,
             push_burst: 2,
             nagle: true,
             max_backlog: 4096,
@@ -207,6 +238,9 @@ impl Profile {
             rto_granularity: Duration::from_millis(1), // RFC 6298 2.3, G
             time_wait: Duration::from_secs(240),       // RFC 9293 3.4.2: MSL = 2 min
             initial_cwnd: 4,                           // RFC 5681 3.1 with SMSS 1460: 3..4
+            ssthresh_basis: SsthreshBasis::FlightSize, // RFC 5681 3.1 (4)
+            abc_limit: 1,                              // RFC 5681 3.1 eq. (2)
+            rack: false,                               // RFC 6675 IsLost
             window_scale: 7,
             delayed_ack: Duration::from_millis(200), // RFC 9293 3.8.6.3 MUST < 0.5 s
             push_burst: 0,                           // RFC 9293 3.9.1: PSH ends the SEND

@@ -3,14 +3,16 @@
 //! a socket-free state machine ([`state`]); the socket layer sits on top
 //! ([`crate::socket`]).
 
+pub mod congestion;
 pub mod isn;
 pub mod options;
 pub mod recv_buffer;
 pub mod rtt;
+pub mod scoreboard;
 pub mod send_buffer;
 pub mod seq;
 pub mod state;
 pub mod timer;
 
 pub use seq::SeqNumber;
-pub use state::{Segment, Tcb, TcpError, TcpState};
+pub use state::{CaState, Segment, Tcb, TcpError, TcpState};

@@ -9,9 +9,11 @@
 //! [`Tcb::poll`]. Any state is reachable that way (e.g. connect, feed a
 //! SYN-ACK → ESTABLISHED; then `close` → FIN-WAIT-1, and so on).
 
+use super::congestion::{Controller, Window};
 use super::options::{segment_options, syn_options, Negotiated, Offer};
 use super::recv_buffer::RecvBuffer;
 use super::rtt::RttEstimator;
+use super::scoreboard::Scoreboard;
 use super::send_buffer::SendBuffer;
 use super::seq::SeqNumber;
 use super::timer::{earliest, Timer};
@@ -20,6 +22,30 @@ use crate::time::Instant;
 use crate::wire::{TcpFlags, TcpOptions, TcpRepr};
 use core::net::SocketAddrV4;
 use std::collections::VecDeque;
+
+mod recovery;
+
+/// Loss-recovery phases, as Linux names them (icsk_ca_state; its Disorder
+/// and CWR phases need no state of their own here).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaState {
+    /// No loss being repaired.
+    Open,
+    /// Fast recovery (RFC 5681 3.2; RFC 6582 without SACK, RFC 6675 with
+    /// it) until SND.UNA passes `high_seq` (RFC 6582's "recover"). While in
+    /// it the window follows Proportional Rate Reduction (RFC 6937, as Linux
+    /// tcp_cwnd_reduction); the counters are in segments.
+    Recovery {
+        high_seq: SeqNumber,
+        prior_cwnd: u32,
+        prr_delivered: u32,
+        prr_out: u32,
+    },
+    /// After a retransmission timeout, until SND.UNA passes `high_seq`:
+    /// go-back-N from SND.UNA in slow start (RFC 5681 3.1, RFC 6298 5.4;
+    /// Linux tcp_enter_loss with F-RTO off).
+    Loss { high_seq: SeqNumber },
+}
 
 /// RFC 9293 3.3.2 connection states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -204,11 +230,29 @@ pub struct Tcb {
     /// Segments sent since the last one with PSH (see
     /// [`Profile::push_burst`]).
     burst_segs: u32,
+    /// New data held back for the next ACK (see `tso_defers`).
+    tso_hold: bool,
     delack_timer: Timer,
     /// Consecutive duplicate ACKs (RFC 5681 3.2).
     dupacks: u32,
-    /// Fast-recovery point (RFC 6582 "recover"), while in recovery.
-    recover: Option<SeqNumber>,
+    /// Loss-recovery phase (Linux icsk_ca_state).
+    ca: CaState,
+    /// What the peer has SACKed, and HighRxt (RFC 6675).
+    sb: Scoreboard,
+    cc: Controller,
+    /// RFC 7661 / Linux tcp_cwnd_validate: whether the sender filled cwnd
+    /// in the current window of data, and the most it had in flight.
+    cwnd_limited: bool,
+    max_flight: u32,
+    cwnd_usage_seq: SeqNumber,
+    /// RACK (see `rack_line`): SND.MAX after each instant that sent new
+    /// data (at most 64, oldest dropped), the last retransmission in
+    /// recovery, and the line below which everything unSACKed is lost.
+    sent_marks: VecDeque<(SeqNumber, Instant)>,
+    rxt_sent: Option<(SeqNumber, Instant)>,
+    rack_lost_below: SeqNumber,
+    /// When the last data segment left (Linux tp->lsndtime).
+    last_data_sent: Option<Instant>,
     /// Start of the most recent out-of-order segment (first SACK block).
     last_ooo: Option<SeqNumber>,
     /// A D-SACK block (RFC 2883) for the next ACK.
@@ -293,13 +337,27 @@ impl Tcb {
             last_ooo: None,
             dsack: None,
             dupacks: 0,
-            recover: None,
+            ca: CaState::Open,
+            sb: Scoreboard::default(),
+            cc: Controller::new(
+                profile.congestion_control,
+                profile.ssthresh_basis,
+                profile.abc_limit,
+            ),
+            cwnd_limited: false,
+            max_flight: 0,
+            cwnd_usage_seq: iss,
+            sent_marks: VecDeque::new(),
+            rxt_sent: None,
+            rack_lost_below: iss,
+            last_data_sent: None,
             quick: 0,
             quickack_started: false,
             rcv_mss: 536,
             last_data_rcv: None,
             pingpong: false,
             burst_segs: 0,
+            tso_hold: false,
             delack_timer: Timer::default(),
             keepalive: None,
             ka_timer: Timer::default(),
@@ -651,6 +709,9 @@ impl Tcb {
         if self.fin_queued {
             return 0;
         }
+        // A write is a new transmission opportunity: a new burst.
+        self.burst_segs = 0;
+        self.tso_hold = false;
         match self.state {
             TcpState::Established | TcpState::CloseWait => self.send.push(data),
             _ => 0,
@@ -973,17 +1034,43 @@ impl Tcb {
     }
 
     fn poll_data(&mut self, now: Instant) -> Option<Segment> {
+        if let Some(seg) = self.poll_retransmission(now) {
+            return Some(seg);
+        }
         if self.snd_nxt < self.send_seq {
             return None;
+        }
+        if self.snd_nxt < self.snd_max {
+            // Go-back-N after an RTO skips what the peer holds (RFC 6675
+            // 5.1: SACK information survives the timeout; Linux
+            // tcp_xmit_retransmit_queue skips SACKed skbs).
+            if let Some(end) = self.sb.sacked_until(self.snd_nxt) {
+                self.snd_nxt = end.min(self.snd_max);
+            }
         }
         let offset = (self.snd_nxt - self.send_seq) as usize;
         let avail = self.send.len().saturating_sub(offset);
         let in_flight = self.snd_nxt - self.snd_una;
-        let wnd = self.snd_wnd.min(self.cwnd);
-        let usable = wnd.saturating_sub(in_flight) as usize;
+        if avail > 0 && self.snd_nxt == self.snd_max {
+            self.restart_after_idle(now);
+        }
+        // RFC 9293 3.8.6.2.1 / RFC 5681 3: within both the peer's window and cwnd.
+        let wnd_room = self.snd_wnd.saturating_sub(in_flight);
+        let cwnd_room = self.cwnd_room();
+        let usable = wnd_room.min(cwnd_room) as usize;
         let mss = self.data_mss() as usize;
-        let len = avail.min(mss).min(usable);
+        let mut len = avail.min(mss).min(usable);
+        if self.snd_nxt < self.snd_max {
+            if let Some(l) = self.sb.next_sacked_start(self.snd_nxt) {
+                len = len.min((l - self.snd_nxt) as usize);
+            }
+        }
         let fin_unsent = self.fin_queued && self.snd_nxt == self.fin_seq();
+        if len > 0 && self.tso_defers(now, avail, usable, mss) {
+            self.tso_hold = true;
+            self.cwnd_validate(true);
+            return None;
+        }
         if len > 0 {
             let last = len == avail;
             // RFC 9293 3.7.4 (Nagle, SHLD-7): hold a small segment while data is unacknowledged.
@@ -1017,11 +1104,20 @@ impl Tcb {
                     len as u32 + u32::from(flags.contains(TcpFlags::FIN)),
                 );
                 self.data_sent(now);
+                self.last_data_sent = Some(now);
+                if seq >= self.snd_max - (len as u32) {
+                    self.mark_sent(now);
+                }
+                self.prr_sent();
+                let limited = self.cwnd_room() == 0;
+                self.cwnd_validate(limited);
                 return Some(seg);
             }
-        } else if avail > 0 && usable == 0 && in_flight == 0 {
+        } else if avail > 0 && wnd_room == 0 && in_flight == 0 {
             // RFC 9293 3.8.6.1: zero window: probe when the timer fires.
             self.rtx_timer.set_if_idle(now, self.rtt.rto());
+        } else if avail > 0 && cwnd_room == 0 {
+            self.cwnd_validate(true);
         }
         if avail == 0 && fin_unsent {
             let seq = self.snd_nxt;
@@ -1071,8 +1167,11 @@ impl Tcb {
                 }
                 let offset = (self.snd_nxt - self.send_seq) as usize;
                 let avail = self.send.len().saturating_sub(offset);
+                if self.next_retransmission().is_some() && self.cwnd_room() > 0 {
+                    return true;
+                }
                 let in_flight = self.snd_nxt - self.snd_una;
-                let usable = self.snd_wnd.min(self.cwnd).saturating_sub(in_flight) as usize;
+                let usable = self.snd_wnd.saturating_sub(in_flight).min(self.cwnd_room()) as usize;
                 let len = avail.min(self.data_mss() as usize).min(usable);
                 let fin_unsent = self.fin_queued && self.snd_nxt == self.fin_seq();
                 if len > 0 {
@@ -1090,6 +1189,7 @@ impl Tcb {
 
     /// Run expired timers (RFC 9293 3.10.8).
     pub fn on_timer(&mut self, now: Instant) {
+        self.tso_hold = false;
         if self.delack_timer.poll_expired(now) && self.state.is_synchronized() {
             self.ack_now = true;
             // Linux tcp_delack_timer_handler: a delayed ACK that had to be
@@ -1124,9 +1224,14 @@ impl Tcb {
             self.enter_closed();
             return;
         }
+        let in_flight = self.snd_nxt - self.snd_una;
+        let persist = in_flight == 0 && self.send.len() > (self.snd_nxt - self.send_seq) as usize;
+        if self.state.is_synchronized() && !persist {
+            // RFC 5681 3.1 (4) / RFC 6298 5.4: ssthresh, cwnd = 1 SMSS,
+            // go-back-N (see `enter_loss`).
+            self.enter_loss();
+        }
         self.retries += 1;
-        self.dupacks = 0;
-        self.recover = None;
         // RFC 6298 5.5: back off; 5.6: restart; Karn: no sample from retransmissions.
         // Linux tcp_retransmit_timer: in SYN-SENT the first
         // syn_linear_timeouts expiries do not back off, so the first
@@ -1135,14 +1240,7 @@ impl Tcb {
             self.rtt.back_off();
         }
         self.rtt_probe = None;
-        let mss = self.mss();
-        let in_flight = self.snd_nxt - self.snd_una;
-        if self.state.is_synchronized() {
-            // RFC 5681 3.1 (4): ssthresh = max(FlightSize / 2, 2*SMSS); cwnd = 1 SMSS.
-            self.ssthresh = (in_flight / 2).max(2 * mss);
-            self.cwnd = mss;
-        }
-        if in_flight == 0 && self.send.len() > (self.snd_nxt - self.send_seq) as usize {
+        if persist {
             // Zero-window probe (RFC 9293 3.8.6.1): Linux tcp_xmit_probe_skb sends
             // an ACK with SEQ = SND.UNA - 1.
             let seg = self.build(now, self.snd_una - 1, TcpFlags::ACK, Vec::new());
@@ -1156,27 +1254,49 @@ impl Tcb {
 
     // ---------------------------------------------------------------- input
 
-    /// Retransmit one segment from SND.UNA (fast retransmit).
-    fn retransmit_head(&mut self, now: Instant) {
-        if self.snd_una < self.send_seq {
-            return;
+    /// Fast recovery's retransmissions go before new data (RFC 6675 5
+    /// step (C): NextSeg() rule 1 first; RFC 6582 3.2 steps 2 and 5), as
+    /// cwnd (set by PRR) allows.
+    fn poll_retransmission(&mut self, now: Instant) -> Option<Segment> {
+        let (seq, len) = self.next_retransmission()?;
+        if self.cwnd_room() == 0 {
+            return None;
         }
-        let offset = (self.snd_una - self.send_seq) as usize;
-        let in_flight_data =
-            ((self.snd_max - self.snd_una) as usize).min(self.send.len().saturating_sub(offset));
-        let len = in_flight_data.min(self.data_mss() as usize);
-        if len == 0 {
-            return;
+        let fin_seq = self.fin_seq();
+        let dlen = if seq < fin_seq {
+            ((fin_seq - seq) as usize)
+                .min(len as usize)
+                .min(self.data_mss() as usize)
+        } else {
+            0
+        };
+        let end = seq + dlen as u32;
+        let fin = self.fin_queued && end == fin_seq && self.snd_max > fin_seq;
+        if dlen == 0 && !fin {
+            return None;
         }
         let mut flags = TcpFlags::ACK;
-        if offset + len == self.send.len() {
+        // PSH as on a first transmission that ends the queued data (Linux
+        // keeps the flag on the skb; a GSO burst's PSH is not kept).
+        if dlen > 0 && (end - self.send_seq) as usize == self.send.len() {
             flags |= TcpFlags::PSH;
         }
-        let payload = self.send.slice(offset, len);
-        let seg = self.build(now, self.snd_una, flags, payload);
+        if fin {
+            flags |= TcpFlags::FIN;
+        }
+        let payload = self.send.slice((seq - self.send_seq) as usize, dlen);
+        let seg = self.build(now, seq, flags, payload);
+        self.sb.high_rxt = end + u32::from(fin);
+        self.rxt_sent = Some((end + u32::from(fin), now));
+        // Karn (RFC 6298 3): no RTT sample from a retransmitted range.
         self.rtt_probe = None;
-        self.outbox.push_back(seg);
-        self.rtx_timer.set(now, self.rtt.rto());
+        self.prr_sent();
+        if seq == self.snd_una {
+            // Linux tcp_xmit_retransmit_queue rearms the RTO when it
+            // retransmits the head.
+            self.rtx_timer.set(now, self.rtt.rto());
+        }
+        Some(seg)
     }
 
     /// Whether an ACK answering an invalid segment must be suppressed now
@@ -1289,6 +1409,11 @@ impl Tcb {
     /// SEGMENT ARRIVES (RFC 9293 3.10.7) for this connection.
     pub fn on_segment(&mut self, now: Instant, seg: &TcpRepr, payload: &[u8]) {
         self.last_rcv = now;
+        // What this segment lets us send is a new burst (Linux
+        // tcp_write_xmit cuts its GSO bursts from here; a lone segment the
+        // window allows carries no PSH).
+        self.burst_segs = 0;
+        self.tso_hold = false;
         self.ack_tsecr = seg.options.timestamps().map(|(_, ecr)| ecr);
         if seg.flags.contains(TcpFlags::ACK) {
             self.ka_probes_out = 0;
@@ -1661,38 +1786,20 @@ impl Tcb {
         let old_ack = ack < self.snd_una;
         let seg_wnd =
             u32::from(seg.window_len) << self.negotiated.map(|n| n.snd_wscale).unwrap_or(0);
-        if ack > self.snd_una {
-            self.process_ack(now, ack);
-            self.dupacks = 0;
-            if let Some(recover) = self.recover {
-                if ack >= recover {
-                    // RFC 6582 3.2 (5): full acknowledgment: deflate the window.
-                    self.recover = None;
-                    self.cwnd = self.ssthresh.max(self.mss());
-                } else {
-                    // RFC 6582 3.2 (5): partial acknowledgment: retransmit the next hole.
-                    self.retransmit_head(now);
-                }
-            }
-        } else if ack == self.snd_una
-            && payload.is_empty()
-            && !fin
-            && seg_wnd == self.snd_wnd
-            && self.snd_max > self.snd_una
-        {
-            // RFC 5681 3.2: duplicate ACK; the third triggers fast retransmit.
-            self.dupacks = self.dupacks.saturating_add(1);
-            let mss = self.mss();
-            if self.dupacks == 3 && self.recover.is_none() {
-                let flight = self.snd_max - self.snd_una;
-                self.ssthresh = (flight / 2).max(2 * mss);
-                self.recover = Some(self.snd_max);
-                self.retransmit_head(now);
-                self.cwnd = self.ssthresh.saturating_add(3 * mss);
-            } else if self.dupacks > 3 && self.recover.is_some() {
-                self.cwnd = self.cwnd.saturating_add(mss);
-            }
-        }
+        let blocks: Vec<(SeqNumber, SeqNumber)> = if self.sack_on() {
+            seg.options
+                .iter()
+                .flat_map(|o| o.sack_blocks().iter())
+                .map(|&(l, r)| (SeqNumber(l), SeqNumber(r)))
+                .take(4)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        // RFC 5681 2: a duplicate ACK carries no data, no SYN or FIN, and
+        // does not change the advertised window.
+        let dup_candidate = payload.is_empty() && !fin && seg_wnd == self.snd_wnd;
+        self.on_ack_sender(now, ack, dup_candidate, &blocks);
         // Window update (RFC 9293 3.10.7.4: SND.WL1 < SEG.SEQ or (= and SND.WL2 =< SEG.ACK)).
         if self.snd_una <= ack
             && (self.snd_wl1 < seq || (self.snd_wl1 == seq && self.snd_wl2 <= ack))
@@ -1929,14 +2036,17 @@ impl Tcb {
         }
     }
 
-    fn process_ack(&mut self, now: Instant, ack: SeqNumber) {
+    /// The cumulative part of an ACK that advances SND.UNA: buffer, RTT,
+    /// timer. Returns the data bytes it acknowledged.
+    fn process_ack(&mut self, now: Instant, ack: SeqNumber) -> u32 {
         let acked = ack - self.snd_una;
         // Linux tcp_snd_una_update (tp->bytes_acked); a passive open's child
         // socket starts with SND.UNA = ISS + 1, so its SYN is not counted.
         let passive_syn = self.passive && self.snd_una == self.iss;
         self.bytes_acked += u64::from(acked.saturating_sub(u32::from(passive_syn)));
+        let mut data = 0;
         if ack > self.send_seq {
-            let data = ((ack - self.send_seq) as usize).min(self.send.len());
+            data = ((ack - self.send_seq) as usize).min(self.send.len());
             self.send.consume(data);
             self.send_seq = self.send_seq + data as u32;
         }
@@ -1973,14 +2083,7 @@ impl Tcb {
         } else {
             self.rtx_timer.set(now, self.rtt.rto());
         }
-        // RFC 5681 3.1: slow start / congestion avoidance (Reno).
-        let mss = self.mss();
-        if self.cwnd < self.ssthresh {
-            self.cwnd = self.cwnd.saturating_add(acked.min(mss));
-        } else {
-            let inc = (mss.saturating_mul(mss) / self.cwnd.max(1)).max(1);
-            self.cwnd = self.cwnd.saturating_add(inc);
-        }
+        data as u32
     }
 }
 

@@ -1,0 +1,496 @@
+//! The sending side's loss recovery and congestion window: duplicate ACKs
+//! and the SACK scoreboard (RFC 5681 3.2, RFC 6675), fast retransmit and
+//! fast recovery with NewReno partial ACKs (RFC 6582) or SACK-based loss
+//! marking, Proportional Rate Reduction while recovering (RFC 6937, as
+//! Linux tcp_cwnd_reduction), the retransmission timeout's collapse to one
+//! segment with go-back-N (RFC 5681 3.1, RFC 6298 5), cwnd validation
+//! (RFC 7661, Linux tcp_cwnd_validate) and the restart after idle (RFC 5681
+//! 4.1). How much cwnd grows and falls is the [`Controller`]'s business.
+//!
+//! The pipe (RFC 6675 SetPipe, Linux tcp_packets_in_flight) is counted in
+//! bytes: sequence space sent and unacknowledged, less what the peer holds
+//! (SACKed; for a peer without SACK one segment per duplicate ACK, as Linux
+//! tcp_add_reno_sack and RFC 3042's limited transmit count them), less what
+//! is deemed lost and not yet retransmitted.
+
+use super::*;
+use crate::tcp::congestion::CongestionControl;
+
+impl Tcb {
+    pub(super) fn sack_on(&self) -> bool {
+        self.negotiated.is_some_and(|n| n.sack)
+    }
+
+    /// The congestion window, bytes.
+    pub fn cwnd(&self) -> u32 {
+        self.cwnd
+    }
+
+    /// The slow-start threshold, bytes (`u32::MAX` until the first loss).
+    pub fn ssthresh(&self) -> u32 {
+        self.ssthresh
+    }
+
+    /// The loss-recovery phase.
+    pub fn ca_state(&self) -> CaState {
+        self.ca
+    }
+
+    /// The SACK scoreboard.
+    pub fn scoreboard(&self) -> &Scoreboard {
+        &self.sb
+    }
+
+    /// Bytes below SND.NXT the peer holds beyond a hole.
+    pub(super) fn sacked_bytes(&self) -> u32 {
+        let flight = self.snd_nxt - self.snd_una;
+        if self.sack_on() {
+            self.sb.sacked_below(self.snd_nxt).min(flight)
+        } else {
+            // Linux tcp_limit_reno_sacked: the duplicate ACKs never account
+            // for more than the flight less one hole.
+            let mss = self.mss();
+            self.dupacks
+                .saturating_mul(mss)
+                .min(flight.saturating_sub(mss))
+        }
+    }
+
+    /// Bytes deemed lost and not yet retransmitted (only in fast recovery;
+    /// after an RTO, go-back-N keeps SND.NXT at the retransmission point).
+    pub(super) fn lost_bytes(&self) -> u32 {
+        if !matches!(self.ca, CaState::Recovery { .. }) {
+            return 0;
+        }
+        if self.sack_on() {
+            self.sb.lost_unretransmitted(
+                self.snd_una,
+                self.rack_line(),
+                self.profile.dupthresh,
+                self.mss(),
+            )
+        } else if self.sb.high_rxt <= self.snd_una {
+            // RFC 6582: the segment at SND.UNA is the one lost.
+            (self.snd_nxt - self.snd_una)
+                .saturating_sub(self.sacked_bytes())
+                .min(self.mss())
+        } else {
+            0
+        }
+    }
+
+    /// With [`Profile::rack`], in SACK recovery: everything unSACKed below
+    /// this is lost. RFC 8985 6.2 with the reordering window Linux uses in
+    /// recovery (tcp_rack_reo_wnd: 0 until reordering is seen): a segment
+    /// sent before one that was delivered is lost. Original transmissions
+    /// leave in sequence order, so that is everything below the highest
+    /// SACKed sequence, and below whatever had been sent before a
+    /// retransmission that got through. Otherwise SND.UNA (no effect).
+    pub(super) fn rack_line(&self) -> SeqNumber {
+        if !self.profile.rack || !matches!(self.ca, CaState::Recovery { .. }) {
+            return self.snd_una;
+        }
+        self.sb
+            .high_sacked()
+            .unwrap_or(self.snd_una)
+            .max(self.rack_lost_below)
+            .max(self.snd_una)
+    }
+
+    /// Note new data sent at `now` (for [`Tcb::rack_line`]).
+    pub(super) fn mark_sent(&mut self, now: Instant) {
+        match self.sent_marks.back_mut() {
+            Some(m) if m.1 == now => m.0 = self.snd_max,
+            _ => {
+                if self.sent_marks.len() >= 64 {
+                    self.sent_marks.pop_front();
+                }
+                self.sent_marks.push_back((self.snd_max, now));
+            }
+        }
+    }
+
+    /// A retransmission sent at `t` got through: what was first sent
+    /// before `t` and is not SACKed is lost (RACK).
+    fn rack_retransmission_delivered(&mut self) {
+        let Some((end, t)) = self.rxt_sent else {
+            return;
+        };
+        let delivered = self.snd_una >= end || self.sb.is_sacked(end - 1);
+        if !delivered {
+            return;
+        }
+        self.rxt_sent = None;
+        if let Some(&(seq, _)) = self.sent_marks.iter().rev().find(|m| m.1 < t) {
+            self.rack_lost_below = self.rack_lost_below.max(seq);
+        }
+    }
+
+    /// RFC 6675 pipe, bytes.
+    pub(super) fn pipe(&self) -> u32 {
+        (self.snd_nxt - self.snd_una)
+            .saturating_sub(self.sacked_bytes())
+            .saturating_sub(self.lost_bytes())
+    }
+
+    /// What cwnd lets us send now, in whole segments (Linux tcp_cwnd_test
+    /// counts packets: a window is never used for a sliver of a segment).
+    pub(super) fn cwnd_room(&self) -> u32 {
+        let mss = self.mss().max(1);
+        let cwnd_segs = (self.cwnd / mss).max(1);
+        cwnd_segs
+            .saturating_sub(self.pipe().div_ceil(mss))
+            .saturating_mul(mss)
+    }
+
+    /// Linux tcp_tso_should_defer, for the bursts [`Profile::push_burst`]
+    /// models: with room for only part of the next burst and more data
+    /// queued, Linux waits for the ACK that makes room rather than send a
+    /// lone segment (measured: one segment of room after a duplicate ACK
+    /// sends nothing; the next duplicate ACK sends two). Not in recovery,
+    /// not for a burst that carries the FIN, not when the room is a third
+    /// of the window (tcp_tso_win_divisor 3), and only within 1 ms of the
+    /// last transmission.
+    pub(super) fn tso_defers(&self, now: Instant, avail: usize, usable: usize, mss: usize) -> bool {
+        let burst = self.profile.push_burst as usize;
+        // Linux decides per GSO burst: never in the middle of one.
+        if burst < 2
+            || self.burst_segs != 0
+            || self.ca != CaState::Open
+            || self.snd_nxt != self.snd_max
+            || self.snd_nxt == self.snd_una
+        {
+            return false;
+        }
+        let skb = avail.min(burst.saturating_mul(mss));
+        if skb <= mss || usable >= skb {
+            return false;
+        }
+        // Decided when the ACK (or write) arrived; nothing re-decides it
+        // until the next one.
+        if self.tso_hold {
+            return true;
+        }
+        // "Avoid bursty behavior by allowing defer only if the last write
+        // was recent (1 ms)."
+        if !self
+            .last_data_sent
+            .is_some_and(|t| now - t <= crate::time::Duration::from_millis(1))
+        {
+            return false;
+        }
+        let chunk = self.snd_wnd.min(self.cwnd) as usize / 3;
+        if usable >= chunk {
+            return false;
+        }
+        !(self.fin_queued && avail <= skb)
+    }
+
+    /// Linux tcp_is_cwnd_limited (RFC 7661): grow cwnd only if the sender
+    /// used it, or, in slow start, while it is under twice the flight.
+    fn is_cwnd_limited(&self) -> bool {
+        self.cwnd_limited || (self.cwnd < self.ssthresh && self.cwnd < 2 * self.max_flight)
+    }
+
+    /// Linux tcp_cwnd_validate, after a transmission attempt: remember
+    /// whether the window was full, and the largest flight, per window of
+    /// data.
+    pub(super) fn cwnd_validate(&mut self, limited: bool) {
+        let flight = self.snd_nxt - self.snd_una;
+        if self.snd_una >= self.cwnd_usage_seq
+            || limited
+            || (!self.cwnd_limited && flight > self.max_flight)
+        {
+            self.cwnd_limited = limited;
+            self.max_flight = flight;
+            self.cwnd_usage_seq = self.snd_nxt;
+        }
+    }
+
+    /// RFC 5681 4.1 / Linux tcp_cwnd_restart: new data after an idle
+    /// period longer than the RTO starts from at most the initial window,
+    /// halving cwnd once per RTO of idleness.
+    pub(super) fn restart_after_idle(&mut self, now: Instant) {
+        if !self.profile.slow_start_after_idle || self.snd_max != self.snd_una {
+            return;
+        }
+        let Some(last) = self.last_data_sent else {
+            return;
+        };
+        let rto = self.rtt.rto();
+        let mut idle = now - last;
+        if idle <= rto {
+            return;
+        }
+        let mss = self.mss();
+        let restart = self
+            .profile
+            .initial_cwnd
+            .max(1)
+            .saturating_mul(mss)
+            .min(self.cwnd);
+        // tcp_current_ssthresh: remember 3/4 of the window being given up.
+        self.ssthresh = self
+            .ssthresh
+            .max((self.cwnd >> 1).saturating_add(self.cwnd >> 2));
+        let mut cwnd = self.cwnd;
+        loop {
+            idle = idle - rto;
+            if idle <= crate::time::Duration::ZERO || cwnd <= restart {
+                break;
+            }
+            cwnd >>= 1;
+        }
+        self.cwnd = cwnd.max(restart);
+        self.last_data_sent = Some(now);
+    }
+
+    /// Everything an acceptable ACK does to the sending side besides the
+    /// window update: the cumulative ACK, the scoreboard, duplicate ACK
+    /// counting, entering and leaving recovery, and cwnd. `dup_candidate`:
+    /// the segment could be a duplicate ACK (RFC 5681 2: no data, no SYN or
+    /// FIN, unchanged window).
+    pub(super) fn on_ack_sender(
+        &mut self,
+        now: Instant,
+        ack: SeqNumber,
+        dup_candidate: bool,
+        blocks: &[(SeqNumber, SeqNumber)],
+    ) {
+        let mss = self.mss().max(1);
+        let prior_una = self.snd_una;
+        let prior_sacked = self.sacked_bytes();
+        let prior_lost_line = (self.rack_line(), self.sb.high_rxt);
+        let advanced = ack > self.snd_una;
+        let mut acked = 0;
+        if advanced {
+            acked = self.process_ack(now, ack);
+        }
+        if self.sack_on() {
+            self.sb.on_cumulative_ack(self.snd_una);
+            self.sb.on_sack(blocks, ack, self.snd_una, self.snd_max);
+        }
+        if self.profile.rack && matches!(self.ca, CaState::Recovery { .. }) {
+            self.rack_retransmission_delivered();
+        }
+        // RFC 5681 2 / 3.2: a duplicate ACK acknowledges nothing new while
+        // data is outstanding.
+        let dupack = !advanced && ack == prior_una && dup_candidate && self.snd_max > prior_una;
+        let in_recovery = matches!(self.ca, CaState::Recovery { .. });
+        if dupack {
+            self.dupacks = self.dupacks.saturating_add(1);
+        } else if advanced {
+            if in_recovery && !self.sack_on() {
+                // Linux tcp_remove_reno_sacks: the ACK filled one hole, the
+                // rest of what it covers had been counted as duplicates.
+                let segs = acked.div_ceil(mss);
+                self.dupacks = self.dupacks.saturating_sub(segs.saturating_sub(1));
+            } else {
+                self.dupacks = 0;
+            }
+        }
+        // Delivered by this ACK (Linux acked_sacked: packets newly acked
+        // plus the change in sacked_out): newly acknowledged bytes, plus
+        // newly SACKed ones, less SACKed ones the cumulative ACK now covers;
+        // without SACK a duplicate ACK counts one segment.
+        let delivered = (i64::from(acked) + i64::from(self.sacked_bytes())
+            - i64::from(prior_sacked))
+        .max(0) as u32;
+
+        // Leaving recovery: SND.UNA reached the recovery point (RFC 6582
+        // 3.2 step 3 full acknowledgment, RFC 6675 5 (A)). Linux
+        // tcp_try_undo_recovery holds a connection without SACK in
+        // recovery until something *above* it is acknowledged (RFC 6582 4.1).
+        match self.ca {
+            CaState::Recovery { high_seq, .. }
+                if self.snd_una > high_seq || (self.snd_una == high_seq && self.sack_on()) =>
+            {
+                // Linux tcp_end_cwnd_reduction: cwnd = ssthresh.
+                self.cwnd = self.ssthresh;
+                self.ca = CaState::Open;
+                self.dupacks = 0;
+                return;
+            }
+            CaState::Loss { high_seq } if self.snd_una >= high_seq => {
+                self.ca = CaState::Open;
+            }
+            _ => {}
+        }
+
+        let flight = self.snd_max - self.snd_una;
+        let was_recovering = matches!(self.ca, CaState::Recovery { .. });
+        if self.ca == CaState::Open && flight > 0 {
+            let thresh = self.profile.dupthresh.max(1);
+            let lost = self.dupacks >= thresh
+                || (self.sack_on() && self.sb.is_lost(self.snd_una, thresh, mss));
+            if lost {
+                self.enter_recovery();
+            }
+        }
+        match self.ca {
+            CaState::Recovery { .. } => {
+                // Linux rs->losses: this ACK marked segments lost (a partial
+                // ACK without SACK marks the new head; RACK's line moved).
+                let newly_lost = if self.sack_on() {
+                    self.rack_line() > prior_lost_line.0.max(prior_lost_line.1)
+                        || self.lost_bytes() > 0 && !was_recovering
+                } else {
+                    advanced
+                };
+                self.prr(delivered, advanced, newly_lost);
+            }
+            _ => {
+                if advanced && self.is_cwnd_limited() {
+                    let mut w = Window {
+                        cwnd: self.cwnd,
+                        ssthresh: self.ssthresh,
+                    };
+                    self.cc.on_ack(&mut w, delivered, mss);
+                    self.cwnd = w.cwnd;
+                }
+            }
+        }
+    }
+
+    /// RFC 5681 3.2 steps 2-3 / RFC 6675 5 step 4: a loss is detected by
+    /// duplicate ACKs or SACKs; ssthresh falls, the recovery point is
+    /// SND.MAX, and PRR takes over the window.
+    fn enter_recovery(&mut self) {
+        let mss = self.mss().max(1);
+        let w = Window {
+            cwnd: self.cwnd,
+            ssthresh: self.ssthresh,
+        };
+        let flight = self.snd_max - self.snd_una;
+        self.ssthresh = self.cc.ssthresh_after_loss(&w, flight, mss);
+        self.ca = CaState::Recovery {
+            high_seq: self.snd_max,
+            prior_cwnd: (self.cwnd / mss).max(1),
+            prr_delivered: 0,
+            prr_out: 0,
+        };
+        self.sb.high_rxt = self.snd_una;
+        self.rack_lost_below = self.snd_una;
+        self.rxt_sent = None;
+        // Karn: the timed segment may be the one retransmitted.
+        self.rtt_probe = None;
+    }
+
+    /// RFC 6937 PRR, as Linux tcp_cwnd_reduction computes it (in segments):
+    /// while the pipe exceeds ssthresh, send in proportion to what is
+    /// delivered; below it, slow-start back up to ssthresh (PRR-SSRB).
+    fn prr(&mut self, delivered: u32, una_advanced: bool, newly_lost: bool) {
+        let CaState::Recovery {
+            high_seq,
+            prior_cwnd,
+            prr_delivered,
+            prr_out,
+        } = self.ca
+        else {
+            return;
+        };
+        if delivered == 0 {
+            return;
+        }
+        let mss = self.mss().max(1);
+        let delivered_segs = delivered.div_ceil(mss);
+        let prr_delivered = prr_delivered.saturating_add(delivered_segs);
+        let pipe = self.pipe().div_ceil(mss);
+        let ssthresh = self.ssthresh / mss;
+        let mut sndcnt: i64 = if pipe > ssthresh {
+            let dividend =
+                u64::from(ssthresh) * u64::from(prr_delivered) + u64::from(prior_cwnd) - 1;
+            (dividend / u64::from(prior_cwnd.max(1))) as i64 - i64::from(prr_out)
+        } else {
+            let mut n =
+                i64::from(prr_delivered.saturating_sub(prr_out)).max(i64::from(delivered_segs));
+            if una_advanced && !newly_lost {
+                n += 1;
+            }
+            n.min(i64::from(ssthresh - pipe))
+        };
+        // Force the fast retransmission on entering recovery.
+        if prr_out == 0 {
+            sndcnt = sndcnt.max(1);
+        }
+        let sndcnt = sndcnt.max(0) as u32;
+        self.cwnd = pipe.saturating_add(sndcnt).saturating_mul(mss);
+        self.ca = CaState::Recovery {
+            high_seq,
+            prior_cwnd,
+            prr_delivered,
+            prr_out,
+        };
+    }
+
+    /// A segment left during recovery (retransmission or new data).
+    pub(super) fn prr_sent(&mut self) {
+        if let CaState::Recovery { prr_out, .. } = &mut self.ca {
+            *prr_out = prr_out.saturating_add(1);
+        }
+    }
+
+    /// The next retransmission fast recovery owes: RFC 6675 NextSeg() rule
+    /// 1 with SACK, the segment at SND.UNA after a (partial) ACK without it
+    /// (RFC 6582 3.2 steps 2 and 5).
+    pub(super) fn next_retransmission(&self) -> Option<(SeqNumber, u32)> {
+        if !matches!(self.ca, CaState::Recovery { .. }) || self.snd_una < self.send_seq {
+            return None;
+        }
+        let mss = self.mss().max(1);
+        let (start, end) = if self.sack_on() {
+            self.sb
+                .next_lost(
+                    self.snd_una,
+                    self.rack_line(),
+                    self.profile.dupthresh.max(1),
+                    mss,
+                )
+                .or_else(|| {
+                    // Duplicate ACKs without SACK information (RFC 6675 5
+                    // (B)): the segment at SND.UNA.
+                    (self.sb.high_rxt <= self.snd_una && self.sb.is_empty())
+                        .then(|| (self.snd_una, self.snd_una + mss))
+                })?
+        } else if self.sb.high_rxt <= self.snd_una {
+            (self.snd_una, self.snd_una + mss)
+        } else {
+            return None;
+        };
+        let end = end.min(self.snd_max);
+        if end <= start {
+            return None;
+        }
+        Some((start, (end - start).min(mss)))
+    }
+
+    /// A retransmission timeout (RFC 5681 3.1 (4), RFC 6298 5.5-5.6, Linux
+    /// tcp_enter_loss): ssthresh falls once per loss episode, cwnd to one
+    /// segment, and everything unacknowledged and not SACKed is sent again
+    /// from SND.UNA.
+    pub(super) fn enter_loss(&mut self) {
+        let mss = self.mss().max(1);
+        // RFC 5681 3.1: a segment retransmitted again by the RTO keeps
+        // ssthresh; Linux tcp_enter_loss recomputes it only outside
+        // recovery, after a finished episode, or on the first RTO.
+        let first = match self.ca {
+            CaState::Open => true,
+            CaState::Recovery { high_seq, .. } => high_seq <= self.snd_una,
+            CaState::Loss { .. } => self.retries == 0,
+        };
+        if first {
+            let w = Window {
+                cwnd: self.cwnd,
+                ssthresh: self.ssthresh,
+            };
+            let flight = self.snd_max - self.snd_una;
+            self.ssthresh = self.cc.ssthresh_after_loss(&w, flight, mss);
+        }
+        self.cwnd = mss;
+        self.ca = CaState::Loss {
+            high_seq: self.snd_max,
+        };
+        self.dupacks = 0;
+        self.sb.high_rxt = self.snd_una;
+    }
+}
