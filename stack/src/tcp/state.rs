@@ -230,6 +230,10 @@ pub struct Tcb {
     /// Segments sent since the last one with PSH (see
     /// [`Profile::push_burst`]).
     burst_segs: u32,
+    /// Ends of segments first sent with PSH, and whether that PSH ended
+    /// the queued data (at most 128, oldest dropped); see
+    /// `retransmission_psh`.
+    psh_marks: VecDeque<(SeqNumber, bool)>,
     /// New data held back for the next ACK (see `tso_defers`).
     tso_hold: bool,
     delack_timer: Timer,
@@ -358,6 +362,7 @@ impl Tcb {
             pingpong: false,
             burst_segs: 0,
             tso_hold: false,
+            psh_marks: VecDeque::new(),
             delack_timer: Timer::default(),
             keepalive: None,
             ka_timer: Timer::default(),
@@ -1082,9 +1087,17 @@ impl Tcb {
                 // and, with [`Profile::push_burst`], on the last of each burst.
                 let burst_end =
                     self.profile.push_burst > 0 && self.burst_segs + 1 >= self.profile.push_burst;
-                if last || burst_end {
+                let end = self.snd_nxt + len as u32;
+                if self.snd_nxt < self.snd_max {
+                    // Go-back-N: see `retransmission_psh`.
+                    if self.retransmission_psh(end) {
+                        flags |= TcpFlags::PSH;
+                    }
+                    self.burst_segs += 1;
+                } else if last || burst_end {
                     flags |= TcpFlags::PSH;
                     self.burst_segs = 0;
+                    self.mark_psh(end, last);
                 } else {
                     self.burst_segs += 1;
                 }
@@ -1126,6 +1139,26 @@ impl Tcb {
             return Some(seg);
         }
         None
+    }
+
+    fn mark_psh(&mut self, end: SeqNumber, data_end: bool) {
+        if self.psh_marks.len() >= 128 {
+            self.psh_marks.pop_front();
+        }
+        self.psh_marks.push_back((end, data_end));
+    }
+
+    /// PSH on a retransmitted segment ending at `end`, as Linux's
+    /// retransmitted skbs carry it (measured on 6.18, tcp/rto-cwnd): the
+    /// first transmission's PSH is kept, except when it ended a GSO burst
+    /// (not the data) and the segment is the first of its retransmission
+    /// burst, where Linux splits the burst's skb and the PSH stays with the
+    /// unsent part.
+    fn retransmission_psh(&self, end: SeqNumber) -> bool {
+        self.psh_marks
+            .iter()
+            .find(|m| m.0 == end)
+            .is_some_and(|&(_, data_end)| data_end || self.burst_segs > 0)
     }
 
     /// Linux tcp_event_data_sent: data sent within the delayed-ACK time
@@ -1190,6 +1223,7 @@ impl Tcb {
     /// Run expired timers (RFC 9293 3.10.8).
     pub fn on_timer(&mut self, now: Instant) {
         self.tso_hold = false;
+        self.burst_segs = 0;
         if self.delack_timer.poll_expired(now) && self.state.is_synchronized() {
             self.ack_now = true;
             // Linux tcp_delack_timer_handler: a delayed ACK that had to be
@@ -1276,11 +1310,10 @@ impl Tcb {
             return None;
         }
         let mut flags = TcpFlags::ACK;
-        // PSH as on a first transmission that ends the queued data (Linux
-        // keeps the flag on the skb; a GSO burst's PSH is not kept).
-        if dlen > 0 && (end - self.send_seq) as usize == self.send.len() {
+        if dlen > 0 && self.retransmission_psh(end) {
             flags |= TcpFlags::PSH;
         }
+        self.burst_segs += 1;
         if fin {
             flags |= TcpFlags::FIN;
         }
@@ -2044,6 +2077,9 @@ impl Tcb {
         // socket starts with SND.UNA = ISS + 1, so its SYN is not counted.
         let passive_syn = self.passive && self.snd_una == self.iss;
         self.bytes_acked += u64::from(acked.saturating_sub(u32::from(passive_syn)));
+        while self.psh_marks.front().is_some_and(|m| m.0 <= ack) {
+            self.psh_marks.pop_front();
+        }
         let mut data = 0;
         if ack > self.send_seq {
             data = ((ack - self.send_seq) as usize).min(self.send.len());

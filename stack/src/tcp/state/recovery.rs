@@ -59,9 +59,9 @@ impl Tcb {
     /// Bytes deemed lost and not yet retransmitted (only in fast recovery;
     /// after an RTO, go-back-N keeps SND.NXT at the retransmission point).
     pub(super) fn lost_bytes(&self) -> u32 {
-        if !matches!(self.ca, CaState::Recovery { .. }) {
+        let CaState::Recovery { high_seq, .. } = self.ca else {
             return 0;
-        }
+        };
         if self.sack_on() {
             self.sb.lost_unretransmitted(
                 self.snd_una,
@@ -69,9 +69,10 @@ impl Tcb {
                 self.profile.dupthresh,
                 self.mss(),
             )
-        } else if self.sb.high_rxt <= self.snd_una {
-            // RFC 6582: the segment at SND.UNA is the one lost.
-            (self.snd_nxt - self.snd_una)
+        } else if self.sb.high_rxt <= self.snd_una && self.snd_una < high_seq {
+            // RFC 6582: the segment at SND.UNA is the one lost (never data
+            // sent after recovery began).
+            (high_seq.min(self.snd_nxt) - self.snd_una)
                 .saturating_sub(self.sacked_bytes())
                 .min(self.mss())
         } else {
@@ -149,8 +150,10 @@ impl Tcb {
     /// lone segment (measured: one segment of room after a duplicate ACK
     /// sends nothing; the next duplicate ACK sends two). Not in recovery,
     /// not for a burst that carries the FIN, not when the room is a third
-    /// of the window (tcp_tso_win_divisor 3), and only within 1 ms of the
-    /// last transmission.
+    /// of the window (tcp_tso_win_divisor 3), not when the oldest
+    /// unacknowledged data left less than SRTT/2 ago (the last segment of a
+    /// round in congestion avoidance goes out alone), and only within 1 ms
+    /// of the last transmission.
     pub(super) fn tso_defers(&self, now: Instant, avail: usize, usable: usize, mss: usize) -> bool {
         let burst = self.profile.push_burst as usize;
         // Linux decides per GSO burst: never in the middle of one.
@@ -182,6 +185,18 @@ impl Tcb {
         let chunk = self.snd_wnd.min(self.cwnd) as usize / 3;
         if usable >= chunk {
             return false;
+        }
+        // "If next ACK is likely to come too late (half srtt), do not
+        // defer": the oldest unacknowledged data left less than SRTT/2 ago.
+        let head_sent = self
+            .sent_marks
+            .iter()
+            .find(|m| m.0 > self.snd_una)
+            .map(|m| m.1);
+        if let (Some(t), Some(srtt)) = (head_sent, self.rtt.srtt()) {
+            if (now - t).total_micros() < srtt.total_micros() / 2 {
+                return false;
+            }
         }
         !(self.fin_queued && avail <= skb)
     }
@@ -305,11 +320,11 @@ impl Tcb {
             CaState::Recovery { high_seq, .. }
                 if self.snd_una > high_seq || (self.snd_una == high_seq && self.sack_on()) =>
             {
-                // Linux tcp_end_cwnd_reduction: cwnd = ssthresh.
+                // Linux tcp_end_cwnd_reduction: cwnd = ssthresh; the same
+                // ACK then grows it as any other (tcp_cong_control).
                 self.cwnd = self.ssthresh;
                 self.ca = CaState::Open;
                 self.dupacks = 0;
-                return;
             }
             CaState::Loss { high_seq } if self.snd_una >= high_seq => {
                 self.ca = CaState::Open;
@@ -434,7 +449,10 @@ impl Tcb {
     /// 1 with SACK, the segment at SND.UNA after a (partial) ACK without it
     /// (RFC 6582 3.2 steps 2 and 5).
     pub(super) fn next_retransmission(&self) -> Option<(SeqNumber, u32)> {
-        if !matches!(self.ca, CaState::Recovery { .. }) || self.snd_una < self.send_seq {
+        let CaState::Recovery { high_seq, .. } = self.ca else {
+            return None;
+        };
+        if self.snd_una < self.send_seq {
             return None;
         }
         let mss = self.mss().max(1);
@@ -457,7 +475,8 @@ impl Tcb {
         } else {
             return None;
         };
-        let end = end.min(self.snd_max);
+        // Only what was outstanding when recovery began can be lost.
+        let end = end.min(self.snd_max).min(high_seq);
         if end <= start {
             return None;
         }
