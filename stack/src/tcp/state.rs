@@ -2348,7 +2348,11 @@ mod tests {
                         .get()
                         .wrapping_add((v % 250_000) as u32)
                         .wrapping_sub(30_000);
-                    (l, l.wrapping_add(((v >> 32) % 20_000) as u32).wrapping_sub(2_000))
+                    (
+                        l,
+                        l.wrapping_add(((v >> 32) % 20_000) as u32)
+                            .wrapping_sub(2_000),
+                    )
                 })
                 .collect();
             let mut opts = TcpOptions::new();
@@ -2372,7 +2376,10 @@ mod tests {
             let sb = s.sb.ranges();
             assert!(sb.len() <= super::super::scoreboard::MAX_RANGES);
             for &(l, r) in sb {
-                assert!(s.snd_una <= l && l < r && r <= s.snd_max, "{l:?}..{r:?} at step {i}");
+                assert!(
+                    s.snd_una <= l && l < r && r <= s.snd_max,
+                    "{l:?}..{r:?} at step {i}"
+                );
             }
         }
         assert!(recoveries > 0, "the input never reached fast recovery");

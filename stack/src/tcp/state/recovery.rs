@@ -176,9 +176,9 @@ impl Tcb {
         }
         // "Avoid bursty behavior by allowing defer only if the last write
         // was recent (1 ms)."
-        if !self
+        if self
             .last_data_sent
-            .is_some_and(|t| now - t <= crate::time::Duration::from_millis(1))
+            .is_none_or(|t| now - t > crate::time::Duration::from_millis(1))
         {
             return false;
         }
