@@ -2385,6 +2385,147 @@ mod tests {
         assert!(recoveries > 0, "the input never reached fast recovery");
     }
 
+    /// An established sender `s` with `n` full segments in flight, and the
+    /// ACK the peer would send for `ack_segs` of them with `sack` blocks
+    /// (segment indices, end exclusive).
+    fn flight(n: usize) -> (Tcb, u32, Instant) {
+        let (_c, mut s) = pair();
+        let now = Instant::ZERO;
+        let mss = s.mss();
+        s.send(&vec![1u8; n * mss as usize]);
+        let out = drain(&mut s, now);
+        assert_eq!(out.len(), n.min(10));
+        (s, mss, now)
+    }
+
+    fn sack_ack(s: &Tcb, ack_segs: u32, sack: &[(u32, u32)], mss: u32) -> TcpRepr {
+        let base = s.snd_una.get();
+        let ack = s.snd_una + ack_segs * mss;
+        let mut seg = inbound(s, 0, 0, TcpFlags::ACK, 0);
+        seg.ack_number = ack.get();
+        let blocks: Vec<(u32, u32)> = sack
+            .iter()
+            .map(|&(a, b)| (base.wrapping_add(a * mss), base.wrapping_add(b * mss)))
+            .collect();
+        if !blocks.is_empty() {
+            let _ = seg.options.push(TcpOption::sack(&blocks).unwrap());
+        }
+        seg
+    }
+
+    #[test]
+    fn duplicate_sacks_enter_recovery_once_and_retransmit_the_hole() {
+        let (mut s, mss, now) = flight(10);
+        let una = s.snd_una;
+        for k in 2..=4 {
+            let seg = sack_ack(&s, 0, &[(1, k)], mss);
+            s.on_segment(now, &seg, &[]);
+        }
+        assert!(matches!(s.ca, CaState::Recovery { .. }));
+        let out = drain(&mut s, now);
+        assert_eq!(out.len(), 1, "PRR's first send is the retransmission");
+        assert_eq!(out[0].repr.seq_number, una.get());
+        assert_eq!(out[0].repr.payload_len, mss as usize);
+        // The same SACK again (a duplicate): nothing newly lost, nothing resent.
+        let seg = sack_ack(&s, 0, &[(1, 4)], mss);
+        s.on_segment(now, &seg, &[]);
+        assert!(drain(&mut s, now)
+            .iter()
+            .all(|o| o.repr.seq_number != una.get()));
+        assert_eq!(s.ssthresh, 5 * mss, "Linux reno: cwnd 10 / 2");
+    }
+
+    #[test]
+    fn reordered_old_ack_is_not_a_duplicate() {
+        let (mut s, mss, now) = flight(10);
+        let seg = sack_ack(&s, 2, &[], mss);
+        s.on_segment(now, &seg, &[]);
+        let old = {
+            let mut o = inbound(&s, 0, 0, TcpFlags::ACK, 0);
+            o.ack_number = (s.snd_una - mss).get();
+            o
+        };
+        for _ in 0..5 {
+            s.on_segment(now, &old, &[]);
+        }
+        assert_eq!(s.dupacks, 0);
+        assert_eq!(s.ca, CaState::Open);
+    }
+
+    #[test]
+    fn ack_of_unsent_data_changes_no_window() {
+        let (mut s, mss, now) = flight(4);
+        let (cwnd, una) = (s.cwnd, s.snd_una);
+        let mut seg = inbound(&s, 0, 0, TcpFlags::ACK, 0);
+        seg.ack_number = (s.snd_max + 5 * mss).get();
+        s.on_segment(now, &seg, &[]);
+        assert_eq!((s.cwnd, s.snd_una), (cwnd, una));
+        let out = drain(&mut s, now);
+        assert_eq!(out.len(), 1, "a challenge ACK");
+        assert_eq!(out[0].repr.payload_len, 0);
+    }
+
+    #[test]
+    fn shrinking_window_is_never_exceeded() {
+        let (_c, mut s) = pair();
+        let now = Instant::ZERO;
+        let mss = s.mss();
+        s.send(&vec![1u8; 20 * mss as usize]);
+        drain(&mut s, now);
+        // The peer acknowledges two segments and shrinks its window to one
+        // segment (wscale 7: 1448 bytes ≈ 12 units).
+        let mut seg = sack_ack(&s, 2, &[], mss);
+        seg.window_len = 12;
+        s.on_segment(now, &seg, &[]);
+        assert!(
+            drain(&mut s, now).is_empty(),
+            "8 segments out already exceed the window"
+        );
+        // Everything acknowledged, window still 1536 bytes: one segment.
+        let mut seg = sack_ack(&s, 8, &[], mss);
+        seg.window_len = 12;
+        s.on_segment(now, &seg, &[]);
+        let out = drain(&mut s, now);
+        let sent: usize = out.iter().map(|o| o.repr.payload_len).sum();
+        assert!(sent <= 12 << 7, "sent {sent} into a 1536-byte window");
+        assert!(sent > 0);
+    }
+
+    #[test]
+    fn reneged_sack_is_forgotten_by_the_second_timeout() {
+        let (mut s, mss, now) = flight(4);
+        // Segments 1..4 SACKed, then never acknowledged: the peer reneged.
+        let seg = sack_ack(&s, 0, &[(1, 4)], mss);
+        s.on_segment(now, &seg, &[]);
+        drain(&mut s, now);
+        let t1 = now + Duration::from_secs(2);
+        s.on_timer(t1);
+        let first: Vec<u32> = drain(&mut s, t1)
+            .iter()
+            .map(|o| o.repr.seq_number)
+            .collect();
+        assert_eq!(first, vec![s.snd_una.get()], "go-back-N skips SACKed data");
+        // The retransmission is acknowledged, the SACKed data is not.
+        let seg = sack_ack(&s, 1, &[], mss);
+        s.on_segment(t1, &seg, &[]);
+        drain(&mut s, t1);
+        let t2 = t1 + Duration::from_secs(5);
+        s.on_timer(t2);
+        drain(&mut s, t2);
+        let t3 = t2 + Duration::from_secs(10);
+        s.on_timer(t3);
+        let again: Vec<u32> = drain(&mut s, t3)
+            .iter()
+            .map(|o| o.repr.seq_number)
+            .collect();
+        assert_eq!(
+            again,
+            vec![s.snd_una.get()],
+            "the reneged segment is sent again"
+        );
+        assert!(s.sb.is_empty());
+    }
+
     #[test]
     fn challenge_acks_are_rate_limited_per_connection() {
         // RFC 5961 3.2, 4.2, 7; Linux tcp_send_challenge_ack with

@@ -505,6 +505,14 @@ impl Tcb {
             let flight = self.snd_max - self.snd_una;
             self.ssthresh = self.cc.ssthresh_after_loss(&w, flight, mss);
         }
+        if self.retries > 0 {
+            // A second timeout without progress: the peer may have reneged
+            // on what it SACKed (RFC 2018 8: "after a retransmit timeout the
+            // data sender SHOULD turn off all of the SACKed bits"; Linux
+            // keeps them until tcp_check_sack_reneging sees it). Going back
+            // N over the whole flight cannot stall on a reneging peer.
+            self.sb.clear();
+        }
         self.cwnd = mss;
         self.ca = CaState::Loss {
             high_seq: self.snd_max,
