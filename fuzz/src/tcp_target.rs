@@ -29,6 +29,8 @@
 //!     130 s · (t − 224) / 31.
 //!
 //! # Invariants (a broken one panics with `tcp_input invariant: ...`)
+//! Besides the ones in `fuzz/src/lib.rs`: cwnd ≥ 1 SMSS, ssthresh ≥ 2
+//! SMSS once set, the SACK scoreboard bounded and inside SND.UNA..SND.MAX.
 //! See the report in `fuzz/src/lib.rs` ([`crate::tcp_input`]) and
 //! [`EDGES`] for the state-transition table.
 
@@ -825,6 +827,36 @@ impl Harness {
                 t.rcv_wnd,
                 p.recv_buffer
             );
+            // Congestion control and recovery (RFC 5681, RFC 6675): cwnd
+            // never below one segment, ssthresh never below two once set,
+            // the SACK scoreboard bounded and inside SND.UNA..SND.MAX.
+            // (cwnd is set when the connection is synchronized.)
+            if !matches!(s.state, Closed | SynSent | TcpState::SynReceived) {
+                let mss = t.mss();
+                check!(
+                    self,
+                    t.cwnd() >= mss,
+                    "conn {id}: cwnd {} below one SMSS {mss}",
+                    t.cwnd()
+                );
+                check!(
+                    self,
+                    t.ssthresh() == u32::MAX || t.ssthresh() >= 2 * mss,
+                    "conn {id}: ssthresh {} below two SMSS",
+                    t.ssthresh()
+                );
+                let sb = t.scoreboard().ranges();
+                check!(
+                    self,
+                    sb.len() <= stack::tcp::scoreboard::MAX_RANGES
+                        && sb
+                            .iter()
+                            .all(|&(l, r)| { s.snd_una <= l && l < r && r <= s.snd_max }),
+                    "conn {id}: scoreboard {sb:?} outside SND.UNA {}..SND.MAX {}",
+                    s.snd_una,
+                    s.snd_max
+                );
+            }
             check!(
                 self,
                 t.recv_available() <= p.recv_buffer && t.send_queued() <= p.send_buffer,

@@ -382,7 +382,7 @@ mod smol {
     }
 }
 
-struct Smol {
+struct Smol<const RENO: bool> {
     rx: Side,
     tx: Side,
     connected: bool,
@@ -400,7 +400,7 @@ fn st(t: u64) -> smoltcp::time::Instant {
 }
 
 impl Side {
-    fn new(mac: [u8; 6], ip: Ipv4Addr, buffer: usize, seed: u64) -> Side {
+    fn new(mac: [u8; 6], ip: Ipv4Addr, buffer: usize, seed: u64, reno: bool) -> Side {
         use smoltcp::socket::tcp;
         use smoltcp::wire::{EthernetAddress, IpCidr};
         let mut dev = smol::Queues::default();
@@ -416,7 +416,13 @@ impl Side {
         // (only the peer's window limits the sender). Set explicitly so that
         // enabling its socket-tcp-reno/cubic features elsewhere in the
         // workspace, which changes the default, does not change the table.
-        socket.set_congestion_control(tcp::CongestionControl::None);
+        // The second smoltcp column runs its Reno, for a comparison between
+        // congestion-controlled senders.
+        socket.set_congestion_control(if reno {
+            tcp::CongestionControl::Reno
+        } else {
+            tcp::CongestionControl::None
+        });
         let mut sockets = smoltcp::iface::SocketSet::new(Vec::new());
         let handle = sockets.add(socket);
         Side {
@@ -447,12 +453,12 @@ impl Side {
     }
 }
 
-impl Pair for Smol {
-    const NAME: &'static str = "smoltcp";
+impl<const RENO: bool> Pair for Smol<RENO> {
+    const NAME: &'static str = if RENO { "smoltcp-reno" } else { "smoltcp" };
 
-    fn new(buffer: usize, seed: u64) -> Smol {
-        let mut rx = Side::new(MAC_RX, IP_RX, buffer, seed * 2);
-        let tx = Side::new(MAC_TX, IP_TX, buffer, seed * 2 + 1);
+    fn new(buffer: usize, seed: u64) -> Smol<RENO> {
+        let mut rx = Side::new(MAC_RX, IP_RX, buffer, seed * 2, RENO);
+        let tx = Side::new(MAC_TX, IP_TX, buffer, seed * 2 + 1, RENO);
         rx.socket().listen(PORT).unwrap();
         Smol {
             rx,
@@ -598,9 +604,10 @@ fn table() -> String {
         for (li, loss) in LOSSES.into_iter().enumerate() {
             let seed = (bi * LOSSES.len() + li) as u64 + 1;
             let ours = run::<Ours>(&pattern, buffer, loss, seed);
-            let smol = run::<Smol>(&pattern, buffer, loss, seed);
+            let smol = run::<Smol<false>>(&pattern, buffer, loss, seed);
+            let reno = run::<Smol<true>>(&pattern, buffer, loss, seed);
             let bound = buffer as f64 / (RTT_US as f64 / 1e6);
-            write!(s, " {ours:.0} / {smol:.0} / {bound:.0} |").unwrap();
+            write!(s, " {ours:.0} / {smol:.0} / {reno:.0} / {bound:.0} |").unwrap();
         }
         s.push('\n');
     }
@@ -626,9 +633,25 @@ bytes read by the simulated time from the start (ARP and handshake included).
   with `send_buffer` and `recv_buffer` set to the row's size.
 - smoltcp 0.14: its defaults, which are netsim's: no congestion control, so
   only the peer's window limits its sender.
+- smoltcp-reno: the same with its Reno congestion control.
 
-Each cell: **ours / smoltcp / bound**, in bytes per second, where bound is the
-window-limited rate buffer / RTT.
+Each cell: **ours / smoltcp / smoltcp-reno / bound**, in bytes per second,
+where bound is the window-limited rate buffer / RTT.
+
+How to read it (causes measured by instrumenting the runs):
+
+- At 0 % and 0.1 % loss, with buffers of 2-8 KiB, ours is below smoltcp by
+  up to one segment of window: like Linux's tcp_select_initial_window, the
+  stack rounds its receive window down to a multiple of the MSS (2048 →
+  1448 bytes, 4096 → 2896), while smoltcp offers the whole buffer. Both
+  sides then run window-limited at about window / RTT.
+- With 16-32 KiB buffers at 1-10 % loss, smoltcp without congestion control
+  keeps its whole window in flight through every loss; a Reno sender halves
+  cwnd and regains one segment per RTT, so at 100 ms RTT it spends most of
+  the transfer below the window. Against smoltcp's own Reno (third number)
+  the stack is ahead in those cells.
+- At 20-30 % loss most time is spent in retransmission timeouts with
+  exponential backoff (RFC 6298 5.5, Linux's 120 s maximum).
 
 ";
 
