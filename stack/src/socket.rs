@@ -120,9 +120,9 @@ pub enum SockOpt {
     /// SO_LINGER: value < 0 turns lingering off; value >= 0 turns it on with
     /// that many seconds (0: close() resets the connection).
     Linger,
-    /// SO_RCVBUF (accepted, ignored).
+    /// SO_RCVBUF (sets the receive window as Linux does; see `Tcb::set_rcvbuf`).
     RcvBuf,
-    /// SO_SNDBUF (accepted, ignored).
+    /// SO_SNDBUF (stored and reported as Linux does; the send buffer size is the profile's).
     SndBuf,
     /// TCP_SYNCNT: SYN retransmissions before connect() fails with
     /// ETIMEDOUT (1..=127; Linux default net.ipv4.tcp_syn_retries).
@@ -189,6 +189,9 @@ pub(crate) struct Socket {
     pub(crate) max_seg: Option<i32>,
     pub(crate) linger: Option<i32>,
     pub(crate) linger2: Option<i32>,
+    /// SO_RCVBUF / SO_SNDBUF as Linux stores them (doubled), if set.
+    pub(crate) rcvbuf: Option<i32>,
+    pub(crate) sndbuf: Option<i32>,
     pub(crate) shut_rd: bool,
     pub(crate) shut_wr: bool,
     pub(crate) error_taken: bool,
@@ -208,6 +211,9 @@ impl Socket {
             tcb.set_user_mss(m as u16);
         }
         tcb.set_linger2(self.linger2);
+        if let Some(r) = self.rcvbuf {
+            tcb.set_rcvbuf(r as u32);
+        }
     }
 }
 
@@ -263,6 +269,8 @@ impl Host {
                 max_seg: None,
                 linger: None,
                 linger2: None,
+                rcvbuf: None,
+                sndbuf: None,
                 shut_rd: false,
                 shut_wr: false,
                 error_taken: false,
@@ -306,7 +314,14 @@ impl Host {
                     v => Some(v.min(120)),
                 }
             }
-            SockOpt::ReusePort | SockOpt::RcvBuf | SockOpt::SndBuf => {}
+            // Linux sock_setsockopt: min(value, net.core.rmem_max / wmem_max
+            // = 212992) doubled, at least SOCK_MIN_RCVBUF 2304 /
+            // SOCK_MIN_SNDBUF 4608; it also locks the size. Only the
+            // receive side changes behaviour here (the window; see
+            // `Tcb::set_rcvbuf`).
+            SockOpt::RcvBuf => s.rcvbuf = Some((value.clamp(0, 212_992) * 2).max(2304)),
+            SockOpt::SndBuf => s.sndbuf = Some((value.clamp(0, 212_992) * 2).max(4608)),
+            SockOpt::ReusePort => {}
             SockOpt::Other(..) => return Err(Errno::ENOPROTOOPT),
         }
         let nodelay = s.nodelay;
@@ -331,8 +346,8 @@ impl Host {
     }
 
     /// getsockopt() of an integer option, with Linux's defaults where the
-    /// socket has not set one. SO_RCVBUF/SO_SNDBUF are not modelled
-    /// (ENOPROTOOPT), nor are options outside [`SockOpt`].
+    /// socket has not set one. Options outside [`SockOpt`] and SO_REUSEPORT
+    /// give ENOPROTOOPT.
     pub fn getsockopt(&self, fd: Fd, opt: SockOpt) -> Result<i32, Errno> {
         let s = self.sock(fd)?;
         let p = &self.config.profile;
@@ -354,9 +369,11 @@ impl Host {
                 Ok(Some((_, c))) => c.tcb.mss() as i32,
                 _ => s.max_seg.unwrap_or(536),
             },
-            SockOpt::ReusePort | SockOpt::RcvBuf | SockOpt::SndBuf | SockOpt::Other(..) => {
-                return Err(Errno::ENOPROTOOPT)
-            }
+            // Linux's defaults: tcp_rmem[1] and tcp_wmem[1] (the oracle pins
+            // 131072 and 16384); auto-tuning is not modelled.
+            SockOpt::RcvBuf => s.rcvbuf.unwrap_or(131_072),
+            SockOpt::SndBuf => s.sndbuf.unwrap_or(16_384),
+            SockOpt::ReusePort | SockOpt::Other(..) => return Err(Errno::ENOPROTOOPT),
         })
     }
 

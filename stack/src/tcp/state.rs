@@ -23,6 +23,7 @@ use crate::wire::{TcpFlags, TcpOptions, TcpRepr};
 use core::net::SocketAddrV4;
 use std::collections::VecDeque;
 
+mod rcvbuf;
 mod recovery;
 
 /// Loss-recovery phases, as Linux names them (icsk_ca_state; its Disorder
@@ -230,6 +231,8 @@ pub struct Tcb {
     /// Segments sent since the last one with PSH (see
     /// [`Profile::push_burst`]).
     burst_segs: u32,
+    /// SO_RCVBUF's receive-memory model, when the application set it.
+    rcv_mem: Option<rcvbuf::RcvMem>,
     /// Ends of segments first sent with PSH, and whether that PSH ended
     /// the queued data (at most 128, oldest dropped); see
     /// `retransmission_psh`.
@@ -363,6 +366,7 @@ impl Tcb {
             burst_segs: 0,
             tso_hold: false,
             psh_marks: VecDeque::new(),
+            rcv_mem: None,
             delack_timer: Timer::default(),
             keepalive: None,
             ka_timer: Timer::default(),
@@ -726,6 +730,24 @@ impl Tcb {
     /// RECEIVE (RFC 9293 3.10.3): copy in-order data out.
     pub fn recv(&mut self, buf: &mut [u8]) -> usize {
         let n = self.recv.read(buf);
+        if n > 0 && self.rcv_mem.is_some() {
+            let copied = self.rcv_nxt - self.recv.readable() as u32;
+            self.rcv_mem_release(copied);
+            if self.state.is_synchronized() && !self.fin_received {
+                // Linux tcp_cleanup_rbuf: a window update when the window
+                // the peer sees can at least double.
+                let cur = self.receive_window_now();
+                let clamp = self.rcvbuf().unwrap_or(0) / 2;
+                if 2 * u64::from(cur) <= u64::from(clamp) {
+                    if let Some(new) = self.rcvbuf_select_window() {
+                        if new > 0 && u64::from(new) >= 2 * u64::from(cur) {
+                            self.ack_now = true;
+                        }
+                    }
+                }
+            }
+            return n;
+        }
         if n > 0 && self.state.is_synchronized() && !self.fin_received {
             // Linux tcp_cleanup_rbuf: send a window update when the window
             // the peer sees can at least double.
@@ -850,6 +872,21 @@ impl Tcb {
     /// ratio (tp->scaling_ratio) and autotunes the buffer (tcp_rcv_space_adjust).
     fn window_field(&mut self) -> u16 {
         let ws = self.negotiated.map(|n| n.rcv_wscale).unwrap_or(0);
+        if let Some(new) = self.rcvbuf_select_window() {
+            // Linux tcp_select_window: never move the right edge left.
+            let cur = self.receive_window_now();
+            let g = 1u32 << ws;
+            let win = if new < cur {
+                cur.saturating_add(g - 1) & !(g - 1)
+            } else {
+                new
+            };
+            let field = (win >> ws).min(u32::from(u16::MAX));
+            let adv = field << ws;
+            self.rcv_wnd = adv;
+            self.rcv_adv = self.rcv_nxt + adv;
+            return field as u16;
+        }
         let free = (self.rcv_wnd_cap as usize)
             .saturating_sub(self.recv.readable())
             .min(self.recv.free()) as u32;
@@ -1952,6 +1989,7 @@ impl Tcb {
             let had_ooo = self.recv.ooo_segments() > 0;
             let in_order = start == self.rcv_nxt && !data.is_empty();
             let adv = self.recv.insert(self.rcv_nxt, start, data);
+            self.rcv_mem_charge(start + data.len() as u32, data.len());
             self.rcv_nxt = self.rcv_nxt + adv;
             self.schedule_ack(now, payload.len(), in_order && !had_ooo && skip == 0);
         }
@@ -2047,13 +2085,23 @@ impl Tcb {
         }
         if !self.quickack_started {
             self.quickack_started = true;
-            let q = (self.rcv_wnd / (2 * self.rcv_mss.max(1))).max(2);
+            // Linux tcp_incr_quickack: window / (2 * rcv_mss), 2 if that is 0.
+            let q = self.rcv_wnd / (2 * self.rcv_mss.max(1));
+            let q = if q == 0 { 2 } else { q };
             self.quick = q.min(self.profile.quickacks);
         }
         self.last_data_rcv = Some(now);
         // Linux tcp_in_quickack_mode: quick ACKs only outside interactive mode.
         let quick = self.quick > 0 && !self.pingpong;
-        if !plain_in_order || quick || self.rcv_nxt - self.last_ack_sent > self.rcv_mss {
+        // Linux __tcp_ack_snd_check: two full segments are acknowledged at
+        // once only if the window would not shrink (SO_RCVBUF model).
+        let no_shrink = self
+            .rcvbuf_select_window()
+            .is_none_or(|w| w >= self.rcv_wnd);
+        if !plain_in_order
+            || quick
+            || (self.rcv_nxt - self.last_ack_sent > self.rcv_mss && no_shrink)
+        {
             self.ack_now = true;
         } else {
             self.delack_timer.set_if_idle(now, self.profile.delayed_ack);
@@ -2524,6 +2572,38 @@ mod tests {
             "the reneged segment is sent again"
         );
         assert!(s.sb.is_empty());
+    }
+
+    #[test]
+    fn so_rcvbuf_sets_window_and_scale_before_the_syn_ack() {
+        let p = Profile::linux();
+        let (ca, sa) = addrs();
+        let now = Instant::ZERO;
+        let mut c = Tcb::connect(&p, ca, sa, 1000, 7);
+        let syn = c.poll(now).unwrap();
+        let mut s = Tcb::accept(&p, sa, ca, &syn.repr, 5000, 9);
+        // Linux: SO_RCVBUF 4096 → sk_rcvbuf 8192, window 2896, scale 0.
+        s.set_rcvbuf(8192);
+        let synack = s.poll(now).unwrap();
+        assert_eq!(synack.repr.window_len, 2896);
+        assert!(synack
+            .repr
+            .options
+            .iter()
+            .any(|o| matches!(o, TcpOption::WindowScale(0))));
+        // Three full segments fill it: window 0 (memory 3 x 2304 of 8192).
+        c.on_segment(now, &synack.repr, &[]);
+        for a in drain(&mut c, now) {
+            s.on_segment(now, &a.repr, &[]);
+        }
+        assert_eq!(s.state, TcpState::Established);
+        for _ in 0..3 {
+            let mut seg = inbound(&s, 0, 0, TcpFlags::ACK, 1448);
+            seg.options = TcpOptions::new();
+            s.on_segment(now, &seg, &[0u8; 1448]);
+        }
+        assert_eq!(s.recv_available(), 3 * 1448);
+        assert_eq!(s.rcvbuf_select_window(), Some(0));
     }
 
     #[test]
