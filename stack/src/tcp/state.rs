@@ -2484,6 +2484,30 @@ mod tests {
     }
 
     #[test]
+    fn limited_transmit_sends_new_data_on_the_first_duplicates() {
+        // RFC 3042: the first two duplicate ACKs each let one new segment
+        // out (Linux: sacked segments leave the pipe), no retransmission.
+        let (_c, mut s) = pair();
+        let now = Instant::ZERO;
+        let mss = s.mss();
+        s.send(&vec![1u8; 20 * mss as usize]);
+        assert_eq!(drain(&mut s, now).len(), 10);
+        let max = s.snd_max;
+        let mut new = Vec::new();
+        for k in 2..=3 {
+            // 10 ms apart: Linux's burst deferral (see `tso_defers`) only
+            // holds a lone segment within 1 ms of the last transmission.
+            let later = now + Duration::from_millis(40 + 10 * i64::from(k));
+            let seg = sack_ack(&s, 0, &[(1, k)], mss);
+            s.on_segment(later, &seg, &[]);
+            new.extend(drain(&mut s, later));
+        }
+        assert_eq!(s.ca, CaState::Open, "two duplicates are not a loss");
+        let seqs: Vec<u32> = new.iter().map(|o| o.repr.seq_number).collect();
+        assert_eq!(seqs, vec![max.get(), (max + mss).get()], "two new segments");
+    }
+
+    #[test]
     fn reordered_old_ack_is_not_a_duplicate() {
         let (mut s, mss, now) = flight(10);
         let seg = sack_ack(&s, 2, &[], mss);
