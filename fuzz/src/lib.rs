@@ -8,6 +8,7 @@
 
 use stack::wire::{ChecksumMode, FrameRepr};
 
+pub mod stack_pair;
 pub mod tcp_target;
 
 /// `parse_frame`: any bytes through every wire parser (the frame parser
@@ -76,4 +77,12 @@ pub fn script_parse(data: &[u8]) {
 ///   is 0 (RFC 9293 3.8.6.2.2).
 pub fn tcp_input(data: &[u8]) {
     tcp_target::run(data);
+}
+
+/// `stack_pair`: two stack hosts over a lossy, duplicating, reordering
+/// in-memory link decided by the input; what the server reads must be what
+/// the client wrote, in order, and all of it unless a side gave up. See
+/// [`stack_pair`] for the layout and the oracle.
+pub fn stack_pair(data: &[u8]) {
+    stack_pair::run(data)
 }

@@ -53,6 +53,11 @@ fn script_parse_corpus() {
 }
 
 #[test]
+fn stack_pair_corpus() {
+    replay("stack_pair", fuzz::stack_pair);
+}
+
+#[test]
 fn tcp_input_corpus() {
     replay("tcp_input", fuzz::tcp_input);
 }

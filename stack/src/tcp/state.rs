@@ -1115,9 +1115,13 @@ impl Tcb {
         }
         if len > 0 {
             let last = len == avail;
-            // RFC 9293 3.7.4 (Nagle, SHLD-7): hold a small segment while data is unacknowledged.
-            let nagle_hold =
-                !self.nodelay && len < mss && self.minshall_pending() && !(last && self.fin_queued);
+            // RFC 9293 3.7.4 (Nagle, SHLD-7): hold a small segment of new
+            // data while data is unacknowledged (never a retransmission).
+            let nagle_hold = !self.nodelay
+                && self.snd_nxt == self.snd_max
+                && len < mss
+                && self.minshall_pending()
+                && !(last && self.fin_queued);
             if !nagle_hold {
                 let mut flags = TcpFlags::ACK;
                 // Linux sets PSH on the last segment of a write (tcp_push)
@@ -1242,7 +1246,12 @@ impl Tcb {
                 }
                 let in_flight = self.snd_nxt - self.snd_una;
                 let usable = self.snd_wnd.saturating_sub(in_flight).min(self.cwnd_room()) as usize;
-                let len = avail.min(self.data_mss() as usize).min(usable);
+                let mut len = avail.min(self.data_mss() as usize).min(usable);
+                if self.snd_nxt < self.snd_max {
+                    if let Some(l) = self.sb.next_sacked_start(self.snd_nxt) {
+                        len = len.min((l - self.snd_nxt) as usize);
+                    }
+                }
                 let fin_unsent = self.fin_queued && self.snd_nxt == self.fin_seq();
                 if len > 0 && self.tso_hold {
                     // Deferred until the next ACK (`tso_defers`).
@@ -1250,6 +1259,7 @@ impl Tcb {
                 }
                 if len > 0 {
                     let nagle_hold = !self.nodelay
+                        && self.snd_nxt == self.snd_max
                         && len < self.data_mss() as usize
                         && self.minshall_pending()
                         && !(len == avail && self.fin_queued);
