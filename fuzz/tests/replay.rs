@@ -313,3 +313,13 @@ fn tcp_input_file() {
     let path = std::env::var("TCP_INPUT_FILE").expect("TCP_INPUT_FILE");
     fuzz::tcp_input(&std::fs::read(path).expect("read input"));
 }
+
+/// Replays one `stack_pair` input, with every frame and the link's decision
+/// printed when STACK_PAIR_TRACE is set:
+/// `STACK_PAIR_FILE=path STACK_PAIR_TRACE=1 cargo test -p fuzz --test replay -- --ignored stack_pair_file --nocapture`.
+#[test]
+#[ignore = "needs STACK_PAIR_FILE"]
+fn stack_pair_file() {
+    let path = std::env::var("STACK_PAIR_FILE").expect("STACK_PAIR_FILE");
+    fuzz::stack_pair(&std::fs::read(path).expect("read input"));
+}
