@@ -7,6 +7,7 @@ pub mod netns;
 pub mod normalize;
 pub mod pcap;
 pub mod profile;
+pub mod report;
 pub mod run;
 pub mod script;
 pub mod suite;

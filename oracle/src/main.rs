@@ -8,8 +8,9 @@ use clap::{Parser, Subcommand};
 
 use oracle::diff::load_declared;
 use oracle::duts::DutKind;
+use oracle::report;
 use oracle::run::{RunOptions, Tolerance};
-use oracle::suite::{self, DutOutcome, SuiteOptions};
+use oracle::suite::{self, DutOutcome, ScenarioOutcome, SuiteOptions};
 
 #[derive(Parser)]
 #[command(
@@ -54,6 +55,20 @@ enum Command {
         /// Seed of the stack's random source.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Write the results as JSON to this file (schema in the README).
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+        /// Write the results as JUnit XML to this file.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Write a static HTML report (index.html, a page per scenario with
+        /// ladder diagrams, the pcaps and traces under files/) into this directory.
+        #[arg(long, value_name = "DIR")]
+        report: Option<PathBuf>,
+        /// Run this many scenarios at once (each in namespaces of its own).
+        /// More than 1 loads the machine and can cost timing tolerance.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: u16,
     },
 }
 
@@ -96,6 +111,10 @@ fn real_main(
         divergences,
         tolerance_usecs,
         seed,
+        json,
+        junit,
+        report,
+        jobs,
     } = cli.command;
     let no_namespaces = match privilege {
         Err(e) => Some(e.to_string()),
@@ -123,7 +142,11 @@ fn real_main(
     };
     let files = suite::discover(&paths)?;
     let declared = load_declared(&divergences)?;
-    for dir in [&pcap, &traces, &frames].into_iter().flatten() {
+    let report_files = report.as_ref().map(|d| d.join(report::html::FILES));
+    for dir in [&pcap, &traces, &frames, &report, &report_files]
+        .into_iter()
+        .flatten()
+    {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let opts = SuiteOptions {
@@ -138,27 +161,20 @@ fn real_main(
         declared,
         seed,
     };
-    let mut outcomes = Vec::new();
-    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    for (i, f) in files.iter().enumerate() {
-        if tty {
-            eprint!(
-                "\r\x1b[K[{}/{}] {}",
-                i + 1,
-                files.len(),
-                suite::scenario_id(f)
-            );
-        }
-        let o = suite::run_scenario(f, &opts);
+    let outcomes = run_all(&files, &opts, usize::from(jobs));
+    let mut artifacts = report::Artifacts::new();
+    for o in &outcomes {
         for (kind, d) in &o.duts {
             let DutOutcome::Ran { result, norm } = d else {
                 continue;
             };
-            let stem = o.id.replace('/', "_");
-            if let Some(dir) = &pcap {
+            let stem = report::stem(&o.id);
+            let files = artifacts.entry((o.id.clone(), *kind)).or_default();
+            for dir in [&pcap, &report_files].into_iter().flatten() {
                 let p = dir.join(format!("{stem}.{}.pcap", kind.name()));
                 oracle::pcap::write_pcap(&p, &result.trace)
                     .with_context(|| format!("writing {}", p.display()))?;
+                files.pcaps.push(p);
             }
             if let Some(dir) = &frames {
                 for e in &result.trace.events {
@@ -172,16 +188,25 @@ fn real_main(
                     }
                 }
             }
-            if let Some(dir) = &traces {
+            for dir in [&traces, &report_files].into_iter().flatten() {
                 let p = dir.join(format!("{stem}.{}.txt", kind.name()));
                 std::fs::write(&p, suite::render_trace(norm, true))
                     .with_context(|| format!("writing {}", p.display()))?;
+                files.traces.push(p);
             }
         }
-        outcomes.push(o);
     }
-    if tty {
-        eprint!("\r\x1b[K");
+    if let Some(p) = &json {
+        let text = report::json::render(&outcomes, &duts, &artifacts, tolerance_usecs, seed);
+        std::fs::write(p, text).with_context(|| format!("writing {}", p.display()))?;
+    }
+    if let Some(p) = &junit {
+        std::fs::write(p, report::junit::render(&outcomes))
+            .with_context(|| format!("writing {}", p.display()))?;
+    }
+    if let Some(dir) = &report {
+        report::html::write(dir, &outcomes, &duts, &artifacts)
+            .with_context(|| format!("writing the report into {}", dir.display()))?;
     }
     print!("{}", suite::table(&outcomes, &duts));
     let failed: Vec<_> = outcomes.iter().filter(|o| !o.passed()).collect();
@@ -206,4 +231,62 @@ fn real_main(
         failed.len()
     );
     Ok(failed.is_empty())
+}
+
+/// Runs every scenario, `jobs` at a time, and returns the outcomes in the
+/// order of `files`. When stderr is a terminal, a progress line
+/// (`[3/52] tcp/rto …`) is kept up to date on it.
+fn run_all(files: &[PathBuf], opts: &SuiteOptions, jobs: usize) -> Vec<ScenarioOutcome> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let next = AtomicUsize::new(0);
+    // (index of the next scenario to start, finished count, ids running).
+    let running: Mutex<(usize, Vec<String>)> = Mutex::new((0, Vec::new()));
+    let results: Mutex<Vec<Option<ScenarioOutcome>>> = Mutex::new(vec![None; files.len()]);
+    let progress = |state: &(usize, Vec<String>)| {
+        if tty {
+            eprint!(
+                "\r\x1b[K[{}/{}] {} …",
+                (state.0 + 1).min(files.len()),
+                files.len(),
+                state.1.join(", ")
+            );
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, files.len().max(1)) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(f) = files.get(i) else {
+                    break;
+                };
+                let id = suite::scenario_id(f);
+                if let Ok(mut st) = running.lock() {
+                    st.1.push(id.clone());
+                    progress(&st);
+                }
+                let o = suite::run_scenario(f, opts);
+                if let Ok(mut st) = running.lock() {
+                    st.0 += 1;
+                    st.1.retain(|x| *x != id);
+                    if !st.1.is_empty() {
+                        progress(&st);
+                    }
+                }
+                if let Ok(mut r) = results.lock() {
+                    r[i] = Some(o);
+                }
+            });
+        }
+    });
+    if tty {
+        eprint!("\r\x1b[K");
+    }
+    results
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .collect()
 }

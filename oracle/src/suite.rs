@@ -132,6 +132,8 @@ pub struct ScenarioOutcome {
     pub duts: BTreeMap<DutKind, DutOutcome>,
     /// Linux vs each stack DUT that ran.
     pub diffs: Vec<DiffReport>,
+    /// Wall-clock time each DUT took (setup, run and normalization).
+    pub durations: BTreeMap<DutKind, std::time::Duration>,
 }
 
 impl ScenarioOutcome {
@@ -176,6 +178,7 @@ pub fn run_scenario(path: &Path, opts: &SuiteOptions) -> ScenarioOutcome {
         parse_error: None,
         duts: BTreeMap::new(),
         diffs: Vec::new(),
+        durations: BTreeMap::new(),
     };
     let script = match script::parse_file(path) {
         Ok(s) => s,
@@ -205,23 +208,36 @@ pub fn run_scenario(path: &Path, opts: &SuiteOptions) -> ScenarioOutcome {
             }
         },
     };
-    let outcomes: Vec<(DutKind, DutOutcome)> = std::thread::scope(|scope| {
+    let outcomes: Vec<(DutKind, DutOutcome, std::time::Duration)> = std::thread::scope(|scope| {
         let handles: Vec<_> = opts
             .duts
             .iter()
-            .map(|&kind| (kind, scope.spawn(move || run_one(kind))))
+            .map(|&kind| {
+                let timed = move || {
+                    let start = std::time::Instant::now();
+                    let o = run_one(kind);
+                    (o, start.elapsed())
+                };
+                (kind, scope.spawn(timed))
+            })
             .collect();
         handles
             .into_iter()
             .map(|(kind, h)| {
-                let outcome = h.join().unwrap_or_else(|_| {
-                    DutOutcome::SetupError("the DUT's run panicked".to_string())
+                let (outcome, took) = h.join().unwrap_or_else(|_| {
+                    (
+                        DutOutcome::SetupError("the DUT's run panicked".to_string()),
+                        std::time::Duration::ZERO,
+                    )
                 });
-                (kind, outcome)
+                (kind, outcome, took)
             })
             .collect()
     });
-    out.duts.extend(outcomes);
+    for (kind, outcome, took) in outcomes {
+        out.duts.insert(kind, outcome);
+        out.durations.insert(kind, took);
+    }
     // The script's own `--tolerance_usecs` applies to the diff as to the run.
     let tolerance = opts.run.tolerance.for_script(&script);
     if let Some(DutOutcome::Ran { norm: ln, .. }) = out.duts.get(&DutKind::Linux) {
