@@ -27,7 +27,7 @@ code, pre, .mono { font-family: ui-monospace, Menlo, Consolas, monospace; font-s
 .pass, .agree { background: #d6f5dd; } .fail, .error, .differ { background: #f9d2d2; font-weight: bold; }
 .skipped, .none { background: #ececec; color: #555; } .unsupported { background: #ffe0b0; }
 .agreedecl { background: #fff0b3; }
-.summary span { margin-right: 1.2em; }
+.summary span { margin-right: 1.2em; } td.nw { white-space: nowrap; }
 a { color: #0645ad; }
 pre.msg { white-space: pre-wrap; margin: 0; }
 .ladders { display: flex; gap: 14px; overflow-x: auto; align-items: flex-start; }
@@ -184,7 +184,11 @@ pub fn scenario_page(
                 let link = line.map_or(String::new(), |l| {
                     format!("<a href=\"#L{l}\">line {l}</a>: ")
                 });
-                format!("{link}<pre class=\"msg\">{}</pre>", escape(&m))
+                // The link says the line; the message need not repeat it.
+                let m = line
+                    .and_then(|l| m.strip_prefix(&format!("{l}: ")))
+                    .unwrap_or(&m);
+                format!("{link}<pre class=\"msg\">{}</pre>", escape(m))
             }
             None => String::new(),
         };
@@ -197,7 +201,7 @@ pub fn scenario_page(
         let secs = o.durations.get(kind).map_or(0.0, |t| t.as_secs_f64());
         let _ = writeln!(
             b,
-            "<tr><td>{}</td><td class=\"{v}\">{}</td><td>{secs:.2} s</td><td>{msg}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td class=\"{v}\">{}</td><td class=\"nw\">{secs:.2} s</td><td>{msg}</td><td class=\"nw\">{}</td></tr>",
             kind.name(),
             d.cell(),
             links.join(" ")
@@ -207,18 +211,19 @@ pub fn scenario_page(
 
     // Marks per DUT column, by event index.
     let mut marks: BTreeMap<&str, BTreeMap<usize, Mark>> = BTreeMap::new();
+    let mut dt = String::new();
     if !o.diffs.is_empty() {
         let (text, class) = comparison_cell(o);
         let _ = writeln!(
-            b,
+            dt,
             "<h2>Linux vs the stack: <span class=\"{class}\">&nbsp;{}&nbsp;</span></h2>",
             escape(&text)
         );
-        b.push_str("<table><tr><th>vs</th><th>event</th><th>line</th><th>field</th><th>linux</th><th>other</th><th>declared?</th></tr>\n");
+        dt.push_str("<table><tr><th>vs</th><th>event</th><th>line</th><th>field</th><th>linux</th><th>other DUT</th><th>declared?</th></tr>\n");
         for d in &o.diffs {
             if d.differences.is_empty() {
                 let _ = writeln!(
-                    b,
+                    dt,
                     "<tr><td>{}</td><td colspan=\"6\" class=\"agree\">no difference</td></tr>",
                     escape(&d.right)
                 );
@@ -266,7 +271,7 @@ pub fn scenario_page(
                     .line
                     .map_or("?".to_string(), |l| format!("<a href=\"#L{l}\">{l}</a>"));
                 let _ = writeln!(
-                    b,
+                    dt,
                     "<tr><td>{}</td><td>{}</td><td>{line_link}</td><td><code>{}</code></td><td><code>{}</code></td><td><code>{}</code></td><td class=\"{class}\">{why}</td></tr>",
                     escape(&d.right),
                     x.index + 1,
@@ -276,7 +281,7 @@ pub fn scenario_page(
                 );
             }
         }
-        b.push_str("</table>\n");
+        dt.push_str("</table>\n");
     }
 
     // Ladders, one per DUT that ran, aligned by event index.
@@ -298,6 +303,7 @@ pub fn scenario_page(
         }
         b.push_str("</div>\n");
     }
+    b.push_str(&dt);
 
     if let Some(text) = script {
         b.push_str("<h2>Script</h2>\n<div class=\"script\">\n");

@@ -70,7 +70,7 @@ pub fn scenario(o: &ScenarioOutcome, artifacts: &Artifacts) -> Value {
                 "verdict": verdict_name(d),
                 "line": line,
                 "message": message,
-                "duration_ms": o.durations.get(kind).map(|t| t.as_secs_f64() * 1e3),
+                "duration_ms": o.durations.get(kind).map(|t| (t.as_secs_f64() * 1e6).round() / 1e3),
                 "events": events,
                 "pcaps": paths(files.map_or(&[][..], |f| &f.pcaps)),
                 "traces": paths(files.map_or(&[][..], |f| &f.traces)),

@@ -12,11 +12,21 @@ use crate::suite::{DutOutcome, ScenarioOutcome};
 
 use super::{problem, verdict_name};
 
-/// Text safe inside an XML element or a double-quoted attribute: markup
-/// characters escaped, line breaks and tabs kept as character references (so
-/// attributes keep them), and the characters XML 1.0 cannot carry at all
-/// replaced by U+FFFD.
+/// Text safe inside an XML (or HTML) element or a double-quoted attribute:
+/// markup characters escaped, the characters XML 1.0 cannot carry at all
+/// replaced by U+FFFD. Line breaks stay as they are (use [`escape_attr`] for
+/// an XML attribute, where a parser would turn them into spaces).
 pub fn escape(s: &str) -> String {
+    escape_impl(s, false)
+}
+
+/// As [`escape`], and line breaks and tabs as character references, which
+/// an XML attribute keeps.
+pub fn escape_attr(s: &str) -> String {
+    escape_impl(s, true)
+}
+
+fn escape_impl(s: &str, attr: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -25,9 +35,10 @@ pub fn escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' => out.push_str("&#9;"),
+            '\n' if attr => out.push_str("&#10;"),
+            '\r' if attr => out.push_str("&#13;"),
+            '\t' if attr => out.push_str("&#9;"),
+            '\n' | '\r' | '\t' => out.push(c),
             c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
             c => out.push(c),
         }
@@ -158,34 +169,36 @@ pub fn render(outcomes: &[ScenarioOutcome]) -> String {
         let _ = writeln!(
             s,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{time:.3}\" file=\"{}\">",
-            escape(&o.id),
+            escape_attr(&o.id),
             cs.len(),
             count(cs, is_fail),
             count(cs, is_err),
             count(cs, is_skip),
-            escape(&o.path.display().to_string()),
+            escape_attr(&o.path.display().to_string()),
         );
         for c in cs {
             let _ = write!(
                 s,
                 "    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\"",
-                escape(&o.id),
-                escape(&c.name),
+                escape_attr(&o.id),
+                escape_attr(&c.name),
                 c.secs
             );
             let body = match &c.case {
                 Case::Pass => String::new(),
                 Case::Failure { kind, text } => format!(
                     "      <failure type=\"{kind}\" message=\"{}\">{}</failure>\n",
-                    escape(first_line(text)),
+                    escape_attr(first_line(text)),
                     escape(text)
                 ),
                 Case::Error(text) => format!(
                     "      <error message=\"{}\">{}</error>\n",
-                    escape(first_line(text)),
+                    escape_attr(first_line(text)),
                     escape(text)
                 ),
-                Case::Skipped(why) => format!("      <skipped message=\"{}\"/>\n", escape(why)),
+                Case::Skipped(why) => {
+                    format!("      <skipped message=\"{}\"/>\n", escape_attr(why))
+                }
             };
             let out = c
                 .out

@@ -122,7 +122,7 @@ pub fn svg(dut: &str, norm: &[NormEvent], rows: usize, marks: &BTreeMap<usize, M
     // Lifelines.
     let _ = writeln!(
         s,
-        r##"<text x="{TB_X}" y="16" text-anchor="middle" font-weight="bold" font-size="12">testbench</text><text x="{DUT_X}" y="16" text-anchor="middle" font-weight="bold" font-size="12">{}</text><text x="4" y="16" fill="#666">time (s)</text>"##,
+        r##"<text x="{TB_X}" y="16" text-anchor="middle" font-weight="bold" font-size="12">testbench</text><text x="{DUT_X}" y="16" text-anchor="middle" font-weight="bold" font-size="12">{}</text><text x="4" y="16" fill="#666">t (s)</text>"##,
         escape(dut)
     );
     for x in [TB_X, DUT_X] {
