@@ -34,6 +34,7 @@ pre.msg { white-space: pre-wrap; margin: 0; }
 .ladders > div { flex: none; border: 1px solid #ddd; }
 svg.ladder rect.declared { fill: #fff0b3; stroke: #d9a400; }
 svg.ladder rect.undeclared { fill: #ffd3d3; stroke: #d33; }
+svg.ladder text.declaredt { fill: #8a6d00; } svg.ladder text.undeclaredt { fill: #c00; }
 svg.ladder line.in { stroke: #1f5fbf; } svg.ladder line.out { stroke: #1a7f37; }
 svg.ladder text.int { fill: #1f5fbf; } svg.ladder text.outt { fill: #1a7f37; }
 .legend span { display: inline-block; padding: 1px 8px; margin-right: .8em; border: 1px solid #bbb; }
@@ -105,11 +106,11 @@ pub fn index(outcomes: &[ScenarioOutcome], duts: &[DutKind]) -> String {
     for d in duts {
         let _ = write!(b, "<th>{}</th>", d.name());
     }
-    b.push_str("<th>vs linux</th></tr>\n");
+    b.push_str("<th>vs linux</th><th>time</th></tr>\n");
     for o in outcomes {
         let _ = write!(
             b,
-            "<tr><td><a href=\"{}\">{}</a></td>",
+            "<tr><td class=\"nw\"><a href=\"{}\">{}</a></td>",
             escape(&page_name(&o.id)),
             escape(&o.id)
         );
@@ -117,7 +118,7 @@ pub fn index(outcomes: &[ScenarioOutcome], duts: &[DutKind]) -> String {
             let _ = writeln!(
                 b,
                 "<td class=\"error\" colspan=\"{}\">script error: {}</td></tr>",
-                duts.len() + 1,
+                duts.len() + 2,
                 escape(e)
             );
             continue;
@@ -137,7 +138,17 @@ pub fn index(outcomes: &[ScenarioOutcome], duts: &[DutKind]) -> String {
             }
         }
         let (text, class) = comparison_cell(o);
-        let _ = writeln!(b, "<td class=\"{class}\">{}</td></tr>", escape(&text));
+        // The DUTs run side by side: the scenario took as long as the slowest.
+        let secs = o
+            .durations
+            .values()
+            .map(|t| t.as_secs_f64())
+            .fold(0.0, f64::max);
+        let _ = writeln!(
+            b,
+            "<td class=\"{class}\">{}</td><td class=\"nw\">{secs:.1} s</td></tr>",
+            escape(&text)
+        );
     }
     b.push_str("</table>\n");
     let _ = writeln!(
@@ -243,7 +254,7 @@ pub fn scenario_page(
                             decl_lines.push(l);
                         }
                         (
-                            Mark::Declared(format!("declared: {note}: {r}")),
+                            Mark::Declared(x.field.clone(), format!("declared: {note}: {r}")),
                             "agreedecl",
                             format!("declared: {}", escape(r)),
                         )
@@ -253,7 +264,7 @@ pub fn scenario_page(
                             bad_lines.push(l);
                         }
                         (
-                            Mark::Undeclared(format!("UNDECLARED: {note}")),
+                            Mark::Undeclared(x.field.clone(), format!("UNDECLARED: {note}")),
                             "differ",
                             "UNDECLARED".to_string(),
                         )

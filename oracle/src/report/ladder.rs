@@ -13,19 +13,30 @@ use super::junit::escape;
 /// How a row is highlighted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mark {
-    /// A difference `corpus/DIVERGENCES.md` declares (the text says which).
-    Declared(String),
+    /// A difference `corpus/DIVERGENCES.md` declares: the fields that differ
+    /// and the text of the tooltip.
+    Declared(String, String),
     /// A difference nothing declares.
-    Undeclared(String),
+    Undeclared(String, String),
 }
 
 impl Mark {
-    /// Merges two marks of one row: an undeclared difference wins, texts add up.
+    /// Merges two marks of one row: an undeclared difference wins, fields
+    /// and texts add up.
     pub fn merge(self, other: Mark) -> Mark {
-        match (self, other) {
-            (Mark::Declared(a), Mark::Declared(b)) => Mark::Declared(format!("{a}\n{b}")),
-            (Mark::Undeclared(a), Mark::Declared(b) | Mark::Undeclared(b))
-            | (Mark::Declared(b), Mark::Undeclared(a)) => Mark::Undeclared(format!("{a}\n{b}")),
+        let undeclared =
+            matches!(self, Mark::Undeclared(..)) || matches!(other, Mark::Undeclared(..));
+        let (Mark::Declared(fa, ta) | Mark::Undeclared(fa, ta)) = self;
+        let (Mark::Declared(fb, tb) | Mark::Undeclared(fb, tb)) = other;
+        let mut fields: Vec<&str> = fa.split(',').chain(fb.split(',')).collect();
+        fields.dedup();
+        fields.sort_unstable();
+        fields.dedup();
+        let (f, t) = (fields.join(","), format!("{ta}\n{tb}"));
+        if undeclared {
+            Mark::Undeclared(f, t)
+        } else {
+            Mark::Declared(f, t)
         }
     }
 }
@@ -108,15 +119,22 @@ pub fn svg(dut: &str, norm: &[NormEvent], rows: usize, marks: &BTreeMap<usize, M
             continue;
         }
         let y = TOP + i * ROW;
-        let (class, text) = match m {
-            Mark::Declared(t) => ("declared", t),
-            Mark::Undeclared(t) => ("undeclared", t),
+        let (class, fields, text) = match m {
+            Mark::Declared(f, t) => ("declared", f, t),
+            Mark::Undeclared(f, t) => ("undeclared", f, t),
         };
         let _ = writeln!(
             s,
             r#"<rect class="{class}" x="1" y="{y}" width="{}" height="{ROW}" rx="3"><title>{}</title></rect>"#,
             WIDTH - 2,
             escape(text)
+        );
+        // Which fields differ, under the line number.
+        let _ = writeln!(
+            s,
+            r#"<text class="{class}t" x="4" y="{}" font-size="9" font-weight="bold">≠ {}</text>"#,
+            y + ROW - 2,
+            escape(&clip(fields, 12))
         );
     }
     // Lifelines.
