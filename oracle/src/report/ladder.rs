@@ -167,7 +167,7 @@ pub fn svg(dut: &str, norm: &[NormEvent], rows: usize, marks: &BTreeMap<usize, M
         let _ = writeln!(
             s,
             r##"<text x="4" y="{}" fill="#444">{:.3}</text>"##,
-            mid - 5,
+            mid - 8,
             e.at as f64 / 1e6
         );
         let link = |inner: String| match e.line {
@@ -180,7 +180,7 @@ pub fn svg(dut: &str, norm: &[NormEvent], rows: usize, marks: &BTreeMap<usize, M
             "{}",
             link(format!(
                 r##"<text x="4" y="{}" fill="#0645ad">{line}</text>"##,
-                mid + 9
+                mid + 5
             ))
         );
         match e.dir {
