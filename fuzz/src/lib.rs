@@ -8,6 +8,7 @@
 
 use stack::wire::{ChecksumMode, FrameRepr};
 
+pub mod host_input;
 pub mod stack_pair;
 pub mod tcp_target;
 
@@ -85,4 +86,13 @@ pub fn tcp_input(data: &[u8]) {
 /// [`stack_pair`] for the layout and the oracle.
 pub fn stack_pair(data: &[u8]) {
     stack_pair::run(data)
+}
+
+/// `host_input`: frames of every kind (ARP, IPv4 and fragments, ICMP, UDP,
+/// TCP to a listener from four peers, raw bytes), clock steps and socket
+/// calls at one host; no panic, every emitted frame well-formed and from
+/// the host, bounded connections and output, no busy loop. See
+/// [`host_input`].
+pub fn host_input(data: &[u8]) {
+    host_input::run(data)
 }
