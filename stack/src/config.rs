@@ -127,6 +127,11 @@ pub struct Profile {
     /// RTO (RFC 5681 4.1; Linux net.ipv4.tcp_slow_start_after_idle = 1,
     /// tcp_cwnd_restart: halve per idle RTO, not below the initial window).
     pub slow_start_after_idle: bool,
+    /// What a zero-window probe carries (RFC 9293 3.8.6.1 leaves it open;
+    /// RFC 1122 4.2.2.17 describes one byte of new data). false: Linux
+    /// tcp_xmit_probe_skb, an ACK with SEQ = SND.UNA − 1 and no data; true:
+    /// the next byte of data beyond the window (BSD-style).
+    pub zero_window_probe_data: bool,
     /// PSH on every this many segments of a burst, besides the last segment
     /// of the data (0: only there). Linux sends from the write queue in GSO
     /// bursts of tcp_tso_autosize() segments, at least
@@ -212,6 +217,7 @@ impl Profile {
             dupthresh: 3,
             rack: true,
             slow_start_after_idle: true,
+            zero_window_probe_data: false,
             push_burst: 2,
             nagle: true,
             max_backlog: 4096,
@@ -241,6 +247,7 @@ impl Profile {
             ssthresh_basis: SsthreshBasis::FlightSize, // RFC 5681 3.1 (4)
             abc_limit: 1,                              // RFC 5681 3.1 eq. (2)
             rack: false,                               // RFC 6675 IsLost
+            zero_window_probe_data: true,              // RFC 1122 4.2.2.17
             window_scale: 7,
             delayed_ack: Duration::from_millis(200), // RFC 9293 3.8.6.3 MUST < 0.5 s
             push_burst: 0,                           // RFC 9293 3.9.1: PSH ends the SEND

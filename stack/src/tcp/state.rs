@@ -1325,7 +1325,17 @@ impl Tcb {
             self.rtt.back_off();
         }
         self.rtt_probe = None;
-        if persist {
+        if persist && self.profile.zero_window_probe_data {
+            // Zero-window probe (RFC 9293 3.8.6.1, RFC 1122 4.2.2.17): one
+            // byte of new data beyond the window; retransmitted by the timer
+            // like any data if the window stays shut.
+            let seq = self.snd_nxt;
+            let payload = self.send.slice((seq - self.send_seq) as usize, 1);
+            let seg = self.build(now, seq, TcpFlags::ACK, payload);
+            self.outbox.push_back(seg);
+            self.note_sent(now, seq, 1);
+            self.rtt_probe = None;
+        } else if persist {
             // Zero-window probe (RFC 9293 3.8.6.1): Linux tcp_xmit_probe_skb sends
             // an ACK with SEQ = SND.UNA - 1.
             let seg = self.build(now, self.snd_una - 1, TcpFlags::ACK, Vec::new());
@@ -2515,6 +2525,36 @@ mod tests {
         assert_eq!(s.ca, CaState::Open, "two duplicates are not a loss");
         let seqs: Vec<u32> = new.iter().map(|o| o.repr.seq_number).collect();
         assert_eq!(seqs, vec![max.get(), (max + mss).get()], "two new segments");
+    }
+
+    #[test]
+    fn zero_window_probe_is_a_profile_value() {
+        for data in [false, true] {
+            let (_c, mut s) = pair();
+            s.profile.zero_window_probe_data = data;
+            let now = Instant::ZERO;
+            let mss = s.mss();
+            s.send(&vec![1u8; mss as usize]);
+            let out = drain(&mut s, now);
+            assert_eq!(out.len(), 1);
+            // Everything acknowledged with a zero window; more data waits.
+            let mut seg = sack_ack(&s, 0, &[], mss);
+            seg.ack_number = (s.snd_una + mss).get();
+            seg.window_len = 0;
+            s.on_segment(now, &seg, &[]);
+            s.send(&[2u8; 100]);
+            assert!(drain(&mut s, now).is_empty(), "the window is shut");
+            let t = s.poll_at().expect("the persist timer");
+            s.on_timer(t);
+            let probe = drain(&mut s, t);
+            assert_eq!(probe.len(), 1);
+            let p = &probe[0].repr;
+            if data {
+                assert_eq!((p.seq_number, p.payload_len), (s.snd_una.get(), 1));
+            } else {
+                assert_eq!((p.seq_number, p.payload_len), ((s.snd_una - 1).get(), 0));
+            }
+        }
     }
 
     #[test]
