@@ -275,7 +275,7 @@ impl Tcb {
         let mss = self.mss().max(1);
         let prior_una = self.snd_una;
         let prior_sacked = self.sacked_bytes();
-        let prior_lost_line = (self.rack_line(), self.sb.high_rxt);
+        let prior_lost = self.lost_bytes();
         let advanced = ack > self.snd_una;
         let mut acked = 0;
         if advanced {
@@ -333,7 +333,6 @@ impl Tcb {
         }
 
         let flight = self.snd_max - self.snd_una;
-        let was_recovering = matches!(self.ca, CaState::Recovery { .. });
         if self.ca == CaState::Open && flight > 0 {
             let thresh = self.profile.dupthresh.max(1);
             let lost = self.dupacks >= thresh
@@ -344,14 +343,10 @@ impl Tcb {
         }
         match self.ca {
             CaState::Recovery { .. } => {
-                // Linux rs->losses: this ACK marked segments lost (a partial
-                // ACK without SACK marks the new head; RACK's line moved).
-                let newly_lost = if self.sack_on() {
-                    self.rack_line() > prior_lost_line.0.max(prior_lost_line.1)
-                        || self.lost_bytes() > 0 && !was_recovering
-                } else {
-                    advanced
-                };
+                // Linux rs->losses: this ACK marked more data lost (entering
+                // recovery, a partial ACK without SACK marking the new head,
+                // RACK's line moving up).
+                let newly_lost = self.lost_bytes() > prior_lost;
                 self.prr(delivered, advanced, newly_lost);
             }
             _ => {
