@@ -681,8 +681,11 @@ impl Topology {
         })??;
         topo.in_dut(|| {
             setup_end(dut_if)?;
+            // `{dut}` in a key names the DUT's end of the veth pair (its
+            // per-interface conf and neigh entries were copied from
+            // "default" when it was created, before these writes).
             for (k, v) in &cfg.dut_sysctls {
-                write_sysctl(k, v)?;
+                write_sysctl(&k.replace("{dut}", dut_if), v)?;
             }
             with_netlink(|h| async move {
                 link_up(&h, "lo").await?;
