@@ -88,9 +88,46 @@ fn host_config(setup: DutSetup) -> HostConfig {
     }
 }
 
+/// A call on a UDP socket of the stack; `None` when `call` is not one.
+fn stack_udp_call(host: &mut Host, now: Instant, call: &SysCall) -> Option<Result<i64, Errno>> {
+    let udp = |fd: i32| host.is_udp(Fd(fd));
+    Some(match *call {
+        SysCall::SocketDgram => host.socket(SocketType::Dgram).map(|fd| i64::from(fd.0)),
+        SysCall::SendTo { fd, len, to } => {
+            let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            host.udp_sendto(now, Fd(fd), &data, to).map(|n| n as i64)
+        }
+        SysCall::Write { fd, len } if udp(fd) => {
+            let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            host.udp_sendto(now, Fd(fd), &data, None).map(|n| n as i64)
+        }
+        SysCall::RecvFrom { fd, len } | SysCall::Read { fd, len } if udp(fd) => {
+            let mut buf = vec![0u8; len];
+            host.udp_recvfrom(Fd(fd), &mut buf).map(|(n, _)| n as i64)
+        }
+        SysCall::Bind { fd, addr } if udp(fd) => host.udp_bind(Fd(fd), addr).map(|()| 0),
+        SysCall::Connect { fd, addr } if udp(fd) => host.udp_connect(Fd(fd), addr).map(|()| 0),
+        SysCall::SetSockOpt { fd, name, value } if udp(fd) => {
+            host.udp_setsockopt(Fd(fd), name.stack(), value).map(|()| 0)
+        }
+        SysCall::GetSockOpt { fd, name } if udp(fd) => {
+            host.udp_getsockopt(Fd(fd), name.stack()).map(i64::from)
+        }
+        SysCall::Close { fd } if udp(fd) => host.close(now, Fd(fd)).map(|()| 0),
+        SysCall::SoError { fd } if udp(fd) => Ok(0),
+        _ => return None,
+    })
+}
+
 fn stack_call(host: &mut Host, now: Instant, call: &SysCall) -> Result<i64, Errno> {
+    if let Some(r) = stack_udp_call(host, now, call) {
+        return r;
+    }
     match *call {
         SysCall::SocketStream => host.socket(SocketType::Stream).map(|fd| i64::from(fd.0)),
+        SysCall::SocketDgram | SysCall::SendTo { .. } | SysCall::RecvFrom { .. } => {
+            Err(Errno::EBADF)
+        }
         SysCall::SetSockOpt { fd, name, value } => {
             host.setsockopt(Fd(fd), name.stack(), value).map(|()| 0)
         }
@@ -128,7 +165,11 @@ fn stack_call(host: &mut Host, now: Instant, call: &SysCall) -> Result<i64, Errn
 }
 
 fn stack_ready(host: &Host, fd: i32, interest: Interest) -> bool {
-    let r = host.readiness(Fd(fd));
+    let r = if host.is_udp(Fd(fd)) {
+        host.udp_readiness(Fd(fd))
+    } else {
+        host.readiness(Fd(fd))
+    };
     r.error.is_some()
         || r.hup
         || match interest {
@@ -320,6 +361,21 @@ impl Target for LinuxTarget {
                 kernel::set_nonblocking(fd, true).map_err(kerr)?;
                 self.fds.push(fd);
                 Ok(i64::from(fd))
+            }
+            SysCall::SocketDgram => {
+                let fd = kernel::socket_in_dut(&self.topo, libc::AF_INET, libc::SOCK_DGRAM, 0)
+                    .map_err(kerr)?;
+                kernel::set_nonblocking(fd, true).map_err(kerr)?;
+                self.fds.push(fd);
+                Ok(i64::from(fd))
+            }
+            SysCall::SendTo { fd, len, to } => {
+                let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+                kernel::sendto(fd, &data, to).map(|n| n as i64)
+            }
+            SysCall::RecvFrom { fd, len } => {
+                let mut buf = vec![0u8; len];
+                kernel::recvfrom(fd, &mut buf).map(|(n, _)| n as i64)
             }
             SysCall::SetSockOpt { fd, name, value } => {
                 let (level, opt) = name.linux();

@@ -182,6 +182,8 @@ struct Runner<'a, T: Target + ?Sized> {
     /// Script fd → DUT fd.
     fds: HashMap<i64, i32>,
     nonblocking: HashMap<i64, bool>,
+    /// Script fds of UDP sockets.
+    udp_fds: std::collections::HashSet<i64>,
     /// TS val the script gave the DUT minus the DUT's real one (packetdrill's
     /// mapping of outbound TS val onto inbound TS ecr), per connection
     /// (testbench port).
@@ -220,6 +222,7 @@ pub fn run_script<T: Target + ?Sized>(
         },
         fds: HashMap::new(),
         nonblocking: HashMap::new(),
+        udp_fds: Default::default(),
         ts_offset: HashMap::new(),
         other_isns: HashMap::new(),
         last_dut_tsval: HashMap::new(),
@@ -990,7 +993,10 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 Ok(())
             }
             (
-                SysCall::Accept { fd } | SysCall::Read { fd, .. } | SysCall::Write { fd, .. },
+                SysCall::Accept { fd }
+                | SysCall::Read { fd, .. }
+                | SysCall::RecvFrom { fd, .. }
+                | SysCall::Write { fd, .. },
                 Err(e),
             ) if e == Errno::EAGAIN && blocking => {
                 let interest = if matches!(sys, SysCall::Write { .. }) {
@@ -1021,6 +1027,7 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             SysCall::SoError { fd }
             | SysCall::Accept { fd }
             | SysCall::Read { fd, .. }
+            | SysCall::RecvFrom { fd, .. }
             | SysCall::Write { fd, .. } => fd,
             _ => return Ok(()),
         };
@@ -1093,7 +1100,10 @@ impl<T: Target + ?Sized> Runner<'_, T> {
         out: Option<String>,
     ) -> Step {
         let now = self.target.now();
-        let new_fd = matches!(sys, SysCall::SocketStream | SysCall::Accept { .. });
+        let new_fd = matches!(
+            sys,
+            SysCall::SocketStream | SysCall::SocketDgram | SysCall::Accept { .. }
+        );
         let text = match (&result, call.result.value) {
             // A new fd is shown by its script number: the DUT's own number
             // is its business (packetdrill maps them the same way).
@@ -1113,10 +1123,16 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             },
         );
         // Map new fds: the script's number → the DUT's.
-        if let (SysCall::SocketStream | SysCall::Accept { .. }, Ok(fd), Some(want)) =
-            (sys, &result, call.result.value)
+        if let (
+            SysCall::SocketStream | SysCall::SocketDgram | SysCall::Accept { .. },
+            Ok(fd),
+            Some(want),
+        ) = (sys, &result, call.result.value)
         {
             self.fds.insert(want, *fd as i32);
+            if matches!(sys, SysCall::SocketDgram) {
+                self.udp_fds.insert(want);
+            }
         }
         let expected = match (call.result.value, &call.result.errno) {
             (None, _) => return Ok(()),
@@ -1244,13 +1260,44 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             Some(Expr::Ident(s)) => Some(s.as_str()),
             _ => None,
         };
+        let udp = matches!(call.args.first(), Some(Expr::Int(v)) if self.udp_fds.contains(v));
+        // A UDP socket's peer is the testbench's port 40000, the source of
+        // the script's inbound `udp` lines.
+        let udp_peer = SocketAddrV4::new(id.tb_ip, TESTBENCH_PORT);
         Ok(Some(match call.name.as_str() {
-            "socket" => {
-                if ident(1) != Some("SOCK_STREAM") {
-                    return Err(self.unsupported(ev, "socket types other than SOCK_STREAM"));
+            "socket" => match ident(1) {
+                Some("SOCK_STREAM") => SysCall::SocketStream,
+                Some("SOCK_DGRAM") => SysCall::SocketDgram,
+                _ => {
+                    return Err(
+                        self.unsupported(ev, "socket types other than SOCK_STREAM, SOCK_DGRAM")
+                    )
                 }
-                SysCall::SocketStream
-            }
+            },
+            // UDP: `bind(fd, ..., ...)` binds the wildcard address (so that
+            // broadcasts are received too) and port 8080.
+            "bind" if udp => SysCall::Bind {
+                fd: self.fd_arg(ev, call, 0)?,
+                addr: self.sockaddr_arg(
+                    ev,
+                    call,
+                    1,
+                    SocketAddrV4::new(std::net::Ipv4Addr::UNSPECIFIED, SCRIPT_PORT),
+                )?,
+            },
+            "connect" if udp => SysCall::Connect {
+                fd: self.fd_arg(ev, call, 0)?,
+                addr: self.sockaddr_arg(ev, call, 1, udp_peer)?,
+            },
+            "sendto" => SysCall::SendTo {
+                fd: self.fd_arg(ev, call, 0)?,
+                len: self.int_arg(ev, call, 2)?.max(0) as usize,
+                to: Some(self.sockaddr_arg(ev, call, 4, udp_peer)?),
+            },
+            "recvfrom" => SysCall::RecvFrom {
+                fd: self.fd_arg(ev, call, 0)?,
+                len: self.int_arg(ev, call, 2)?.max(0) as usize,
+            },
             "setsockopt" if ident(1) == Some("SOL_SOCKET") && ident(2) == Some("SO_LINGER") => {
                 let fd = self.fd_arg(ev, call, 0)?;
                 let mut onoff = 0;

@@ -49,6 +49,8 @@ pub struct Host {
     pub(crate) icmp_limiter: crate::icmp::RateLimiter,
     /// Frames handed to [`Host::receive`] so far (the interface's rx_packets).
     pub(crate) rx_frames: u64,
+    /// UDP sockets by fd (their numbers are reserved in `sockets` too).
+    pub(crate) udp: BTreeMap<i32, crate::udp::UdpSocket>,
 }
 
 impl Host {
@@ -79,6 +81,7 @@ impl Host {
             last_now: Instant::ZERO,
             icmp_limiter,
             rx_frames: 0,
+            udp: BTreeMap::new(),
         }
     }
 
@@ -116,7 +119,7 @@ impl Host {
         u32::from(ip) & mask == u32::from(self.config.ipv4) & mask
     }
 
-    fn subnet_broadcast(&self) -> Ipv4Addr {
+    pub(crate) fn subnet_broadcast(&self) -> Ipv4Addr {
         let bits = u32::from(self.config.prefix_len.min(32));
         let host_mask = if bits >= 32 { 0 } else { u32::MAX >> bits };
         Ipv4Addr::from(u32::from(self.config.ipv4) | host_mask)
@@ -233,16 +236,21 @@ impl Host {
             IpPayload::Tcp(repr, data) if to_us => {
                 self.tcp_input(now, ip.src_addr, ip.dst_addr, &repr, data);
             }
-            IpPayload::Udp(..) if to_us => {
-                // No UDP sockets yet: every port is closed. RFC 1122 3.2.2.1 /
-                // RFC 792: port unreachable (Linux __udp4_lib_rcv → icmp_send).
-                self.icmp_error(
-                    now,
-                    ip,
-                    3,
-                    crate::wire::dst_unreachable::PORT_UNREACHABLE,
-                    raw,
-                );
+            IpPayload::Udp(udp, data) => {
+                let src = core::net::SocketAddrV4::new(ip.src_addr, udp.src_port);
+                let dst = core::net::SocketAddrV4::new(ip.dst_addr, udp.dst_port);
+                // No socket: RFC 1122 4.1.3.1 / RFC 792 port unreachable
+                // (Linux __udp4_lib_rcv → icmp_send), never about a
+                // broadcast datagram (RFC 1122 3.2.2).
+                if !self.udp_input(src, dst, bcast, data) && to_us {
+                    self.icmp_error(
+                        now,
+                        ip,
+                        3,
+                        crate::wire::dst_unreachable::PORT_UNREACHABLE,
+                        raw,
+                    );
+                }
             }
             // TODO: UDP sockets; IP reassembly; ICMP errors to TCP (RFC 5927).
             _ => {}
@@ -296,7 +304,12 @@ impl Host {
         }
     }
 
-    pub(crate) fn push_tx(&mut self, frame: Vec<u8>) {
+    pub(crate) fn push_tx(&mut self, mut frame: Vec<u8>) {
+        // RFC 894: pad the data field to 46 octets (profile: Linux on veth
+        // does not).
+        if self.config.profile.pad_frames && frame.len() < crate::wire::ETHERNET_MIN_FRAME_LEN {
+            frame.resize(crate::wire::ETHERNET_MIN_FRAME_LEN, 0);
+        }
         if self.tx.len() < self.config.profile.tx_queue {
             self.tx.push_back(frame);
         }
