@@ -516,7 +516,22 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             (PacketSpec::Tcp(s), FramePayload::Ipv4(_, IpPayload::Tcp(tcp, data))) => {
                 self.check_tcp(s, tcp, data.len(), &mut errs);
             }
-            (PacketSpec::Arp(s), FramePayload::Arp(arp)) => check_arp(s, arp, &id, &mut errs),
+            (PacketSpec::Arp(s), FramePayload::Arp(arp)) => {
+                // Ethernet destination: `to MAC`, else broadcast for a
+                // who-has and the testbench for a reply.
+                let (to, default) = match s {
+                    ArpSpec::Request { eth_dst, .. } => (eth_dst, EthernetAddress::BROADCAST),
+                    ArpSpec::Reply { eth_dst, .. } => (eth_dst, id.tb_mac),
+                };
+                let want = match to {
+                    None => Some(default),
+                    Some(m) => self.mac(Some(m)),
+                };
+                if want.is_some_and(|m| m != frame.eth.dst_addr) {
+                    errs.push(format!("ethernet destination {}", frame.eth.dst_addr));
+                }
+                check_arp(s, arp, &id, &mut errs)
+            }
             (PacketSpec::Icmp(s), FramePayload::Ipv4(_, IpPayload::Icmp(icmp))) => {
                 check_icmp(s, icmp, &id, self.facts.dut_port, &mut errs);
             }
@@ -829,6 +844,42 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                     source_protocol_addr: *sender,
                     target_hardware_addr: EthernetAddress([0; 6]),
                     target_protocol_addr: *target,
+                };
+                let frame = FrameRepr {
+                    eth: EthernetRepr {
+                        src_addr: sha,
+                        dst_addr: dst,
+                        ethertype: EtherType::Arp,
+                    },
+                    payload: FramePayload::Arp(arp),
+                };
+                Ok(frame.to_vec())
+            }
+            PacketSpec::Arp(ArpSpec::Reply {
+                sender_ip,
+                sender_mac,
+                eth_dst,
+            }) => {
+                // A reply to the DUT; one sent to the broadcast MAC is a
+                // gratuitous reply (RFC 5227 2.4's ARP Announcement as a
+                // reply, as `arping -A` sends it): its target is the sender
+                // itself, hardware address included (Linux arp_is_garp
+                // needs tha == sha for a reply).
+                let Some(sha) = self.mac(Some(sender_mac)) else {
+                    return Err(self.fail(ev, "`is-at *` on an inbound reply".into()));
+                };
+                let dst = self.mac(eth_dst.as_ref()).unwrap_or(id.dut_mac);
+                let (tha, tpa) = if dst.is_broadcast() {
+                    (sha, *sender_ip)
+                } else {
+                    (id.dut_mac, id.dut_ip)
+                };
+                let arp = ArpRepr {
+                    operation: ArpOperation::Reply,
+                    source_hardware_addr: sha,
+                    source_protocol_addr: *sender_ip,
+                    target_hardware_addr: tha,
+                    target_protocol_addr: tpa,
                 };
                 let frame = FrameRepr {
                     eth: EthernetRepr {

@@ -13,6 +13,10 @@ use crate::wire::EthernetAddress;
 use core::net::Ipv4Addr;
 use std::collections::{BTreeMap, VecDeque};
 
+/// Bytes charged per queued frame besides its length (Linux charges an
+/// skb's truesize; for a small frame about this much).
+pub const PENDING_OVERHEAD: usize = 768;
+
 #[derive(Debug, Clone)]
 enum Entry {
     Static(EthernetAddress),
@@ -21,6 +25,8 @@ enum Entry {
         probes: u32,
         next_probe: Instant,
         pending: VecDeque<Vec<u8>>,
+        /// Bytes charged for `pending`.
+        bytes: usize,
     },
 }
 
@@ -51,18 +57,18 @@ pub enum Resolve {
 pub struct NeighborCache {
     entries: BTreeMap<Ipv4Addr, Entry>,
     capacity: usize,
-    pending_limit: usize,
+    pending_bytes: usize,
     retrans: Duration,
     solicit: u32,
 }
 
 impl NeighborCache {
     /// An empty cache.
-    pub fn new(capacity: usize, pending_limit: usize, retrans: Duration, solicit: u32) -> Self {
+    pub fn new(capacity: usize, pending_bytes: usize, retrans: Duration, solicit: u32) -> Self {
         NeighborCache {
             entries: BTreeMap::new(),
             capacity,
-            pending_limit,
+            pending_bytes,
             retrans,
             solicit,
         }
@@ -125,17 +131,24 @@ impl NeighborCache {
         }
     }
 
-    /// Resolve `ip` for `frame`, or queue the frame (bounded: the oldest
-    /// frame is dropped when full, as Linux __neigh_event_send).
+    /// Resolve `ip` for `frame`, or queue the frame (bounded in bytes: the
+    /// oldest frames are dropped when full, as Linux __neigh_event_send).
     pub fn resolve_or_queue(&mut self, now: Instant, ip: Ipv4Addr, frame: Vec<u8>) -> Resolve {
         if let Some(m) = self.lookup(ip) {
             return Resolve::Known(m);
         }
-        if let Some(Entry::Incomplete { pending, .. }) = self.entries.get_mut(&ip) {
-            if pending.len() >= self.pending_limit {
-                pending.pop_front();
+        let cost = frame.len() + PENDING_OVERHEAD;
+        let limit = self.pending_bytes;
+        if let Some(Entry::Incomplete { pending, bytes, .. }) = self.entries.get_mut(&ip) {
+            // Linux __neigh_event_send: drop the oldest until the new one fits.
+            while *bytes + cost > limit {
+                let Some(old) = pending.pop_front() else {
+                    break;
+                };
+                *bytes = bytes.saturating_sub(old.len() + PENDING_OVERHEAD);
             }
-            if self.pending_limit > 0 {
+            if *bytes + cost <= limit {
+                *bytes += cost;
                 pending.push_back(frame);
             }
             return Resolve::Queued;
@@ -144,8 +157,10 @@ impl NeighborCache {
             return Resolve::Dropped;
         }
         let mut pending = VecDeque::new();
-        if self.pending_limit > 0 {
+        let mut bytes = 0;
+        if cost <= limit {
             pending.push_back(frame);
+            bytes = cost;
         }
         self.entries.insert(
             ip,
@@ -153,6 +168,7 @@ impl NeighborCache {
                 probes: 1,
                 next_probe: now + self.retrans,
                 pending,
+                bytes,
             },
         );
         Resolve::QueuedProbe
@@ -201,7 +217,8 @@ mod tests {
 
     #[test]
     fn queue_resolve_fail() {
-        let mut c = NeighborCache::new(4, 2, Duration::from_secs(1), 3);
+        // Room for two one-byte frames.
+        let mut c = NeighborCache::new(4, 2 * (1 + PENDING_OVERHEAD), Duration::from_secs(1), 3);
         let ip = Ipv4Addr::new(198, 51, 100, 1);
         let t0 = Instant::ZERO;
         assert_eq!(c.resolve_or_queue(t0, ip, vec![1]), Resolve::QueuedProbe);

@@ -148,10 +148,11 @@ pub struct Profile {
     pub arp_retrans: Duration,
     /// ARP requests before giving up. Linux: neigh.default.mcast_solicit = 3.
     pub arp_solicit: u32,
-    /// Packets queued per unresolved neighbour; the oldest is dropped when full.
-    /// Linux: neigh.default.unres_qlen_bytes = 212992 (formerly unres_qlen = 3
-    /// packets); we bound by packet count.
-    pub arp_pending: usize,
+    /// Bytes queued per unresolved neighbour; the oldest frames are dropped
+    /// to make room. Linux: neigh.default.unres_qlen_bytes = 212992, charged
+    /// per skb truesize; we charge the frame plus
+    /// [`crate::arp::PENDING_OVERHEAD`] (an approximation of truesize).
+    pub arp_pending_bytes: usize,
     /// Cost of one rate-limited ICMP error. Linux: net.ipv4.icmp_ratelimit = 1000 ms.
     pub icmp_ratelimit: Duration,
     /// Bucket size in messages. Linux: XRLIM_BURST_FACTOR 6.
@@ -227,7 +228,7 @@ impl Profile {
             ephemeral_ports: (32768, 60999),
             arp_retrans: Duration::from_secs(1),
             arp_solicit: 3,
-            arp_pending: 3,
+            arp_pending_bytes: 212_992,
             arp_cache_size: 1024,
             udp_rcvbuf: 212_992,
             pad_frames: false,

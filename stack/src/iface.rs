@@ -61,7 +61,7 @@ impl Host {
         let p = &config.profile;
         let mut neighbors = NeighborCache::new(
             p.arp_cache_size,
-            p.arp_pending,
+            p.arp_pending_bytes,
             p.arp_retrans,
             p.arp_solicit,
         );
