@@ -168,6 +168,12 @@ pub struct Profile {
     /// ACK of unsent data 10 ms after a challenge ACK gets no answer; one
     /// 500 ms later does.
     pub invalid_ratelimit: Duration,
+    /// IPv4 reassembly timeout, from the first fragment. Linux:
+    /// net.ipv4.ipfrag_time = 30 s (RFC 1122 3.3.2 suggests 60-120 s).
+    pub ipfrag_time: Duration,
+    /// Bound on the memory of incomplete datagrams. Linux:
+    /// net.ipv4.ipfrag_high_thresh = 4 MiB.
+    pub ipfrag_mem: usize,
     /// Bytes a UDP socket may hold queued (payload plus a per-datagram
     /// overhead). Linux: net.core.rmem_default = 212992 (SO_RCVBUF).
     pub udp_rcvbuf: usize,
@@ -231,6 +237,8 @@ impl Profile {
             arp_pending_bytes: 212_992,
             arp_cache_size: 1024,
             udp_rcvbuf: 212_992,
+            ipfrag_time: Duration::from_secs(30),
+            ipfrag_mem: 4 * 1024 * 1024,
             pad_frames: false,
             icmp_ratelimit: Duration::from_millis(1000),
             icmp_burst: 6,

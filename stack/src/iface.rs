@@ -51,6 +51,8 @@ pub struct Host {
     pub(crate) rx_frames: u64,
     /// UDP sockets by fd (their numbers are reserved in `sockets` too).
     pub(crate) udp: BTreeMap<i32, crate::udp::UdpSocket>,
+    /// IPv4 datagrams being reassembled.
+    pub(crate) frags: crate::ipfrag::Reassembler,
 }
 
 impl Host {
@@ -69,6 +71,7 @@ impl Host {
             neighbors.add_static(*ip, *mac);
         }
         let icmp_limiter = crate::icmp::RateLimiter::new(p.icmp_ratelimit, p.icmp_burst, 1024);
+        let p = p.clone();
         Host {
             config,
             rng,
@@ -82,6 +85,7 @@ impl Host {
             icmp_limiter,
             rx_frames: 0,
             udp: BTreeMap::new(),
+            frags: crate::ipfrag::Reassembler::new(p.ipfrag_time, p.ipfrag_mem),
         }
     }
 
@@ -252,15 +256,62 @@ impl Host {
                     );
                 }
             }
-            // TODO: UDP sockets; IP reassembly; ICMP errors to TCP (RFC 5927).
+            IpPayload::Fragment(data) => self.process_fragment(now, ip, data, raw),
+            // TODO: ICMP errors to TCP (RFC 5927, RFC 1191).
             _ => {}
+        }
+    }
+
+    /// A fragment for us (RFC 791 3.2 reassembly, `crate::ipfrag`): when it
+    /// completes its datagram, the datagram is processed as if received
+    /// whole.
+    fn process_fragment(&mut self, now: Instant, ip: &Ipv4Repr, data: &[u8], raw: &[u8]) {
+        use crate::ipfrag::{FragKey, Insert};
+        let key = FragKey {
+            src: ip.src_addr,
+            dst: ip.dst_addr,
+            protocol: u8::from(ip.protocol),
+            ident: ip.ident,
+        };
+        let offset = usize::from(ip.frag_offset);
+        let Insert::Complete(payload) =
+            self.frags
+                .insert(now, key, offset, ip.more_frags, data, raw)
+        else {
+            return;
+        };
+        // Rebuild the whole datagram (the first fragment's header without
+        // its fragment fields; options dropped) and parse it as received.
+        let whole = Ipv4Repr {
+            more_frags: false,
+            frag_offset: 0,
+            options: crate::wire::Ipv4Options::new(),
+            payload_len: payload.len(),
+            ..ip.clone()
+        };
+        if crate::wire::IPV4_HEADER_LEN + payload.len() > usize::from(u16::MAX) {
+            return;
+        }
+        let frame = FrameRepr {
+            eth: self.eth_header(self.config.mac),
+            payload: FramePayload::Ipv4(whole, IpPayload::Unknown(&payload)),
+        }
+        .to_vec();
+        let Ok(parsed) = FrameRepr::parse(&frame) else {
+            return;
+        };
+        if let FramePayload::Ipv4(ip, inner) = parsed.payload {
+            if !matches!(inner, IpPayload::Fragment(_)) {
+                let raw = frame.get(14..).unwrap_or(&[]);
+                self.process_ipv4(now, &ip, inner, raw);
+            }
         }
     }
 
     /// Send an ICMP error about `raw` (the offending datagram) to its source,
     /// subject to the rate limit (Linux icmp_send).
     fn icmp_error(&mut self, now: Instant, ip: &Ipv4Repr, ty: u8, code: u8, raw: &[u8]) {
-        if ty != 3
+        if !(ty == 3 || ty == 11)
             || ip.src_addr.is_unspecified()
             || ip.src_addr.is_broadcast()
             || ip.src_addr.is_multicast()
@@ -272,10 +323,14 @@ impl Host {
         }
         let room = crate::icmp::ICMP_ERROR_MAX_LEN - crate::wire::IPV4_HEADER_LEN - 8;
         let quoted = &raw[..raw.len().min(room)];
-        let icmp = Icmpv4Repr::DstUnreachable {
-            code,
-            next_hop_mtu: 0,
-            data: quoted,
+        let icmp = if ty == 11 {
+            Icmpv4Repr::TimeExceeded { code, data: quoted }
+        } else {
+            Icmpv4Repr::DstUnreachable {
+                code,
+                next_hop_mtu: 0,
+                data: quoted,
+            }
         };
         let reply = Ipv4Repr {
             tos: crate::icmp::ICMP_ERROR_TOS,
@@ -390,6 +445,15 @@ impl Host {
         for ip in r.failed {
             self.neighbor_failed(ip);
         }
+        // RFC 792 / RFC 1122 3.3.2: time exceeded, fragment reassembly,
+        // about a datagram whose first fragment had arrived.
+        for first in self.frags.expire(now) {
+            if let Ok(p) = crate::wire::Ipv4Packet::new_checked(first.as_slice()) {
+                if let Ok(ip) = Ipv4Repr::parse(&p) {
+                    self.icmp_error(now, &ip, 11, 1, &first);
+                }
+            }
+        }
         self.tcp_timers(now);
     }
 
@@ -427,7 +491,7 @@ impl Host {
         if !self.tx.is_empty() || self.conns.values().any(|c| c.tcb.wants_output()) {
             return Some(self.last_now);
         }
-        let mut t = self.neighbors.poll_at();
+        let mut t = crate::tcp::timer::earliest(self.neighbors.poll_at(), self.frags.poll_at());
         for c in self.conns.values() {
             t = crate::tcp::timer::earliest(t, c.tcb.poll_at());
         }

@@ -14,6 +14,7 @@ pub mod config;
 pub mod device;
 pub mod icmp;
 pub mod iface;
+pub mod ipfrag;
 pub mod rand;
 pub mod socket;
 pub mod tcp;
