@@ -308,14 +308,16 @@ mod tests {
         assert!(a.is_empty());
         assert_eq!(a.memory(), 0);
         // A contradicting final fragment discards too.
+        let k = key();
+        assert_eq!(a.insert(t, k, 8, false, &data[..40], &[]), Insert::Pending);
         assert_eq!(
-            a.insert(t, key(), 0, false, &data[..40], &[]),
-            Insert::Pending
-        );
-        assert_eq!(
-            a.insert(t, key(), 0, false, &data[..48], &[]),
+            a.insert(t, k, 8, false, &data[..48], &[]),
             Insert::Discarded
         );
+        // So does data past a known end.
+        assert_eq!(a.insert(t, k, 8, false, &data[..40], &[]), Insert::Pending);
+        assert_eq!(a.insert(t, k, 48, true, &data[..8], &[]), Insert::Discarded);
+        assert!(a.is_empty());
     }
 
     #[test]
