@@ -61,6 +61,9 @@ pub struct DutSetup {
     pub static_neighbor: bool,
     /// Seed of the stack's random source.
     pub seed: u64,
+    /// The DUT's interface starts down and comes up when the script starts
+    /// (`--dut_link_up`).
+    pub link_down: bool,
 }
 
 /// Creates a target of `kind`.
@@ -260,6 +263,10 @@ impl Target for SimTarget {
     fn is_ready(&mut self, fd: i32, interest: Interest) -> bool {
         stack_ready(&self.host, fd, interest)
     }
+    fn link_up(&mut self) {
+        self.host.interface_up(Instant::from_micros(self.now));
+        self.flush();
+    }
 }
 
 // ---------------------------------------------------------------- real time
@@ -309,6 +316,7 @@ impl LinuxTarget {
         if !setup.static_neighbor {
             cfg.dut_static_neigh = None;
         }
+        cfg.dut_link_down = setup.link_down;
         cfg.dut_sysctls = linux_sysctls();
         let topo = Topology::create(&cfg)?;
         let tb = PacketLink::open(&topo, Side::Testbench)?;
@@ -447,6 +455,11 @@ impl Target for LinuxTarget {
         };
         kernel::poll(fd, events, 0).is_ok_and(|r| r != 0)
     }
+    fn link_up(&mut self) {
+        if let Err(e) = self.topo.dut_link_up() {
+            tracing::error!("bringing the DUT's interface up: {e}");
+        }
+    }
 }
 
 /// This project's stack on the DUT veth end over AF_PACKET, driven in real
@@ -467,40 +480,53 @@ pub struct StackTarget {
 impl StackTarget {
     /// Builds the namespaces and starts the stack on the DUT end.
     pub fn new(setup: DutSetup) -> Result<StackTarget, NetnsError> {
-        let topo = Topology::create(&TopologyConfig::stack_dut())?;
+        let topo = Topology::create(&TopologyConfig {
+            dut_link_down: setup.link_down,
+            ..TopologyConfig::stack_dut()
+        })?;
         let tb = PacketLink::open(&topo, Side::Testbench)?;
-        let ifname = topo.dut_ifname().to_string();
-        let dev = topo
-            .in_dut(|| stack::device::pnet::PnetDevice::open(&ifname))?
-            .map_err(|e| NetnsError::Sys {
-                what: format!("opening the stack's AF_PACKET device on {ifname}: {e}"),
-                errno: kernel::Errno(e.raw_os_error().unwrap_or(libc::EIO)),
-            })?;
         let host = Arc::new(Mutex::new(Host::new(host_config(setup), setup.seed)));
-        let stop = Arc::new(AtomicBool::new(false));
-        let epoch = WallInstant::now();
-        let driver = {
-            let (host, stop) = (host.clone(), stop.clone());
-            std::thread::Builder::new()
-                .name("stack-driver".into())
-                .spawn(move || stack::device::pnet::run(host, dev, stop, epoch))
-                .map_err(|e| NetnsError::Sys {
-                    what: "spawning the stack driver".into(),
-                    errno: kernel::Errno(e.raw_os_error().unwrap_or(libc::EIO)),
-                })?
-        };
-        Ok(StackTarget {
+        let mut t = StackTarget {
             bench: RealBench {
                 tb,
                 start: WallInstant::now(),
             },
             host,
-            stop,
-            driver: Some(driver),
-            epoch,
+            stop: Arc::new(AtomicBool::new(false)),
+            driver: None,
+            epoch: WallInstant::now(),
             injected: 0,
             _topo: topo,
-        })
+        };
+        // An AF_PACKET socket bound to a down interface starts with a
+        // pending ENETDOWN: with `--dut_link_up` the device is opened once
+        // the interface is up.
+        if !setup.link_down {
+            t.start_driver()?;
+        }
+        Ok(t)
+    }
+
+    /// Opens the AF_PACKET device on the DUT's end and starts the driver.
+    fn start_driver(&mut self) -> Result<(), NetnsError> {
+        let ifname = self._topo.dut_ifname().to_string();
+        let dev = self
+            ._topo
+            .in_dut(|| stack::device::pnet::PnetDevice::open(&ifname))?
+            .map_err(|e| NetnsError::Sys {
+                what: format!("opening the stack's AF_PACKET device on {ifname}: {e}"),
+                errno: kernel::Errno(e.raw_os_error().unwrap_or(libc::EIO)),
+            })?;
+        let (host, stop, epoch) = (self.host.clone(), self.stop.clone(), self.epoch);
+        let driver = std::thread::Builder::new()
+            .name("stack-driver".into())
+            .spawn(move || stack::device::pnet::run(host, dev, stop, epoch))
+            .map_err(|e| NetnsError::Sys {
+                what: "spawning the stack driver".into(),
+                errno: kernel::Errno(e.raw_os_error().unwrap_or(libc::EIO)),
+            })?;
+        self.driver = Some(driver);
+        Ok(())
     }
 
     fn stack_now(&self) -> Instant {
@@ -556,5 +582,18 @@ impl Target for StackTarget {
     fn is_ready(&mut self, fd: i32, interest: Interest) -> bool {
         let host = self.host_in_sync();
         stack_ready(&host, fd, interest)
+    }
+    fn link_up(&mut self) {
+        if let Err(e) = self._topo.dut_link_up() {
+            tracing::error!("bringing the DUT's interface up: {e}");
+        }
+        if self.driver.is_none() {
+            if let Err(e) = self.start_driver() {
+                tracing::error!("starting the stack on the DUT's interface: {e}");
+            }
+        }
+        let now = self.stack_now();
+        let mut host = self.host_in_sync();
+        host.interface_up(now);
     }
 }

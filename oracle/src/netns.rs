@@ -160,6 +160,9 @@ pub struct TopologyConfig {
     /// ("net/ipv4/tcp_congestion_control", "reno"). Dots are accepted as
     /// separators too when the key contains no '/'.
     pub dut_sysctls: Vec<(String, String)>,
+    /// Leave the DUT's end down; [`Topology::dut_link_up`] brings it up
+    /// later (a scenario about what happens when an interface comes up).
+    pub dut_link_down: bool,
 }
 
 impl TopologyConfig {
@@ -175,6 +178,7 @@ impl TopologyConfig {
             dut_kernel_addr: Some((Ipv4Addr::new(198, 51, 100, 2), 24)),
             dut_static_neigh: Some((Ipv4Addr::new(198, 51, 100, 1), tb_mac)),
             dut_sysctls: Vec::new(),
+            dut_link_down: false,
         }
     }
 
@@ -710,13 +714,21 @@ impl Topology {
                             NetnsError::netlink(format!("adding permanent neighbour {ip}"), e)
                         })?;
                 }
+                if cfg.dut_link_down {
+                    return Ok(());
+                }
                 link_up(&h, dut_if).await
             })
         })??;
 
         // 4. Wait until both ends can really transmit (carrier on, qdisc
         //    activated by linkwatch).
-        for side in [Side::Testbench, Side::Dut] {
+        let sides: &[Side] = if cfg.dut_link_down {
+            &[]
+        } else {
+            &[Side::Testbench, Side::Dut]
+        };
+        for &side in sides {
             let ifname = topo.ifname(side);
             let waited = topo.in_side(side, || {
                 with_netlink(
@@ -747,7 +759,14 @@ impl Topology {
                 Side::Testbench => cfg.tb_mac,
                 Side::Dut => cfg.dut_mac,
             };
-            if !state.up || !state.running || state.mac != want_mac || state.mtu != cfg.mtu {
+            // With the DUT's end left down, it is not up; whether either
+            // end reads running then is the kernel's business.
+            let want_up = !cfg.dut_link_down || side == Side::Testbench;
+            if state.up != want_up
+                || (!cfg.dut_link_down && !state.running)
+                || state.mac != want_mac
+                || state.mtu != cfg.mtu
+            {
                 return Err(NetnsError::Verify(format!(
                     "{ifname} reads {state:?}, expected up and running, MAC {want_mac:02x?}, MTU {}",
                     cfg.mtu
@@ -830,6 +849,22 @@ impl Topology {
     pub fn offloads(&self, side: Side) -> Result<Offloads, NetnsError> {
         let ifname = self.ifname(side);
         self.in_side(side, || get_offloads(ifname))?
+    }
+
+    /// Brings the DUT's end up (when it was created down) and waits until
+    /// both ends can transmit.
+    pub fn dut_link_up(&self) -> Result<(), NetnsError> {
+        let dut_if = self.dut_ifname.as_str();
+        self.in_dut(|| with_netlink(|h| async move { link_up(&h, dut_if).await }))??;
+        for side in [Side::Testbench, Side::Dut] {
+            let ifname = self.ifname(side);
+            self.in_side(side, || {
+                with_netlink(
+                    |h| async move { wait_link_ready(&h, ifname, LINK_READY_TIMEOUT).await },
+                )
+            })??;
+        }
+        Ok(())
     }
 
     /// Reads a sysctl inside one namespace.

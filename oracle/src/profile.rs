@@ -145,6 +145,14 @@ pub const LINUX_SYSCTLS: &[(&str, &str, &str)] = &[
          NeighborCache::learn with create=false)",
     ),
     ("net/ipv4/conf/{dut}/arp_accept", "0", "as conf/all"),
+    (
+        "net/ipv4/conf/all/arp_notify",
+        "1",
+        "not the kernel default (0): announce the address with a gratuitous ARP when the \
+         interface comes up (RFC 5227 2.3), which arp/gratuitous-announce compares; scenarios \
+         whose interface is up before they start cannot see it (stack: Profile::arp_notify)",
+    ),
+    ("net/ipv4/conf/{dut}/arp_notify", "1", "as conf/all"),
     ("net/ipv4/conf/all/proxy_arp", "0", "kernel default: no proxy ARP"),
     ("net/ipv4/conf/{dut}/proxy_arp", "0", "kernel default: no proxy ARP"),
     (

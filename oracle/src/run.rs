@@ -245,6 +245,10 @@ type Step = Result<(), Verdict>;
 
 impl<T: Target + ?Sized> Runner<'_, T> {
     fn run(&mut self) -> Verdict {
+        // `--dut_link_up`: the DUT's interface comes up as the script starts.
+        if self.script.options.iter().any(|o| o.name == "dut_link_up") {
+            self.target.link_up();
+        }
         for (i, ev) in self.script.events.iter().enumerate() {
             if let Err(v) = self.event(i, ev) {
                 self.drain();

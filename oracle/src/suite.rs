@@ -187,6 +187,7 @@ pub fn run_scenario(path: &Path, opts: &SuiteOptions) -> ScenarioOutcome {
     let setup = DutSetup {
         static_neighbor: !is_arp_scenario(&script),
         seed: opts.seed,
+        link_down: script.options.iter().any(|o| o.name == "dut_link_up"),
     };
     // The DUTs are independent (each real-time one in namespaces of its
     // own), so they run side by side: a scenario takes as long as its slowest

@@ -297,4 +297,7 @@ pub trait Target {
     fn syscall(&mut self, call: &SysCall) -> Result<i64, Errno>;
     /// Whether `fd` is ready for `interest` (or has an error pending).
     fn is_ready(&mut self, fd: i32, interest: Interest) -> bool;
+    /// Brings the DUT's interface up (scripts with `--dut_link_up`, whose
+    /// DUT starts with its interface down).
+    fn link_up(&mut self) {}
 }

@@ -10,6 +10,7 @@ use oracle::script;
 const SETUP: DutSetup = DutSetup {
     static_neighbor: true,
     seed: 1,
+    link_down: false,
 };
 
 fn run(src: &str) -> RunResult {

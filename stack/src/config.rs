@@ -174,6 +174,11 @@ pub struct Profile {
     /// Bound on the memory of incomplete datagrams. Linux:
     /// net.ipv4.ipfrag_high_thresh = 4 MiB.
     pub ipfrag_mem: usize,
+    /// Announce our address with a gratuitous ARP request when the
+    /// interface comes up (RFC 5227 2.3's announcement, one of them). Linux:
+    /// net.ipv4.conf.*.arp_notify, kernel default 0, pinned to 1 by the
+    /// oracle so the behaviour can be compared.
+    pub arp_notify: bool,
     /// Bytes a UDP socket may hold queued (payload plus a per-datagram
     /// overhead). Linux: net.core.rmem_default = 212992 (SO_RCVBUF).
     pub udp_rcvbuf: usize,
@@ -237,6 +242,7 @@ impl Profile {
             arp_pending_bytes: 212_992,
             arp_cache_size: 1024,
             udp_rcvbuf: 212_992,
+            arp_notify: true,
             ipfrag_time: Duration::from_secs(30),
             ipfrag_mem: 4 * 1024 * 1024,
             pad_frames: false,

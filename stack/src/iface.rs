@@ -138,6 +138,18 @@ impl Host {
         }
     }
 
+    /// The interface came up. With `Profile::arp_notify`, announce our
+    /// address: a who-has for it from it, broadcast (RFC 5227 2.3 ARP
+    /// Announcement; Linux inetdev_send_gratuitous_arp on NETDEV_UP:
+    /// sender and target our address, target MAC zero).
+    pub fn interface_up(&mut self, now: Instant) {
+        self.note_time(now);
+        if self.config.profile.arp_notify {
+            let me = self.config.ipv4;
+            self.arp_request(me);
+        }
+    }
+
     /// Feed one received Ethernet frame. Never panics; malformed frames are dropped.
     pub fn receive(&mut self, now: Instant, frame: &[u8]) {
         self.note_time(now);
