@@ -160,6 +160,10 @@ pub struct TopologyConfig {
     /// ("net/ipv4/tcp_congestion_control", "reno"). Dots are accepted as
     /// separators too when the key contains no '/'.
     pub dut_sysctls: Vec<(String, String)>,
+    /// An address for the testbench namespace's kernel (None for the
+    /// oracle, whose testbench owns no address; Some for tests that run
+    /// ordinary kernel clients, ping, against the DUT).
+    pub tb_kernel_addr: Option<(Ipv4Addr, u8)>,
     /// Leave the DUT's end down; [`Topology::dut_link_up`] brings it up
     /// later (a scenario about what happens when an interface comes up).
     pub dut_link_down: bool,
@@ -178,6 +182,7 @@ impl TopologyConfig {
             dut_kernel_addr: Some((Ipv4Addr::new(198, 51, 100, 2), 24)),
             dut_static_neigh: Some((Ipv4Addr::new(198, 51, 100, 1), tb_mac)),
             dut_sysctls: Vec::new(),
+            tb_kernel_addr: None,
             dut_link_down: false,
         }
     }
@@ -680,6 +685,15 @@ impl Topology {
             setup_end(tb_if)?;
             with_netlink(|h| async move {
                 link_up(&h, "lo").await?;
+                if let Some((addr, plen)) = cfg.tb_kernel_addr {
+                    h.address()
+                        .add(ifindex(tb_if)?, IpAddr::V4(addr), plen)
+                        .execute()
+                        .await
+                        .map_err(|e| {
+                            NetnsError::netlink(format!("adding {addr}/{plen} to testbench end"), e)
+                        })?;
+                }
                 link_up(&h, tb_if).await
             })
         })??;
