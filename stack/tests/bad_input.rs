@@ -105,6 +105,9 @@ fn who_has(target: Ipv4Addr) -> Vec<u8> {
     .to_vec()
 }
 
+/// A named change to a frame.
+type Edit = (&'static str, fn(&mut Vec<u8>));
+
 /// Recomputes the IPv4 header checksum after an edit of the header.
 fn fix_ip_checksum(f: &mut [u8]) {
     let ihl = usize::from(f[14] & 0x0f) * 4;
@@ -177,7 +180,7 @@ fn ipv4_truncated_and_malformed_headers() {
     h.receive(t, &good);
     assert_eq!(out(&mut h, t).len(), 1, "a good echo request is answered");
     every_truncation_is_silent(&good);
-    let edits: &[(&str, fn(&mut Vec<u8>))] = &[
+    let edits: &[Edit] = &[
         ("version 6", |f| f[14] = 0x65),
         ("version 0", |f| f[14] = 0x05),
         ("ihl 4", |f| f[14] = 0x44),
@@ -266,7 +269,7 @@ fn udp_truncated_malformed_bad_checksum_and_zero_checksum() {
     assert_eq!(h.udp_recvfrom(fd, &mut buf).map(|r| r.0), Ok(20));
     // Bad checksum, UDP length longer or shorter than the datagram,
     // length below the header: dropped, no ICMP error.
-    let edits: &[(&str, fn(&mut Vec<u8>))] = &[
+    let edits: &[Edit] = &[
         ("bad checksum", |f| f[41] ^= 1),
         ("udp length too long", |f| {
             f[38..40].copy_from_slice(&29u16.to_be_bytes())
