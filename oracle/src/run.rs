@@ -815,6 +815,43 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 };
                 Ok(frame.to_vec())
             }
+            PacketSpec::Icmp(IcmpSpec::Error {
+                type_name,
+                code,
+                mtu,
+                echoed,
+            }) => {
+                // packetdrill's inbound ICMP error: about a packet the DUT
+                // sent, quoting its IP header and first 8 transport bytes
+                // (RFC 792), as a router on the path would.
+                let Some((ty, Some(code))) = icmp_error_numbers(type_name, code.as_deref()) else {
+                    return Err(self.fail(
+                        ev,
+                        "an inbound ICMP error needs a known type and code".into(),
+                    ));
+                };
+                let quoted = match echoed {
+                    Some(e) => self.quote_dut_packet(e),
+                    None => Vec::new(),
+                };
+                let icmp = match ty {
+                    3 => Icmpv4Repr::DstUnreachable {
+                        code,
+                        next_hop_mtu: mtu.unwrap_or(0).min(65535) as u16,
+                        data: &quoted,
+                    },
+                    11 => Icmpv4Repr::TimeExceeded {
+                        code,
+                        data: &quoted,
+                    },
+                    _ => return Err(self.unsupported(ev, format!("inbound ICMP {type_name}"))),
+                };
+                let frame = FrameRepr {
+                    eth,
+                    payload: FramePayload::Ipv4(ip(IpProtocol::Icmp, false), IpPayload::Icmp(icmp)),
+                };
+                Ok(frame.to_vec())
+            }
             PacketSpec::Udp(u) => {
                 // packetdrill's `udp (LEN)`: testbench port to the script's port.
                 let data = payload(u.len as usize);
@@ -897,6 +934,41 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             }
             other => Err(self.unsupported(ev, format!("inbound {}", spec_kind(other)))),
         }
+    }
+
+    /// The IPv4 header and first 8 transport bytes of a packet the DUT sent
+    /// on the script's connection (`[START:END(LEN)]`, sequence numbers
+    /// relative to its ISN) or socket (`[udp (LEN)]`).
+    fn quote_dut_packet(&self, e: &IcmpEchoed) -> Vec<u8> {
+        let id = self.id;
+        let (proto, l4_len, head): (u8, usize, [u8; 8]) = match *e {
+            IcmpEchoed::Tcp { seq, len, .. } => {
+                let isn = self.isn_of(self.facts.tb_port).unwrap_or(0);
+                let mut h = [0u8; 8];
+                h[0..2].copy_from_slice(&self.facts.dut_port.to_be_bytes());
+                h[2..4].copy_from_slice(&self.facts.tb_port.to_be_bytes());
+                h[4..8].copy_from_slice(&seq.wrapping_add(isn).to_be_bytes());
+                // A data segment with the timestamps option.
+                (6, 32 + len as usize, h)
+            }
+            IcmpEchoed::Udp { len } => {
+                let mut h = [0u8; 8];
+                h[0..2].copy_from_slice(&self.facts.dut_port.to_be_bytes());
+                h[2..4].copy_from_slice(&self.facts.tb_port.to_be_bytes());
+                h[4..6].copy_from_slice(&((len + 8).min(65535) as u16).to_be_bytes());
+                (17, 8 + len as usize, h)
+            }
+        };
+        let total = (20 + l4_len).min(65535) as u16;
+        let mut q = vec![0x45, 0];
+        q.extend_from_slice(&total.to_be_bytes());
+        q.extend_from_slice(&[0, 0, 0x40, 0, 64, proto, 0, 0]);
+        q.extend_from_slice(&id.dut_ip.octets());
+        q.extend_from_slice(&id.tb_ip.octets());
+        let c = ones_sum(&q);
+        q[10..12].copy_from_slice(&c.to_be_bytes());
+        q.extend_from_slice(&head);
+        q
     }
 
     fn mac(&self, m: Option<&MacSpec>) -> Option<EthernetAddress> {
