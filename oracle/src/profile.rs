@@ -193,6 +193,23 @@ pub const LINUX_SYSCTLS: &[(&str, &str, &str)] = &[
          Profile::arp_solicit)",
     ),
     ("net/ipv4/neigh/{dut}/app_solicit", "0", "kernel default"),
+    (
+        "net/ipv4/neigh/{dut}/ucast_solicit",
+        "3",
+        "kernel default: three unicast probes of a stale entry before it fails (stack: \
+         Profile::arp_ucast_solicit)",
+    ),
+    (
+        "net/ipv4/neigh/{dut}/delay_first_probe_time",
+        "5",
+        "kernel default: a used stale entry is probed 5 s later (stack: Profile::arp_delay_probe)",
+    ),
+    (
+        "net/ipv4/neigh/{dut}/base_reachable_time_ms",
+        "30000",
+        "kernel default: a confirmed entry stays reachable 15-45 s (stack: 30 s, \
+         Profile::arp_reachable); scenarios stay clear of that range",
+    ),
 ];
 
 /// The pinned sysctls as `(key, value)` pairs for the topology.

@@ -174,6 +174,16 @@ pub struct Profile {
     /// Bound on the memory of incomplete datagrams. Linux:
     /// net.ipv4.ipfrag_high_thresh = 4 MiB.
     pub ipfrag_mem: usize,
+    /// How long an entry confirmed by a reply stays REACHABLE. Linux:
+    /// neigh base_reachable_time_ms = 30000 (randomized 0.5x-1.5x per
+    /// table; fixed here).
+    pub arp_reachable: Duration,
+    /// DELAY before a used STALE entry is probed. Linux: neigh
+    /// delay_first_probe_time = 5 s.
+    pub arp_delay_probe: Duration,
+    /// Unicast probes of a cached entry before it is dropped. Linux: neigh
+    /// ucast_solicit = 3.
+    pub arp_ucast_solicit: u32,
     /// Announce our address with a gratuitous ARP request when the
     /// interface comes up (RFC 5227 2.3's announcement, one of them). Linux:
     /// net.ipv4.conf.*.arp_notify, kernel default 0, pinned to 1 by the
@@ -242,6 +252,9 @@ impl Profile {
             arp_pending_bytes: 212_992,
             arp_cache_size: 1024,
             udp_rcvbuf: 212_992,
+            arp_reachable: Duration::from_secs(30),
+            arp_delay_probe: Duration::from_secs(5),
+            arp_ucast_solicit: 3,
             arp_notify: true,
             ipfrag_time: Duration::from_secs(30),
             ipfrag_mem: 4 * 1024 * 1024,

@@ -66,7 +66,12 @@ impl Host {
             p.arp_pending_bytes,
             p.arp_retrans,
             p.arp_solicit,
-        );
+        )
+        .with_aging(crate::arp::Aging {
+            reachable: p.arp_reachable,
+            delay_probe: p.arp_delay_probe,
+            ucast_solicit: p.arp_ucast_solicit,
+        });
         for (ip, mac) in &config.static_neighbors {
             neighbors.add_static(*ip, *mac);
         }
@@ -162,7 +167,7 @@ impl Host {
             return;
         }
         match parsed.payload {
-            FramePayload::Arp(arp) => self.process_arp(&arp),
+            FramePayload::Arp(arp) => self.process_arp(now, &arp, dst == self.config.mac),
             FramePayload::Ipv4(ip, payload) => {
                 let total = ip.options.wire_len() + crate::wire::IPV4_HEADER_LEN + ip.payload_len;
                 let raw = frame.get(14..14 + total).unwrap_or(&[]);
@@ -172,8 +177,10 @@ impl Host {
         }
     }
 
-    /// RFC 826 packet reception.
-    fn process_arp(&mut self, arp: &ArpRepr) {
+    /// RFC 826 packet reception. `unicast`: the frame was addressed to our
+    /// MAC (a reply so addressed answers our request: Linux makes the entry
+    /// REACHABLE only then).
+    fn process_arp(&mut self, now: Instant, arp: &ArpRepr, unicast: bool) {
         let sip = arp.source_protocol_addr;
         let sha = arp.source_hardware_addr;
         if sip.is_unspecified() || sip == self.config.ipv4 || !sha.is_unicast() {
@@ -182,7 +189,8 @@ impl Host {
         let for_us = arp.target_protocol_addr == self.config.ipv4;
         // RFC 826: merge the sender if known; add it if we are the target of a request.
         let create = for_us && arp.operation == ArpOperation::Request;
-        let flushed = self.neighbors.learn(sip, sha, create);
+        let confirmed = unicast && arp.operation == ArpOperation::Reply;
+        let flushed = self.neighbors.learn(now, sip, sha, create, confirmed);
         for mut f in flushed {
             if let Some(d) = f.get_mut(0..6) {
                 d.copy_from_slice(sha.as_bytes());
@@ -383,10 +391,16 @@ impl Host {
     }
 
     fn arp_request(&mut self, target: Ipv4Addr) {
+        self.arp_request_to(target, EthernetAddress::BROADCAST);
+    }
+
+    /// A who-has for `target` sent to `dst` (unicast: NUD's probe of a
+    /// cached entry).
+    fn arp_request_to(&mut self, target: Ipv4Addr, dst: EthernetAddress) {
         let req = FrameRepr {
             eth: EthernetRepr {
                 src_addr: self.config.mac,
-                dst_addr: EthernetAddress::BROADCAST,
+                dst_addr: dst,
                 ethertype: EtherType::Arp,
             },
             payload: FramePayload::Arp(ArpRepr {
@@ -453,6 +467,9 @@ impl Host {
         let r = self.neighbors.poll(now);
         for ip in r.probes {
             self.arp_request(ip);
+        }
+        for (ip, mac) in r.unicast_probes {
+            self.arp_request_to(ip, mac);
         }
         for ip in r.failed {
             self.neighbor_failed(ip);
