@@ -64,6 +64,9 @@ pub struct DutSetup {
     /// The DUT's interface starts down and comes up when the script starts
     /// (`--dut_link_up`).
     pub link_down: bool,
+    /// Proxy ARP for this subnet, which the DUT routes out of another
+    /// interface (`--proxy_arp=NET/PREFIX`).
+    pub proxy_arp: Option<(std::net::Ipv4Addr, u8)>,
 }
 
 /// Creates a target of `kind`.
@@ -73,6 +76,14 @@ pub fn make_target(kind: DutKind, setup: DutSetup) -> Result<Box<dyn Target>, Ne
         DutKind::Stack => Box::new(StackTarget::new(setup)?),
         DutKind::Sim => Box::new(SimTarget::new(setup)),
     })
+}
+
+fn new_host(setup: DutSetup) -> Host {
+    let mut h = Host::new(host_config(setup), setup.seed);
+    if let Some((net, plen)) = setup.proxy_arp {
+        h.add_proxy_arp(net, plen);
+    }
+    h
 }
 
 fn host_config(setup: DutSetup) -> HostConfig {
@@ -195,7 +206,7 @@ impl SimTarget {
     /// A stack host with the standard identity and the `linux` profile.
     pub fn new(setup: DutSetup) -> SimTarget {
         SimTarget {
-            host: Host::new(host_config(setup), setup.seed),
+            host: new_host(setup),
             now: 0,
             out: VecDeque::new(),
         }
@@ -318,6 +329,21 @@ impl LinuxTarget {
         }
         cfg.dut_link_down = setup.link_down;
         cfg.dut_sysctls = linux_sysctls();
+        if let Some(net) = setup.proxy_arp {
+            // Linux answers for another host only when it forwards
+            // (arp_process's proxy branch needs IN_DEV_FORWARD) and routes
+            // the target out of another interface (arp_fwd_proxy).
+            cfg.dut_routed = Some(net);
+            for (k, v) in [
+                ("net/ipv4/conf/all/forwarding", "1"),
+                ("net/ipv4/conf/{dut}/forwarding", "1"),
+                ("net/ipv4/conf/{dut}/proxy_arp", "1"),
+                // Answer at once, not after a random delay of up to 0.8 s.
+                ("net/ipv4/neigh/{dut}/proxy_delay", "0"),
+            ] {
+                cfg.dut_sysctls.push((k.to_string(), v.to_string()));
+            }
+        }
         let topo = Topology::create(&cfg)?;
         let tb = PacketLink::open(&topo, Side::Testbench)?;
         Ok(LinuxTarget {
@@ -485,7 +511,7 @@ impl StackTarget {
             ..TopologyConfig::stack_dut()
         })?;
         let tb = PacketLink::open(&topo, Side::Testbench)?;
-        let host = Arc::new(Mutex::new(Host::new(host_config(setup), setup.seed)));
+        let host = Arc::new(Mutex::new(new_host(setup)));
         let mut t = StackTarget {
             bench: RealBench {
                 tb,

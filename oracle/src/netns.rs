@@ -164,6 +164,10 @@ pub struct TopologyConfig {
     /// oracle, whose testbench owns no address; Some for tests that run
     /// ordinary kernel clients, ping, against the DUT).
     pub tb_kernel_addr: Option<(Ipv4Addr, u8)>,
+    /// A subnet the DUT namespace routes out of another interface (one end
+    /// of a second veth pair, `proxied0`, owning the first address of it): proxy ARP's
+    /// "an address it routes for".
+    pub dut_routed: Option<(Ipv4Addr, u8)>,
     /// Leave the DUT's end down; [`Topology::dut_link_up`] brings it up
     /// later (a scenario about what happens when an interface comes up).
     pub dut_link_down: bool,
@@ -183,6 +187,7 @@ impl TopologyConfig {
             dut_static_neigh: Some((Ipv4Addr::new(198, 51, 100, 1), tb_mac)),
             dut_sysctls: Vec::new(),
             tb_kernel_addr: None,
+            dut_routed: None,
             dut_link_down: false,
         }
     }
@@ -716,6 +721,25 @@ impl Topology {
                         .map_err(|e| {
                             NetnsError::netlink(format!("adding {addr}/{plen} to DUT end"), e)
                         })?;
+                }
+                if let Some((net, plen)) = cfg.dut_routed {
+                    // A veth pair inside the DUT namespace (the dummy
+                    // driver may not be loaded, and a namespace cannot load it).
+                    h.link()
+                        .add(rtnetlink::LinkVeth::new("proxied0", "proxied1").build())
+                        .execute()
+                        .await
+                        .map_err(|e| NetnsError::netlink("creating proxied0", e))?;
+                    link_up(&h, "proxied1").await?;
+                    let first = Ipv4Addr::from(u32::from(net) | 1);
+                    h.address()
+                        .add(ifindex("proxied0")?, IpAddr::V4(first), plen)
+                        .execute()
+                        .await
+                        .map_err(|e| {
+                            NetnsError::netlink(format!("adding {first} to proxied0"), e)
+                        })?;
+                    link_up(&h, "proxied0").await?;
                 }
                 if let Some((ip, mac)) = cfg.dut_static_neigh {
                     h.neighbours()

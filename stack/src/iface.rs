@@ -53,6 +53,8 @@ pub struct Host {
     pub(crate) udp: BTreeMap<i32, crate::udp::UdpSocket>,
     /// IPv4 datagrams being reassembled.
     pub(crate) frags: crate::ipfrag::Reassembler,
+    /// Subnets we answer who-has for (proxy ARP), as (network, prefix).
+    pub(crate) proxy_arp: Vec<(Ipv4Addr, u8)>,
 }
 
 impl Host {
@@ -91,6 +93,7 @@ impl Host {
             rx_frames: 0,
             udp: BTreeMap::new(),
             frags: crate::ipfrag::Reassembler::new(p.ipfrag_time, p.ipfrag_mem),
+            proxy_arp: Vec::new(),
         }
     }
 
@@ -143,6 +146,28 @@ impl Host {
         }
     }
 
+    /// Answer who-has for addresses of `net`/`prefix` with our own MAC
+    /// (proxy ARP, RFC 1027), as a host that routes that subnet out of
+    /// another interface: the range may be a more specific part of our own
+    /// subnet (longest prefix wins, as in Linux's routing); the rest of
+    /// our link is never proxied (Linux arp_fwd_proxy: only targets routed
+    /// out of another interface).
+    pub fn add_proxy_arp(&mut self, net: Ipv4Addr, prefix: u8) {
+        self.proxy_arp.push((net, prefix.min(32)));
+    }
+
+    fn proxies(&self, ip: Ipv4Addr) -> bool {
+        ip != self.config.ipv4
+            && self.proxy_arp.iter().any(|&(net, p)| {
+                let mask = if p == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - u32::from(p))
+                };
+                u32::from(ip) & mask == u32::from(net) & mask
+            })
+    }
+
     /// The interface came up. With `Profile::arp_notify`, announce our
     /// address: a who-has for it from it, broadcast (RFC 5227 2.3 ARP
     /// Announcement; Linux inetdev_send_gratuitous_arp on NETDEV_UP:
@@ -186,7 +211,9 @@ impl Host {
         if sip.is_unspecified() || sip == self.config.ipv4 || !sha.is_unicast() {
             return;
         }
-        let for_us = arp.target_protocol_addr == self.config.ipv4;
+        let proxied =
+            arp.operation == ArpOperation::Request && self.proxies(arp.target_protocol_addr);
+        let for_us = arp.target_protocol_addr == self.config.ipv4 || proxied;
         // RFC 826: merge the sender if known; add it if we are the target of a request.
         let create = for_us && arp.operation == ArpOperation::Request;
         let confirmed = unicast && arp.operation == ArpOperation::Reply;
@@ -208,7 +235,8 @@ impl Host {
                 payload: FramePayload::Arp(ArpRepr {
                     operation: ArpOperation::Reply,
                     source_hardware_addr: self.config.mac,
-                    source_protocol_addr: self.config.ipv4,
+                    // The address asked about: ours, or one we proxy for.
+                    source_protocol_addr: arp.target_protocol_addr,
                     target_hardware_addr: sha,
                     target_protocol_addr: sip,
                 }),
