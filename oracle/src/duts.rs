@@ -485,6 +485,9 @@ impl Target for LinuxTarget {
         if let Err(e) = self.topo.dut_link_up() {
             tracing::error!("bringing the DUT's interface up: {e}");
         }
+        // The script's time 0 is when the interface is up (what the kernel
+        // sent while it came up is stamped 0).
+        self.bench.start = WallInstant::now();
     }
 }
 
@@ -621,5 +624,8 @@ impl Target for StackTarget {
         let now = self.stack_now();
         let mut host = self.host_in_sync();
         host.interface_up(now);
+        drop(host);
+        // Time 0 is when the interface is up, as for Linux.
+        self.bench.start = WallInstant::now();
     }
 }

@@ -17,6 +17,9 @@
 //! * a datagram larger than 65507 bytes is EMSGSIZE; one larger than the
 //!   MTU is fragmented (RFC 791), others carry DF (Linux's default
 //!   IP_PMTUDISC_WANT sets DF on what fits the path MTU);
+//! * the API is `Host::udp_*` (`socket(SocketType::Dgram)` and `close`
+//!   dispatch here; the other generic calls of `crate::socket` are TCP's
+//!   and do not, yet);
 //! * the receive queue is bounded in bytes (Linux: SO_RCVBUF,
 //!   net.core.rmem_default 212992, charged per datagram with overhead);
 //!   datagrams beyond it are dropped.
