@@ -231,6 +231,9 @@ pub struct Tcb {
     /// Segments sent since the last one with PSH (see
     /// [`Profile::push_burst`]).
     burst_segs: u32,
+    /// Path MTU learnt from ICMP fragmentation-needed (RFC 1191), if lower
+    /// than the interface's.
+    pmtu: Option<u32>,
     /// SO_RCVBUF's receive-memory model, when the application set it.
     rcv_mem: Option<rcvbuf::RcvMem>,
     /// Ends of segments first sent with PSH, and whether that PSH ended
@@ -367,6 +370,7 @@ impl Tcb {
             tso_hold: false,
             psh_marks: VecDeque::new(),
             rcv_mem: None,
+            pmtu: None,
             delack_timer: Timer::default(),
             keepalive: None,
             ka_timer: Timer::default(),
@@ -463,13 +467,24 @@ impl Tcb {
         self.cwnd = self.profile.initial_cwnd.max(1).saturating_mul(mss);
     }
 
-    /// Effective send MSS.
+    /// Effective send MSS (RFC 9293 3.7.1), bounded by the path MTU once
+    /// an ICMP fragmentation-needed lowered it (RFC 1191).
     pub fn mss(&self) -> u32 {
-        u32::from(
+        let mss = u32::from(
             self.negotiated
                 .map(|n| n.send_mss())
                 .unwrap_or(super::options::DEFAULT_MSS),
-        )
+        );
+        match self.pmtu {
+            Some(p) => {
+                let overhead = 40
+                    + self
+                        .negotiated
+                        .map_or(0, |n| u32::from(n.option_overhead()));
+                mss.min(p.saturating_sub(overhead)).max(1)
+            }
+            None => mss,
+        }
     }
 
     /// Payload limit of the next data segment: the MSS less the SACK
@@ -2555,6 +2570,37 @@ mod tests {
                 assert_eq!((p.seq_number, p.payload_len), ((s.snd_una - 1).get(), 0));
             }
         }
+    }
+
+    #[test]
+    fn frag_needed_lowers_the_mss_and_resends_at_once() {
+        // RFC 1191 as Linux tcp_v4_mtu_reduced: path MTU 1200 with
+        // timestamps gives 1148-byte segments; the two 1448-byte segments in
+        // flight leave again as 1148 + 1148 + 600.
+        let (mut s, mss, now) = flight(2);
+        assert_eq!(mss, 1448);
+        let una = s.snd_una;
+        s.path_mtu_reduced(1200);
+        assert_eq!(s.mss(), 1148);
+        let out = drain(&mut s, now);
+        let segs: Vec<(u32, usize, bool)> = out
+            .iter()
+            .map(|o| {
+                (
+                    o.repr.seq_number.wrapping_sub(una.get()),
+                    o.repr.payload_len,
+                    o.repr.flags.contains(TcpFlags::PSH),
+                )
+            })
+            .collect();
+        assert_eq!(
+            segs,
+            vec![(0, 1148, false), (1148, 1148, false), (2296, 600, true)]
+        );
+        // A larger MTU, or the same again, changes nothing.
+        s.path_mtu_reduced(1400);
+        assert_eq!(s.mss(), 1148);
+        assert!(drain(&mut s, now).is_empty());
     }
 
     #[test]

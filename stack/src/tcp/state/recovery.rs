@@ -515,4 +515,51 @@ impl Tcb {
         self.dupacks = 0;
         self.sb.high_rxt = self.snd_una;
     }
+
+    /// ICMP fragmentation needed (RFC 1191; RFC 1122 4.2.3.9: TCP MUST act
+    /// on it) quoting one of our segments: the path MTU fell to `mtu`. As
+    /// Linux tcp_v4_mtu_reduced: an MTU under 552 counts as 552
+    /// (net.ipv4.route.min_pmtu); one not below the current path MTU is
+    /// ignored; otherwise the effective MSS follows at once and everything
+    /// in flight is sent again in the smaller segments (tcp_simple_retransmit:
+    /// the Loss state with ssthresh kept at 3/4 of cwnd and cwnd unchanged in
+    /// segments, since no more data is in flight, only in smaller units).
+    pub fn path_mtu_reduced(&mut self, mtu: u32) {
+        if !self.state.is_synchronized() {
+            return;
+        }
+        let mtu = mtu.max(552);
+        let current = self.pmtu.unwrap_or(self.profile.mtu as u32);
+        if mtu >= current {
+            return;
+        }
+        let old_mss = self.mss().max(1);
+        self.pmtu = Some(mtu);
+        let new_mss = self.mss().max(1);
+        // Linux counts cwnd and ssthresh in segments: keep the counts.
+        let segs = |b: u32| {
+            if b == u32::MAX {
+                u32::MAX
+            } else {
+                (b / old_mss).max(1).saturating_mul(new_mss)
+            }
+        };
+        self.cwnd = segs(self.cwnd);
+        self.ssthresh = segs(self.ssthresh);
+        if self.snd_max == self.snd_una || new_mss >= old_mss {
+            return;
+        }
+        if !matches!(self.ca, CaState::Loss { .. }) {
+            // tcp_current_ssthresh: max(ssthresh, 3/4 cwnd).
+            self.ssthresh = self
+                .ssthresh
+                .max((self.cwnd >> 1).saturating_add(self.cwnd >> 2));
+            self.ca = CaState::Loss {
+                high_seq: self.snd_max,
+            };
+        }
+        self.sb.high_rxt = self.snd_una;
+        self.snd_nxt = self.snd_una;
+        self.rtt_probe = None;
+    }
 }
