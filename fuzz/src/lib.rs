@@ -6,8 +6,9 @@
 //! Every target checks meaning, not only survival: a panic is a finding, and
 //! so is a broken invariant (an assertion here).
 
-use stack::wire::{ChecksumMode, FrameRepr};
+use stack::wire::{ChecksumMode, FramePayload, FrameRepr, IpPayload, TcpFlags};
 
+pub mod host_input;
 pub mod stack_pair;
 pub mod tcp_target;
 
@@ -25,8 +26,98 @@ pub fn parse_frame(data: &[u8]) {
         let again =
             FrameRepr::parse(&bytes).expect("an emitted frame must parse, checksums included");
         assert_eq!(again, repr, "emit then parse changed the frame");
+        if mode == ChecksumMode::Verify {
+            agrees_with_etherparse(data, &repr);
+        }
         // Formatting never panics either.
         let _ = repr.to_string();
+    }
+}
+
+/// Where both parsers accept a frame, etherparse 0.21 (an independent
+/// implementation) reads the same addresses, ports, sequence numbers,
+/// flags and lengths.
+fn agrees_with_etherparse(data: &[u8], ours: &FrameRepr<'_>) {
+    use etherparse::{LinkHeader, NetHeaders, PacketHeaders, TransportHeader};
+    let Ok(h) = PacketHeaders::from_ethernet_slice(data) else {
+        return;
+    };
+    let Some(LinkHeader::Ethernet2(eth)) = &h.link else {
+        return;
+    };
+    assert_eq!(eth.source, ours.eth.src_addr.0, "etherparse: source MAC");
+    assert_eq!(
+        eth.destination, ours.eth.dst_addr.0,
+        "etherparse: destination MAC"
+    );
+    let FramePayload::Ipv4(ip, inner) = &ours.payload else {
+        return;
+    };
+    let Some(NetHeaders::Ipv4(eip, _)) = &h.net else {
+        return;
+    };
+    assert_eq!(
+        eip.source,
+        ip.src_addr.octets(),
+        "etherparse: source address"
+    );
+    assert_eq!(
+        eip.destination,
+        ip.dst_addr.octets(),
+        "etherparse: destination address"
+    );
+    assert_eq!(eip.time_to_live, ip.ttl, "etherparse: TTL");
+    assert_eq!(eip.identification, ip.ident, "etherparse: identification");
+    assert_eq!(eip.more_fragments, ip.more_frags, "etherparse: MF");
+    assert_eq!(
+        eip.fragment_offset.byte_offset(),
+        ip.frag_offset,
+        "etherparse: offset"
+    );
+    match (inner, &h.transport) {
+        (IpPayload::Tcp(t, payload), Some(TransportHeader::Tcp(et))) => {
+            assert_eq!(
+                (et.source_port, et.destination_port),
+                (t.src_port, t.dst_port),
+                "etherparse: TCP ports"
+            );
+            assert_eq!(
+                (et.sequence_number, et.acknowledgment_number),
+                (t.seq_number, t.ack_number),
+                "etherparse: SEQ/ACK"
+            );
+            let f = t.flags;
+            assert_eq!(
+                (et.syn, et.ack, et.fin, et.rst, et.psh),
+                (
+                    f.contains(TcpFlags::SYN),
+                    f.contains(TcpFlags::ACK),
+                    f.contains(TcpFlags::FIN),
+                    f.contains(TcpFlags::RST),
+                    f.contains(TcpFlags::PSH)
+                ),
+                "etherparse: TCP flags"
+            );
+            assert_eq!(et.window_size, t.window_len, "etherparse: window");
+            assert_eq!(
+                h.payload.slice().len(),
+                payload.len(),
+                "etherparse: TCP payload"
+            );
+        }
+        (IpPayload::Udp(d, payload), Some(TransportHeader::Udp(eu))) => {
+            assert_eq!(
+                (eu.source_port, eu.destination_port),
+                (d.src_port, d.dst_port),
+                "etherparse: UDP ports"
+            );
+            assert_eq!(
+                h.payload.slice().len(),
+                payload.len(),
+                "etherparse: UDP payload"
+            );
+        }
+        _ => {}
     }
 }
 
@@ -85,4 +176,13 @@ pub fn tcp_input(data: &[u8]) {
 /// [`stack_pair`] for the layout and the oracle.
 pub fn stack_pair(data: &[u8]) {
     stack_pair::run(data)
+}
+
+/// `host_input`: frames of every kind (ARP, IPv4 and fragments, ICMP, UDP,
+/// TCP to a listener from four peers, raw bytes), clock steps and socket
+/// calls at one host; no panic, every emitted frame well-formed and from
+/// the host, bounded connections and output, no busy loop. See
+/// [`host_input`].
+pub fn host_input(data: &[u8]) {
+    host_input::run(data)
 }

@@ -53,6 +53,11 @@ fn script_parse_corpus() {
 }
 
 #[test]
+fn host_input_corpus() {
+    replay("host_input", fuzz::host_input);
+}
+
+#[test]
 fn stack_pair_corpus() {
     replay("stack_pair", fuzz::stack_pair);
 }

@@ -61,6 +61,12 @@ pub struct DutSetup {
     pub static_neighbor: bool,
     /// Seed of the stack's random source.
     pub seed: u64,
+    /// The DUT's interface starts down and comes up when the script starts
+    /// (`--dut_link_up`).
+    pub link_down: bool,
+    /// Proxy ARP for this subnet, which the DUT routes out of another
+    /// interface (`--proxy_arp=NET/PREFIX`).
+    pub proxy_arp: Option<(std::net::Ipv4Addr, u8)>,
 }
 
 /// Creates a target of `kind`.
@@ -70,6 +76,14 @@ pub fn make_target(kind: DutKind, setup: DutSetup) -> Result<Box<dyn Target>, Ne
         DutKind::Stack => Box::new(StackTarget::new(setup)?),
         DutKind::Sim => Box::new(SimTarget::new(setup)),
     })
+}
+
+fn new_host(setup: DutSetup) -> Host {
+    let mut h = Host::new(host_config(setup), setup.seed);
+    if let Some((net, plen)) = setup.proxy_arp {
+        h.add_proxy_arp(net, plen);
+    }
+    h
 }
 
 fn host_config(setup: DutSetup) -> HostConfig {
@@ -88,9 +102,46 @@ fn host_config(setup: DutSetup) -> HostConfig {
     }
 }
 
+/// A call on a UDP socket of the stack; `None` when `call` is not one.
+fn stack_udp_call(host: &mut Host, now: Instant, call: &SysCall) -> Option<Result<i64, Errno>> {
+    let udp = |fd: i32| host.is_udp(Fd(fd));
+    Some(match *call {
+        SysCall::SocketDgram => host.socket(SocketType::Dgram).map(|fd| i64::from(fd.0)),
+        SysCall::SendTo { fd, len, to } => {
+            let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            host.udp_sendto(now, Fd(fd), &data, to).map(|n| n as i64)
+        }
+        SysCall::Write { fd, len } if udp(fd) => {
+            let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            host.udp_sendto(now, Fd(fd), &data, None).map(|n| n as i64)
+        }
+        SysCall::RecvFrom { fd, len } | SysCall::Read { fd, len } if udp(fd) => {
+            let mut buf = vec![0u8; len];
+            host.udp_recvfrom(Fd(fd), &mut buf).map(|(n, _)| n as i64)
+        }
+        SysCall::Bind { fd, addr } if udp(fd) => host.udp_bind(Fd(fd), addr).map(|()| 0),
+        SysCall::Connect { fd, addr } if udp(fd) => host.udp_connect(Fd(fd), addr).map(|()| 0),
+        SysCall::SetSockOpt { fd, name, value } if udp(fd) => {
+            host.udp_setsockopt(Fd(fd), name.stack(), value).map(|()| 0)
+        }
+        SysCall::GetSockOpt { fd, name } if udp(fd) => {
+            host.udp_getsockopt(Fd(fd), name.stack()).map(i64::from)
+        }
+        SysCall::Close { fd } if udp(fd) => host.close(now, Fd(fd)).map(|()| 0),
+        SysCall::SoError { fd } if udp(fd) => Ok(0),
+        _ => return None,
+    })
+}
+
 fn stack_call(host: &mut Host, now: Instant, call: &SysCall) -> Result<i64, Errno> {
+    if let Some(r) = stack_udp_call(host, now, call) {
+        return r;
+    }
     match *call {
         SysCall::SocketStream => host.socket(SocketType::Stream).map(|fd| i64::from(fd.0)),
+        SysCall::SocketDgram | SysCall::SendTo { .. } | SysCall::RecvFrom { .. } => {
+            Err(Errno::EBADF)
+        }
         SysCall::SetSockOpt { fd, name, value } => {
             host.setsockopt(Fd(fd), name.stack(), value).map(|()| 0)
         }
@@ -128,7 +179,11 @@ fn stack_call(host: &mut Host, now: Instant, call: &SysCall) -> Result<i64, Errn
 }
 
 fn stack_ready(host: &Host, fd: i32, interest: Interest) -> bool {
-    let r = host.readiness(Fd(fd));
+    let r = if host.is_udp(Fd(fd)) {
+        host.udp_readiness(Fd(fd))
+    } else {
+        host.readiness(Fd(fd))
+    };
     r.error.is_some()
         || r.hup
         || match interest {
@@ -151,7 +206,7 @@ impl SimTarget {
     /// A stack host with the standard identity and the `linux` profile.
     pub fn new(setup: DutSetup) -> SimTarget {
         SimTarget {
-            host: Host::new(host_config(setup), setup.seed),
+            host: new_host(setup),
             now: 0,
             out: VecDeque::new(),
         }
@@ -219,6 +274,10 @@ impl Target for SimTarget {
     fn is_ready(&mut self, fd: i32, interest: Interest) -> bool {
         stack_ready(&self.host, fd, interest)
     }
+    fn link_up(&mut self) {
+        self.host.interface_up(Instant::from_micros(self.now));
+        self.flush();
+    }
 }
 
 // ---------------------------------------------------------------- real time
@@ -268,7 +327,23 @@ impl LinuxTarget {
         if !setup.static_neighbor {
             cfg.dut_static_neigh = None;
         }
+        cfg.dut_link_down = setup.link_down;
         cfg.dut_sysctls = linux_sysctls();
+        if let Some(net) = setup.proxy_arp {
+            // Linux answers for another host only when it forwards
+            // (arp_process's proxy branch needs IN_DEV_FORWARD) and routes
+            // the target out of another interface (arp_fwd_proxy).
+            cfg.dut_routed = Some(net);
+            for (k, v) in [
+                ("net/ipv4/conf/all/forwarding", "1"),
+                ("net/ipv4/conf/{dut}/forwarding", "1"),
+                ("net/ipv4/conf/{dut}/proxy_arp", "1"),
+                // Answer at once, not after a random delay of up to 0.8 s.
+                ("net/ipv4/neigh/{dut}/proxy_delay", "0"),
+            ] {
+                cfg.dut_sysctls.push((k.to_string(), v.to_string()));
+            }
+        }
         let topo = Topology::create(&cfg)?;
         let tb = PacketLink::open(&topo, Side::Testbench)?;
         Ok(LinuxTarget {
@@ -320,6 +395,21 @@ impl Target for LinuxTarget {
                 kernel::set_nonblocking(fd, true).map_err(kerr)?;
                 self.fds.push(fd);
                 Ok(i64::from(fd))
+            }
+            SysCall::SocketDgram => {
+                let fd = kernel::socket_in_dut(&self.topo, libc::AF_INET, libc::SOCK_DGRAM, 0)
+                    .map_err(kerr)?;
+                kernel::set_nonblocking(fd, true).map_err(kerr)?;
+                self.fds.push(fd);
+                Ok(i64::from(fd))
+            }
+            SysCall::SendTo { fd, len, to } => {
+                let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+                kernel::sendto(fd, &data, to).map(|n| n as i64)
+            }
+            SysCall::RecvFrom { fd, len } => {
+                let mut buf = vec![0u8; len];
+                kernel::recvfrom(fd, &mut buf).map(|(n, _)| n as i64)
             }
             SysCall::SetSockOpt { fd, name, value } => {
                 let (level, opt) = name.linux();
@@ -391,6 +481,14 @@ impl Target for LinuxTarget {
         };
         kernel::poll(fd, events, 0).is_ok_and(|r| r != 0)
     }
+    fn link_up(&mut self) {
+        if let Err(e) = self.topo.dut_link_up() {
+            tracing::error!("bringing the DUT's interface up: {e}");
+        }
+        // The script's time 0 is when the interface is up (what the kernel
+        // sent while it came up is stamped 0).
+        self.bench.start = WallInstant::now();
+    }
 }
 
 /// This project's stack on the DUT veth end over AF_PACKET, driven in real
@@ -411,40 +509,53 @@ pub struct StackTarget {
 impl StackTarget {
     /// Builds the namespaces and starts the stack on the DUT end.
     pub fn new(setup: DutSetup) -> Result<StackTarget, NetnsError> {
-        let topo = Topology::create(&TopologyConfig::stack_dut())?;
+        let topo = Topology::create(&TopologyConfig {
+            dut_link_down: setup.link_down,
+            ..TopologyConfig::stack_dut()
+        })?;
         let tb = PacketLink::open(&topo, Side::Testbench)?;
-        let ifname = topo.dut_ifname().to_string();
-        let dev = topo
-            .in_dut(|| stack::device::pnet::PnetDevice::open(&ifname))?
-            .map_err(|e| NetnsError::Sys {
-                what: format!("opening the stack's AF_PACKET device on {ifname}: {e}"),
-                errno: kernel::Errno(e.raw_os_error().unwrap_or(libc::EIO)),
-            })?;
-        let host = Arc::new(Mutex::new(Host::new(host_config(setup), setup.seed)));
-        let stop = Arc::new(AtomicBool::new(false));
-        let epoch = WallInstant::now();
-        let driver = {
-            let (host, stop) = (host.clone(), stop.clone());
-            std::thread::Builder::new()
-                .name("stack-driver".into())
-                .spawn(move || stack::device::pnet::run(host, dev, stop, epoch))
-                .map_err(|e| NetnsError::Sys {
-                    what: "spawning the stack driver".into(),
-                    errno: kernel::Errno(e.raw_os_error().unwrap_or(libc::EIO)),
-                })?
-        };
-        Ok(StackTarget {
+        let host = Arc::new(Mutex::new(new_host(setup)));
+        let mut t = StackTarget {
             bench: RealBench {
                 tb,
                 start: WallInstant::now(),
             },
             host,
-            stop,
-            driver: Some(driver),
-            epoch,
+            stop: Arc::new(AtomicBool::new(false)),
+            driver: None,
+            epoch: WallInstant::now(),
             injected: 0,
             _topo: topo,
-        })
+        };
+        // An AF_PACKET socket bound to a down interface starts with a
+        // pending ENETDOWN: with `--dut_link_up` the device is opened once
+        // the interface is up.
+        if !setup.link_down {
+            t.start_driver()?;
+        }
+        Ok(t)
+    }
+
+    /// Opens the AF_PACKET device on the DUT's end and starts the driver.
+    fn start_driver(&mut self) -> Result<(), NetnsError> {
+        let ifname = self._topo.dut_ifname().to_string();
+        let dev = self
+            ._topo
+            .in_dut(|| stack::device::pnet::PnetDevice::open(&ifname))?
+            .map_err(|e| NetnsError::Sys {
+                what: format!("opening the stack's AF_PACKET device on {ifname}: {e}"),
+                errno: kernel::Errno(e.raw_os_error().unwrap_or(libc::EIO)),
+            })?;
+        let (host, stop, epoch) = (self.host.clone(), self.stop.clone(), self.epoch);
+        let driver = std::thread::Builder::new()
+            .name("stack-driver".into())
+            .spawn(move || stack::device::pnet::run(host, dev, stop, epoch))
+            .map_err(|e| NetnsError::Sys {
+                what: "spawning the stack driver".into(),
+                errno: kernel::Errno(e.raw_os_error().unwrap_or(libc::EIO)),
+            })?;
+        self.driver = Some(driver);
+        Ok(())
     }
 
     fn stack_now(&self) -> Instant {
@@ -500,5 +611,21 @@ impl Target for StackTarget {
     fn is_ready(&mut self, fd: i32, interest: Interest) -> bool {
         let host = self.host_in_sync();
         stack_ready(&host, fd, interest)
+    }
+    fn link_up(&mut self) {
+        if let Err(e) = self._topo.dut_link_up() {
+            tracing::error!("bringing the DUT's interface up: {e}");
+        }
+        if self.driver.is_none() {
+            if let Err(e) = self.start_driver() {
+                tracing::error!("starting the stack on the DUT's interface: {e}");
+            }
+        }
+        let now = self.stack_now();
+        let mut host = self.host_in_sync();
+        host.interface_up(now);
+        drop(host);
+        // Time 0 is when the interface is up, as for Linux.
+        self.bench.start = WallInstant::now();
     }
 }

@@ -224,6 +224,56 @@ pub fn connect(fd: RawFd, addr: SocketAddrV4) -> Result<(), Errno> {
     .map(drop)
 }
 
+/// `sendto(2)`; without an address, `send(2)`.
+pub fn sendto(fd: RawFd, buf: &[u8], to: Option<SocketAddrV4>) -> Result<usize, Errno> {
+    let n = match to {
+        Some(addr) => {
+            let sa = sockaddr_from(addr);
+            // SAFETY: buf and the sockaddr_in are live for the call.
+            unsafe {
+                libc::sendto(
+                    fd,
+                    buf.as_ptr().cast(),
+                    buf.len(),
+                    0,
+                    &sa as *const libc::sockaddr_in as *const libc::sockaddr,
+                    mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+                )
+            }
+        }
+        // SAFETY: buf is live for the call.
+        None => unsafe { libc::send(fd, buf.as_ptr().cast(), buf.len(), 0) },
+    };
+    if n < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(n as usize)
+    }
+}
+
+/// `recvfrom(2)`: the length received and the source address.
+pub fn recvfrom(fd: RawFd, buf: &mut [u8]) -> Result<(usize, SocketAddrV4), Errno> {
+    // SAFETY: sockaddr_in is plain old data; all-zero is a valid value.
+    let mut sa: libc::sockaddr_in = unsafe { mem::zeroed() };
+    let mut len = mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    // SAFETY: buf and the sockaddr_in are live and sized as given.
+    let n = unsafe {
+        libc::recvfrom(
+            fd,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            0,
+            &mut sa as *mut libc::sockaddr_in as *mut libc::sockaddr,
+            &mut len,
+        )
+    };
+    if n < 0 {
+        return Err(Errno::last());
+    }
+    let ip = std::net::Ipv4Addr::from(u32::from_be(sa.sin_addr.s_addr));
+    Ok((n as usize, SocketAddrV4::new(ip, u16::from_be(sa.sin_port))))
+}
+
 /// `listen(2)`.
 pub fn listen(fd: RawFd, backlog: i32) -> Result<(), Errno> {
     // SAFETY: plain syscall with integer arguments.

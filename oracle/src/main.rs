@@ -75,6 +75,7 @@ enum Command {
 fn main() -> ExitCode {
     // Before any thread exists: become root in a user namespace if needed.
     let privilege = oracle::userns::ensure_privileges();
+    oracle::userns::raise_priority();
     let cli = Cli::parse();
     let filter = match cli.verbose {
         0 => "warn",

@@ -160,6 +160,17 @@ pub struct TopologyConfig {
     /// ("net/ipv4/tcp_congestion_control", "reno"). Dots are accepted as
     /// separators too when the key contains no '/'.
     pub dut_sysctls: Vec<(String, String)>,
+    /// An address for the testbench namespace's kernel (None for the
+    /// oracle, whose testbench owns no address; Some for tests that run
+    /// ordinary kernel clients, ping, against the DUT).
+    pub tb_kernel_addr: Option<(Ipv4Addr, u8)>,
+    /// A subnet the DUT namespace routes out of another interface (one end
+    /// of a second veth pair, `proxied0`, owning the first address of it): proxy ARP's
+    /// "an address it routes for".
+    pub dut_routed: Option<(Ipv4Addr, u8)>,
+    /// Leave the DUT's end down; [`Topology::dut_link_up`] brings it up
+    /// later (a scenario about what happens when an interface comes up).
+    pub dut_link_down: bool,
 }
 
 impl TopologyConfig {
@@ -175,6 +186,9 @@ impl TopologyConfig {
             dut_kernel_addr: Some((Ipv4Addr::new(198, 51, 100, 2), 24)),
             dut_static_neigh: Some((Ipv4Addr::new(198, 51, 100, 1), tb_mac)),
             dut_sysctls: Vec::new(),
+            tb_kernel_addr: None,
+            dut_routed: None,
+            dut_link_down: false,
         }
     }
 
@@ -676,13 +690,25 @@ impl Topology {
             setup_end(tb_if)?;
             with_netlink(|h| async move {
                 link_up(&h, "lo").await?;
+                if let Some((addr, plen)) = cfg.tb_kernel_addr {
+                    h.address()
+                        .add(ifindex(tb_if)?, IpAddr::V4(addr), plen)
+                        .execute()
+                        .await
+                        .map_err(|e| {
+                            NetnsError::netlink(format!("adding {addr}/{plen} to testbench end"), e)
+                        })?;
+                }
                 link_up(&h, tb_if).await
             })
         })??;
         topo.in_dut(|| {
             setup_end(dut_if)?;
+            // `{dut}` in a key names the DUT's end of the veth pair (its
+            // per-interface conf and neigh entries were copied from
+            // "default" when it was created, before these writes).
             for (k, v) in &cfg.dut_sysctls {
-                write_sysctl(k, v)?;
+                write_sysctl(&k.replace("{dut}", dut_if), v)?;
             }
             with_netlink(|h| async move {
                 link_up(&h, "lo").await?;
@@ -696,6 +722,25 @@ impl Topology {
                             NetnsError::netlink(format!("adding {addr}/{plen} to DUT end"), e)
                         })?;
                 }
+                if let Some((net, plen)) = cfg.dut_routed {
+                    // A veth pair inside the DUT namespace (the dummy
+                    // driver may not be loaded, and a namespace cannot load it).
+                    h.link()
+                        .add(rtnetlink::LinkVeth::new("proxied0", "proxied1").build())
+                        .execute()
+                        .await
+                        .map_err(|e| NetnsError::netlink("creating proxied0", e))?;
+                    link_up(&h, "proxied1").await?;
+                    let first = Ipv4Addr::from(u32::from(net) | 1);
+                    h.address()
+                        .add(ifindex("proxied0")?, IpAddr::V4(first), plen)
+                        .execute()
+                        .await
+                        .map_err(|e| {
+                            NetnsError::netlink(format!("adding {first} to proxied0"), e)
+                        })?;
+                    link_up(&h, "proxied0").await?;
+                }
                 if let Some((ip, mac)) = cfg.dut_static_neigh {
                     h.neighbours()
                         .add(idx, IpAddr::V4(ip))
@@ -707,13 +752,21 @@ impl Topology {
                             NetnsError::netlink(format!("adding permanent neighbour {ip}"), e)
                         })?;
                 }
+                if cfg.dut_link_down {
+                    return Ok(());
+                }
                 link_up(&h, dut_if).await
             })
         })??;
 
         // 4. Wait until both ends can really transmit (carrier on, qdisc
         //    activated by linkwatch).
-        for side in [Side::Testbench, Side::Dut] {
+        let sides: &[Side] = if cfg.dut_link_down {
+            &[]
+        } else {
+            &[Side::Testbench, Side::Dut]
+        };
+        for &side in sides {
             let ifname = topo.ifname(side);
             let waited = topo.in_side(side, || {
                 with_netlink(
@@ -744,7 +797,14 @@ impl Topology {
                 Side::Testbench => cfg.tb_mac,
                 Side::Dut => cfg.dut_mac,
             };
-            if !state.up || !state.running || state.mac != want_mac || state.mtu != cfg.mtu {
+            // With the DUT's end left down, it is not up; whether either
+            // end reads running then is the kernel's business.
+            let want_up = !cfg.dut_link_down || side == Side::Testbench;
+            if state.up != want_up
+                || (!cfg.dut_link_down && !state.running)
+                || state.mac != want_mac
+                || state.mtu != cfg.mtu
+            {
                 return Err(NetnsError::Verify(format!(
                     "{ifname} reads {state:?}, expected up and running, MAC {want_mac:02x?}, MTU {}",
                     cfg.mtu
@@ -827,6 +887,22 @@ impl Topology {
     pub fn offloads(&self, side: Side) -> Result<Offloads, NetnsError> {
         let ifname = self.ifname(side);
         self.in_side(side, || get_offloads(ifname))?
+    }
+
+    /// Brings the DUT's end up (when it was created down) and waits until
+    /// both ends can transmit.
+    pub fn dut_link_up(&self) -> Result<(), NetnsError> {
+        let dut_if = self.dut_ifname.as_str();
+        self.in_dut(|| with_netlink(|h| async move { link_up(&h, dut_if).await }))??;
+        for side in [Side::Testbench, Side::Dut] {
+            let ifname = self.ifname(side);
+            self.in_side(side, || {
+                with_netlink(
+                    |h| async move { wait_link_ready(&h, ifname, LINK_READY_TIMEOUT).await },
+                )
+            })??;
+        }
+        Ok(())
     }
 
     /// Reads a sysctl inside one namespace.

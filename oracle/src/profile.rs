@@ -108,6 +108,108 @@ pub const LINUX_SYSCTLS: &[(&str, &str, &str)] = &[
         "2147483647",
         "kernel default since 6.0: no host-wide challenge ACK limit (RFC 5961 7)",
     ),
+    // ---- IPv4, ICMP and ARP (the lower half). A new namespace copies
+    // net.ipv4.conf.{all,default} from the host's (devconf_inherit_init_net
+    // 0), so a host with rp_filter 2 or forwarding on would leak into the
+    // DUT; each is pinned to the kernel's compiled-in default, on `all` and
+    // on the DUT's own interface (`{dut}`: effective values are the max or
+    // the OR of the two, or the interface's own for forwarding).
+    (
+        "net/ipv4/ip_forward",
+        "0",
+        "kernel default: a host, not a router; a datagram for another address is dropped without \
+         an ICMP error (ip_error counts it only when forwarding is off; RFC 1122 3.3.4.2 lets a          host drop it)",
+    ),
+    ("net/ipv4/conf/all/forwarding", "0", "as ip_forward"),
+    ("net/ipv4/conf/{dut}/forwarding", "0", "as ip_forward"),
+    (
+        "net/ipv4/conf/all/rp_filter",
+        "0",
+        "kernel default (hosts often set 2): no reverse-path check of sources",
+    ),
+    ("net/ipv4/conf/{dut}/rp_filter", "0", "as conf/all"),
+    (
+        "net/ipv4/conf/all/arp_ignore",
+        "0",
+        "kernel default: answer a who-has for any local address",
+    ),
+    ("net/ipv4/conf/{dut}/arp_ignore", "0", "as conf/all"),
+    ("net/ipv4/conf/all/arp_filter", "0", "kernel default"),
+    ("net/ipv4/conf/{dut}/arp_filter", "0", "kernel default"),
+    ("net/ipv4/conf/all/arp_announce", "0", "kernel default"),
+    ("net/ipv4/conf/{dut}/arp_announce", "0", "kernel default"),
+    (
+        "net/ipv4/conf/all/arp_accept",
+        "0",
+        "kernel default: a gratuitous ARP updates an existing entry but creates none (stack: \
+         NeighborCache::learn with create=false)",
+    ),
+    ("net/ipv4/conf/{dut}/arp_accept", "0", "as conf/all"),
+    (
+        "net/ipv4/conf/all/arp_notify",
+        "1",
+        "not the kernel default (0): announce the address with a gratuitous ARP when the \
+         interface comes up (RFC 5227 2.3), which arp/gratuitous-announce compares; scenarios \
+         whose interface is up before they start cannot see it (stack: Profile::arp_notify)",
+    ),
+    ("net/ipv4/conf/{dut}/arp_notify", "1", "as conf/all"),
+    ("net/ipv4/conf/all/proxy_arp", "0", "kernel default: no proxy ARP"),
+    ("net/ipv4/conf/{dut}/proxy_arp", "0", "kernel default: no proxy ARP"),
+    (
+        "net/ipv4/icmp_echo_ignore_broadcasts",
+        "1",
+        "kernel default: echo requests to a broadcast address are not answered (RFC 1122 \
+         3.2.2.6 MAY; stack: Host::process_ipv4)",
+    ),
+    ("net/ipv4/icmp_echo_ignore_all", "0", "kernel default: echo requests are answered"),
+    (
+        "net/ipv4/icmp_ratelimit",
+        "1000",
+        "kernel default: one ICMP error per second per destination after a burst of 6 (stack: \
+         Profile::icmp_ratelimit, icmp_burst)",
+    ),
+    (
+        "net/ipv4/icmp_ratemask",
+        "6168",
+        "kernel default: the limit applies to destination unreachable, source quench, time \
+         exceeded and parameter problem",
+    ),
+    (
+        "net/ipv4/icmp_msgs_per_sec",
+        "1000",
+        "kernel default: the host-wide ICMP budget, far above what a scenario sends",
+    ),
+    ("net/ipv4/icmp_msgs_burst", "50", "kernel default"),
+    (
+        "net/ipv4/neigh/{dut}/retrans_time_ms",
+        "1000",
+        "kernel default: an unanswered who-has is repeated every second (stack: \
+         Profile::arp_retrans)",
+    ),
+    (
+        "net/ipv4/neigh/{dut}/mcast_solicit",
+        "3",
+        "kernel default: three broadcast who-has before resolution fails (stack: \
+         Profile::arp_solicit)",
+    ),
+    ("net/ipv4/neigh/{dut}/app_solicit", "0", "kernel default"),
+    (
+        "net/ipv4/neigh/{dut}/ucast_solicit",
+        "3",
+        "kernel default: three unicast probes of a stale entry before it fails (stack: \
+         Profile::arp_ucast_solicit)",
+    ),
+    (
+        "net/ipv4/neigh/{dut}/delay_first_probe_time",
+        "5",
+        "kernel default: a used stale entry is probed 5 s later (stack: Profile::arp_delay_probe)",
+    ),
+    (
+        "net/ipv4/neigh/{dut}/base_reachable_time_ms",
+        "30000",
+        "kernel default: a confirmed entry stays reachable 15-45 s (stack: 30 s, \
+         Profile::arp_reachable); scenarios stay clear of that range",
+    ),
 ];
 
 /// The pinned sysctls as `(key, value)` pairs for the topology.

@@ -21,12 +21,13 @@ use std::net::SocketAddrV4;
 
 use stack::wire::{
     ArpOperation, ArpRepr, EtherType, EthernetAddress, EthernetRepr, FramePayload, FrameRepr,
-    Icmpv4Repr, IpPayload, IpProtocol, Ipv4Repr, TcpFlags, TcpOption, TcpOptions, TcpRepr,
+    Icmpv4Repr, IpPayload, IpProtocol, Ipv4Repr, TcpFlags, TcpOption, TcpOptions, TcpRepr, UdpRepr,
 };
 
 use crate::script::{
-    ArpSpec, CallEvent, Direction, EchoType, Event, EventKind, Expr, IcmpSpec, MacSpec, PacketSpec,
-    Script, TcpOptionSpec, TcpOptionsSpec, TcpSpec, TimeSpec,
+    ArpSpec, CallEvent, CsumSpec, Direction, EchoType, Event, EventKind, Expr, IcmpEchoed,
+    IcmpSpec, MacSpec, PacketMods, PacketSpec, Script, TcpOptionSpec, TcpOptionsSpec, TcpSpec,
+    TimeSpec,
 };
 use crate::target::{
     Errno, Identity, Interest, Micros, SockOptName, SysCall, Target, SCRIPT_PORT, TESTBENCH_PORT,
@@ -181,6 +182,8 @@ struct Runner<'a, T: Target + ?Sized> {
     /// Script fd → DUT fd.
     fds: HashMap<i64, i32>,
     nonblocking: HashMap<i64, bool>,
+    /// Script fds of UDP sockets.
+    udp_fds: std::collections::HashSet<i64>,
     /// TS val the script gave the DUT minus the DUT's real one (packetdrill's
     /// mapping of outbound TS val onto inbound TS ecr), per connection
     /// (testbench port).
@@ -219,6 +222,7 @@ pub fn run_script<T: Target + ?Sized>(
         },
         fds: HashMap::new(),
         nonblocking: HashMap::new(),
+        udp_fds: Default::default(),
         ts_offset: HashMap::new(),
         other_isns: HashMap::new(),
         last_dut_tsval: HashMap::new(),
@@ -241,6 +245,10 @@ type Step = Result<(), Verdict>;
 
 impl<T: Target + ?Sized> Runner<'_, T> {
     fn run(&mut self) -> Verdict {
+        // `--dut_link_up`: the DUT's interface comes up as the script starts.
+        if self.script.options.iter().any(|o| o.name == "dut_link_up") {
+            self.target.link_up();
+        }
         for (i, ev) in self.script.events.iter().enumerate() {
             if let Err(v) = self.event(i, ev) {
                 self.drain();
@@ -342,7 +350,7 @@ impl<T: Target + ?Sized> Runner<'_, T> {
         };
         match &ev.kind {
             EventKind::Packet(p) if p.direction == Direction::Outbound => {
-                self.outbound(ev, &p.packet, start)
+                self.outbound(ev, &p.packet, &p.mods, start)
             }
             EventKind::Packet(p) => {
                 let t = start.unwrap_or_else(|| self.target.now());
@@ -351,7 +359,7 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 if p.ecn.is_some() {
                     return Err(self.unsupported(ev, "ECN marks on inbound packets"));
                 }
-                let frame = self.build_inbound(ev, &p.packet)?;
+                let frame = self.build_inbound(ev, &p.packet, &p.mods)?;
                 let now = self.target.now();
                 self.last_actual = now;
                 self.target.inject(&frame);
@@ -405,7 +413,13 @@ impl<T: Target + ?Sized> Runner<'_, T> {
         }
     }
 
-    fn outbound(&mut self, ev: &Event, spec: &PacketSpec, start: Option<Micros>) -> Step {
+    fn outbound(
+        &mut self,
+        ev: &Event,
+        spec: &PacketSpec,
+        mods: &PacketMods,
+        start: Option<Micros>,
+    ) -> Step {
         // `A~B`: anywhere in the window (packetdrill's time range).
         let end = ev
             .time
@@ -462,35 +476,82 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             (Some(t), None) => t,
             (None, _) => at,
         };
-        self.check_outbound(ev, spec, &bytes)
+        self.check_outbound(ev, spec, mods, &bytes)
     }
 
-    fn check_outbound(&mut self, ev: &Event, spec: &PacketSpec, bytes: &[u8]) -> Step {
+    fn check_outbound(
+        &mut self,
+        ev: &Event,
+        spec: &PacketSpec,
+        mods: &PacketMods,
+        bytes: &[u8],
+    ) -> Step {
         let frame = match FrameRepr::parse(bytes) {
             Ok(f) => f,
             Err(e) => return Err(self.fail(ev, format!("outbound frame does not parse: {e}"))),
         };
         let id = self.id;
         let mut errs: Vec<String> = Vec::new();
+        // Addresses of an outbound IPv4 frame: the DUT's to the testbench's
+        // unless the line says otherwise (`src`, `dst`, `to`).
+        let want_src = mods.src.unwrap_or(id.dut_ip);
+        let want_dst = mods.dst.unwrap_or(id.tb_ip);
+        let want_mac = match mods.eth_dst {
+            None => Some(id.tb_mac),
+            Some(m) => self.mac(Some(&m)),
+        };
+        if let FramePayload::Ipv4(ip, _) = &frame.payload {
+            if ip.src_addr != want_src || ip.dst_addr != want_dst {
+                errs.push(format!(
+                    "addresses {} > {} (expected {want_src} > {want_dst})",
+                    ip.src_addr, ip.dst_addr
+                ));
+            }
+            if let Some(ttl) = mods.ttl {
+                if ip.ttl != ttl {
+                    errs.push(format!("ttl {} (expected {ttl})", ip.ttl));
+                }
+            }
+            if want_mac.is_some_and(|m| m != frame.eth.dst_addr) {
+                errs.push(format!("ethernet destination {}", frame.eth.dst_addr));
+            }
+        }
         match (spec, &frame.payload) {
-            (PacketSpec::Tcp(s), FramePayload::Ipv4(ip, IpPayload::Tcp(tcp, data))) => {
-                if ip.src_addr != id.dut_ip || ip.dst_addr != id.tb_ip {
-                    errs.push(format!("addresses {} > {}", ip.src_addr, ip.dst_addr));
-                }
-                if frame.eth.dst_addr != id.tb_mac {
-                    errs.push(format!("ethernet destination {}", frame.eth.dst_addr));
-                }
+            (PacketSpec::Tcp(s), FramePayload::Ipv4(_, IpPayload::Tcp(tcp, data))) => {
                 self.check_tcp(s, tcp, data.len(), &mut errs);
             }
-            (PacketSpec::Arp(s), FramePayload::Arp(arp)) => check_arp(s, arp, &id, &mut errs),
-            (PacketSpec::Icmp(s), FramePayload::Ipv4(ip, IpPayload::Icmp(icmp))) => {
-                if ip.src_addr != id.dut_ip || ip.dst_addr != id.tb_ip {
-                    errs.push(format!("addresses {} > {}", ip.src_addr, ip.dst_addr));
+            (PacketSpec::Arp(s), FramePayload::Arp(arp)) => {
+                // Ethernet destination: `to MAC`, else broadcast for a
+                // who-has and the testbench for a reply.
+                let (to, default) = match s {
+                    ArpSpec::Request { eth_dst, .. } => (eth_dst, EthernetAddress::BROADCAST),
+                    ArpSpec::Reply { eth_dst, .. } => (eth_dst, id.tb_mac),
+                };
+                let want = match to {
+                    None => Some(default),
+                    Some(m) => self.mac(Some(m)),
+                };
+                if want.is_some_and(|m| m != frame.eth.dst_addr) {
+                    errs.push(format!("ethernet destination {}", frame.eth.dst_addr));
                 }
-                check_icmp(s, icmp, &mut errs);
+                check_arp(s, arp, &id, &mut errs)
             }
-            (PacketSpec::Udp(_), _) => {
-                return Err(self.unsupported(ev, "udp lines (coming with UDP sockets)"))
+            (PacketSpec::Icmp(s), FramePayload::Ipv4(_, IpPayload::Icmp(icmp))) => {
+                check_icmp(s, icmp, &id, self.facts.dut_port, &mut errs);
+            }
+            (PacketSpec::Udp(s), FramePayload::Ipv4(_, IpPayload::Udp(udp, data))) => {
+                // packetdrill's `udp (LEN)`: the script's ports (the DUT's
+                // bound or chosen port to the testbench's) and the length.
+                let dut_port = self.facts.dut_port;
+                if udp.src_port != dut_port || udp.dst_port != self.facts.tb_port {
+                    errs.push(format!(
+                        "ports {} > {} (expected {dut_port} > {})",
+                        udp.src_port, udp.dst_port, self.facts.tb_port
+                    ));
+                }
+                if data.len() != s.len as usize {
+                    errs.push(format!("length {} (expected {})", data.len(), s.len));
+                }
             }
             _ => errs.push(format!("wrong kind of packet: {}", describe_frame(bytes))),
         }
@@ -643,13 +704,46 @@ impl<T: Target + ?Sized> Runner<'_, T> {
         }
     }
 
-    fn build_inbound(&mut self, ev: &Event, spec: &PacketSpec) -> Result<Vec<u8>, Verdict> {
+    /// The frame of an inbound line, with its modifiers applied.
+    fn build_inbound(
+        &mut self,
+        ev: &Event,
+        spec: &PacketSpec,
+        mods: &PacketMods,
+    ) -> Result<Vec<u8>, Verdict> {
+        let mut frame = self.build_inbound_plain(ev, spec, mods)?;
+        if matches!(spec, PacketSpec::Arp(_)) {
+            return Ok(frame);
+        }
+        if let Some(m) = mods.eth_dst {
+            match self.mac(Some(&m)) {
+                Some(mac) => frame[..6].copy_from_slice(mac.as_bytes()),
+                None => return Err(self.fail(ev, "`to *` on an inbound packet".into())),
+            }
+        }
+        apply_ip_mods(&mut frame, spec, mods);
+        Ok(frame)
+    }
+
+    fn build_inbound_plain(
+        &mut self,
+        ev: &Event,
+        spec: &PacketSpec,
+        mods: &PacketMods,
+    ) -> Result<Vec<u8>, Verdict> {
         let id = self.id;
         self.ip_ident = self.ip_ident.wrapping_add(1);
+        let ident = mods.ip_id.unwrap_or(self.ip_ident);
         let ip = |protocol, dont_frag| Ipv4Repr {
-            ident: self.ip_ident,
+            ident,
             dont_frag,
-            ..Ipv4Repr::unfragmented(id.tb_ip, id.dut_ip, protocol, 64, 0)
+            ..Ipv4Repr::unfragmented(
+                mods.src.unwrap_or(id.tb_ip),
+                mods.dst.unwrap_or(id.dut_ip),
+                protocol,
+                mods.ttl.unwrap_or(64),
+                0,
+            )
         };
         let eth = EthernetRepr {
             src_addr: id.tb_mac,
@@ -721,6 +815,60 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 };
                 Ok(frame.to_vec())
             }
+            PacketSpec::Icmp(IcmpSpec::Error {
+                type_name,
+                code,
+                mtu,
+                echoed,
+            }) => {
+                // packetdrill's inbound ICMP error: about a packet the DUT
+                // sent, quoting its IP header and first 8 transport bytes
+                // (RFC 792), as a router on the path would.
+                let Some((ty, Some(code))) = icmp_error_numbers(type_name, code.as_deref()) else {
+                    return Err(self.fail(
+                        ev,
+                        "an inbound ICMP error needs a known type and code".into(),
+                    ));
+                };
+                let quoted = match echoed {
+                    Some(e) => self.quote_dut_packet(e),
+                    None => Vec::new(),
+                };
+                let icmp = match ty {
+                    3 => Icmpv4Repr::DstUnreachable {
+                        code,
+                        next_hop_mtu: mtu.unwrap_or(0).min(65535) as u16,
+                        data: &quoted,
+                    },
+                    11 => Icmpv4Repr::TimeExceeded {
+                        code,
+                        data: &quoted,
+                    },
+                    _ => return Err(self.unsupported(ev, format!("inbound ICMP {type_name}"))),
+                };
+                let frame = FrameRepr {
+                    eth,
+                    payload: FramePayload::Ipv4(ip(IpProtocol::Icmp, false), IpPayload::Icmp(icmp)),
+                };
+                Ok(frame.to_vec())
+            }
+            PacketSpec::Udp(u) => {
+                // packetdrill's `udp (LEN)`: testbench port to the script's port.
+                let data = payload(u.len as usize);
+                let udp = UdpRepr {
+                    src_port: self.facts.tb_port,
+                    dst_port: self.facts.dut_port,
+                    payload_len: data.len(),
+                };
+                let frame = FrameRepr {
+                    eth,
+                    payload: FramePayload::Ipv4(
+                        ip(IpProtocol::Udp, false),
+                        IpPayload::Udp(udp, &data),
+                    ),
+                };
+                Ok(frame.to_vec())
+            }
             PacketSpec::Arp(ArpSpec::Request {
                 target_ip: target,
                 sender_ip: sender,
@@ -748,8 +896,79 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 };
                 Ok(frame.to_vec())
             }
+            PacketSpec::Arp(ArpSpec::Reply {
+                sender_ip,
+                sender_mac,
+                eth_dst,
+            }) => {
+                // A reply to the DUT; one sent to the broadcast MAC is a
+                // gratuitous reply (RFC 5227 2.4's ARP Announcement as a
+                // reply, as `arping -A` sends it): its target is the sender
+                // itself, hardware address included (Linux arp_is_garp
+                // needs tha == sha for a reply).
+                let Some(sha) = self.mac(Some(sender_mac)) else {
+                    return Err(self.fail(ev, "`is-at *` on an inbound reply".into()));
+                };
+                let dst = self.mac(eth_dst.as_ref()).unwrap_or(id.dut_mac);
+                let (tha, tpa) = if dst.is_broadcast() {
+                    (sha, *sender_ip)
+                } else {
+                    (id.dut_mac, id.dut_ip)
+                };
+                let arp = ArpRepr {
+                    operation: ArpOperation::Reply,
+                    source_hardware_addr: sha,
+                    source_protocol_addr: *sender_ip,
+                    target_hardware_addr: tha,
+                    target_protocol_addr: tpa,
+                };
+                let frame = FrameRepr {
+                    eth: EthernetRepr {
+                        src_addr: sha,
+                        dst_addr: dst,
+                        ethertype: EtherType::Arp,
+                    },
+                    payload: FramePayload::Arp(arp),
+                };
+                Ok(frame.to_vec())
+            }
             other => Err(self.unsupported(ev, format!("inbound {}", spec_kind(other)))),
         }
+    }
+
+    /// The IPv4 header and first 8 transport bytes of a packet the DUT sent
+    /// on the script's connection (`[START:END(LEN)]`, sequence numbers
+    /// relative to its ISN) or socket (`[udp (LEN)]`).
+    fn quote_dut_packet(&self, e: &IcmpEchoed) -> Vec<u8> {
+        let id = self.id;
+        let (proto, l4_len, head): (u8, usize, [u8; 8]) = match *e {
+            IcmpEchoed::Tcp { seq, len, .. } => {
+                let isn = self.isn_of(self.facts.tb_port).unwrap_or(0);
+                let mut h = [0u8; 8];
+                h[0..2].copy_from_slice(&self.facts.dut_port.to_be_bytes());
+                h[2..4].copy_from_slice(&self.facts.tb_port.to_be_bytes());
+                h[4..8].copy_from_slice(&seq.wrapping_add(isn).to_be_bytes());
+                // A data segment with the timestamps option.
+                (6, 32 + len as usize, h)
+            }
+            IcmpEchoed::Udp { len } => {
+                let mut h = [0u8; 8];
+                h[0..2].copy_from_slice(&self.facts.dut_port.to_be_bytes());
+                h[2..4].copy_from_slice(&self.facts.tb_port.to_be_bytes());
+                h[4..6].copy_from_slice(&((len + 8).min(65535) as u16).to_be_bytes());
+                (17, 8 + len as usize, h)
+            }
+        };
+        let total = (20 + l4_len).min(65535) as u16;
+        let mut q = vec![0x45, 0];
+        q.extend_from_slice(&total.to_be_bytes());
+        q.extend_from_slice(&[0, 0, 0x40, 0, 64, proto, 0, 0]);
+        q.extend_from_slice(&id.dut_ip.octets());
+        q.extend_from_slice(&id.tb_ip.octets());
+        let c = ones_sum(&q);
+        q[10..12].copy_from_slice(&c.to_be_bytes());
+        q.extend_from_slice(&head);
+        q
     }
 
     fn mac(&self, m: Option<&MacSpec>) -> Option<EthernetAddress> {
@@ -901,7 +1120,10 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 Ok(())
             }
             (
-                SysCall::Accept { fd } | SysCall::Read { fd, .. } | SysCall::Write { fd, .. },
+                SysCall::Accept { fd }
+                | SysCall::Read { fd, .. }
+                | SysCall::RecvFrom { fd, .. }
+                | SysCall::Write { fd, .. },
                 Err(e),
             ) if e == Errno::EAGAIN && blocking => {
                 let interest = if matches!(sys, SysCall::Write { .. }) {
@@ -932,6 +1154,7 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             SysCall::SoError { fd }
             | SysCall::Accept { fd }
             | SysCall::Read { fd, .. }
+            | SysCall::RecvFrom { fd, .. }
             | SysCall::Write { fd, .. } => fd,
             _ => return Ok(()),
         };
@@ -1004,7 +1227,10 @@ impl<T: Target + ?Sized> Runner<'_, T> {
         out: Option<String>,
     ) -> Step {
         let now = self.target.now();
-        let new_fd = matches!(sys, SysCall::SocketStream | SysCall::Accept { .. });
+        let new_fd = matches!(
+            sys,
+            SysCall::SocketStream | SysCall::SocketDgram | SysCall::Accept { .. }
+        );
         let text = match (&result, call.result.value) {
             // A new fd is shown by its script number: the DUT's own number
             // is its business (packetdrill maps them the same way).
@@ -1024,10 +1250,16 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             },
         );
         // Map new fds: the script's number → the DUT's.
-        if let (SysCall::SocketStream | SysCall::Accept { .. }, Ok(fd), Some(want)) =
-            (sys, &result, call.result.value)
+        if let (
+            SysCall::SocketStream | SysCall::SocketDgram | SysCall::Accept { .. },
+            Ok(fd),
+            Some(want),
+        ) = (sys, &result, call.result.value)
         {
             self.fds.insert(want, *fd as i32);
+            if matches!(sys, SysCall::SocketDgram) {
+                self.udp_fds.insert(want);
+            }
         }
         let expected = match (call.result.value, &call.result.errno) {
             (None, _) => return Ok(()),
@@ -1155,13 +1387,44 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             Some(Expr::Ident(s)) => Some(s.as_str()),
             _ => None,
         };
+        let udp = matches!(call.args.first(), Some(Expr::Int(v)) if self.udp_fds.contains(v));
+        // A UDP socket's peer is the testbench's port 40000, the source of
+        // the script's inbound `udp` lines.
+        let udp_peer = SocketAddrV4::new(id.tb_ip, TESTBENCH_PORT);
         Ok(Some(match call.name.as_str() {
-            "socket" => {
-                if ident(1) != Some("SOCK_STREAM") {
-                    return Err(self.unsupported(ev, "socket types other than SOCK_STREAM"));
+            "socket" => match ident(1) {
+                Some("SOCK_STREAM") => SysCall::SocketStream,
+                Some("SOCK_DGRAM") => SysCall::SocketDgram,
+                _ => {
+                    return Err(
+                        self.unsupported(ev, "socket types other than SOCK_STREAM, SOCK_DGRAM")
+                    )
                 }
-                SysCall::SocketStream
-            }
+            },
+            // UDP: `bind(fd, ..., ...)` binds the wildcard address (so that
+            // broadcasts are received too) and port 8080.
+            "bind" if udp => SysCall::Bind {
+                fd: self.fd_arg(ev, call, 0)?,
+                addr: self.sockaddr_arg(
+                    ev,
+                    call,
+                    1,
+                    SocketAddrV4::new(std::net::Ipv4Addr::UNSPECIFIED, SCRIPT_PORT),
+                )?,
+            },
+            "connect" if udp => SysCall::Connect {
+                fd: self.fd_arg(ev, call, 0)?,
+                addr: self.sockaddr_arg(ev, call, 1, udp_peer)?,
+            },
+            "sendto" => SysCall::SendTo {
+                fd: self.fd_arg(ev, call, 0)?,
+                len: self.int_arg(ev, call, 2)?.max(0) as usize,
+                to: Some(self.sockaddr_arg(ev, call, 4, udp_peer)?),
+            },
+            "recvfrom" => SysCall::RecvFrom {
+                fd: self.fd_arg(ev, call, 0)?,
+                len: self.int_arg(ev, call, 2)?.max(0) as usize,
+            },
             "setsockopt" if ident(1) == Some("SOL_SOCKET") && ident(2) == Some("SO_LINGER") => {
                 let fd = self.fd_arg(ev, call, 0)?;
                 let mut onoff = 0;
@@ -1327,7 +1590,110 @@ fn check_arp(s: &ArpSpec, arp: &ArpRepr, id: &Identity, errs: &mut Vec<String>) 
     }
 }
 
-fn check_icmp(s: &IcmpSpec, icmp: &Icmpv4Repr<'_>, errs: &mut Vec<String>) {
+/// Ones' complement sum of 16-bit words (RFC 1071).
+fn ones_sum(data: &[u8]) -> u16 {
+    let mut sum: u32 = 0;
+    for c in data.chunks(2) {
+        let w = if c.len() == 2 {
+            u16::from_be_bytes([c[0], c[1]])
+        } else {
+            u16::from_be_bytes([c[0], 0])
+        };
+        sum += u32::from(w);
+    }
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// Applies the IP-level modifiers to a built frame (Ethernet + IPv4 with a
+/// 20-byte header): transport checksum, fragmentation, the raw header
+/// fields, the header checksum, padding.
+fn apply_ip_mods(frame: &mut Vec<u8>, spec: &PacketSpec, mods: &PacketMods) {
+    const IP: usize = 14;
+    const L4: usize = IP + 20;
+    if frame.len() < L4 {
+        return;
+    }
+    let csum_at = match spec {
+        PacketSpec::Tcp(_) => 16,
+        PacketSpec::Udp(_) => 6,
+        PacketSpec::Icmp(_) => 2,
+        PacketSpec::Arp(_) => return,
+    };
+    if let (Some(c), Some(b)) = (mods.csum, frame.get_mut(L4 + csum_at..L4 + csum_at + 2)) {
+        match c {
+            CsumSpec::Bad => b[1] ^= 1,
+            CsumSpec::Zero => b.copy_from_slice(&[0, 0]),
+        }
+    }
+    if let Some(fr) = mods.frag {
+        let body = frame.split_off(L4);
+        let lo = (fr.offset as usize).min(body.len());
+        let hi = (fr.end as usize).clamp(lo, body.len());
+        frame.extend_from_slice(&body[lo..hi]);
+        let total = (20 + hi - lo) as u16;
+        frame[IP + 2..IP + 4].copy_from_slice(&total.to_be_bytes());
+        let mut f = (fr.offset / 8) as u16;
+        if fr.more {
+            f |= 0x2000;
+        }
+        frame[IP + 6..IP + 8].copy_from_slice(&f.to_be_bytes());
+    }
+    if let Some(v) = mods.ip_version {
+        frame[IP] = (v << 4) | (frame[IP] & 0x0f);
+    }
+    if let Some(v) = mods.ip_ihl {
+        frame[IP] = (frame[IP] & 0xf0) | (v & 0x0f);
+    }
+    if let Some(v) = mods.ip_len {
+        frame[IP + 2..IP + 4].copy_from_slice(&v.to_be_bytes());
+    }
+    frame[IP + 10..IP + 12].copy_from_slice(&[0, 0]);
+    let mut c = ones_sum(&frame[IP..L4]);
+    if mods.ip_csum == Some(CsumSpec::Bad) {
+        c ^= 1;
+    }
+    frame[IP + 10..IP + 12].copy_from_slice(&c.to_be_bytes());
+    if let Some(n) = mods.pad {
+        if frame.len() < usize::from(n) {
+            frame.resize(usize::from(n), 0);
+        }
+    }
+}
+
+/// The (type, code) numbers of packetdrill's ICMP error names.
+fn icmp_error_numbers(type_name: &str, code: Option<&str>) -> Option<(u8, Option<u8>)> {
+    let ty = match type_name {
+        "unreachable" => 3,
+        "source_quench" => 4,
+        "redirect" => 5,
+        "time_exceeded" => 11,
+        "parameter_problem" => 12,
+        _ => return None,
+    };
+    let code = match (ty, code) {
+        (_, None) => None,
+        (3, Some("net_unreachable")) => Some(0),
+        (3, Some("host_unreachable")) => Some(1),
+        (3, Some("protocol_unreachable")) => Some(2),
+        (3, Some("port_unreachable")) => Some(3),
+        (3, Some("frag_needed")) => Some(4),
+        (11, Some("ttl_exceeded")) => Some(0),
+        (11, Some("reassembly_time_exceeded")) => Some(1),
+        (_, Some(c)) => Some(c.parse().ok()?),
+    };
+    Some((ty, code))
+}
+
+fn check_icmp(
+    s: &IcmpSpec,
+    icmp: &Icmpv4Repr<'_>,
+    id: &Identity,
+    dut_port: u16,
+    errs: &mut Vec<String>,
+) {
     match (s, icmp) {
         (
             IcmpSpec::Echo {
@@ -1361,7 +1727,107 @@ fn check_icmp(s: &IcmpSpec, icmp: &Icmpv4Repr<'_>, errs: &mut Vec<String>) {
             },
             Icmpv4Repr::EchoRequest { .. },
         ) => {}
+        (
+            IcmpSpec::Error {
+                type_name,
+                code,
+                mtu,
+                echoed,
+            },
+            got,
+        ) => {
+            let Some((want_ty, want_code)) = icmp_error_numbers(type_name, code.as_deref()) else {
+                errs.push(format!("unknown ICMP error `{type_name} {code:?}`"));
+                return;
+            };
+            let (ty, got_code, got_mtu, quoted) = match got {
+                Icmpv4Repr::DstUnreachable {
+                    code,
+                    next_hop_mtu,
+                    data,
+                } => (3, *code, *next_hop_mtu, *data),
+                Icmpv4Repr::TimeExceeded { code, data } => (11, *code, 0, *data),
+                Icmpv4Repr::Other {
+                    msg_type,
+                    code,
+                    data,
+                    ..
+                } => (*msg_type, *code, 0, *data),
+                other => {
+                    errs.push(format!("ICMP {other:?} (expected {s})"));
+                    return;
+                }
+            };
+            if ty != want_ty || want_code.is_some_and(|c| c != got_code) {
+                errs.push(format!("ICMP type {ty} code {got_code} (expected {s})"));
+            }
+            if let Some(m) = mtu {
+                if u32::from(got_mtu) != *m {
+                    errs.push(format!("mtu {got_mtu} (expected {m})"));
+                }
+            }
+            if let Some(e) = echoed {
+                check_quoted(e, quoted, id, dut_port, errs);
+            }
+        }
         (want, got) => errs.push(format!("ICMP {got:?} (expected {want:?})")),
+    }
+}
+
+/// The datagram quoted by an ICMP error (RFC 792: its IP header and at
+/// least 64 bits of its data; Linux quotes as much as fits in 576 bytes):
+/// one the testbench sent to the DUT.
+fn check_quoted(
+    e: &IcmpEchoed,
+    quoted: &[u8],
+    id: &Identity,
+    dut_port: u16,
+    errs: &mut Vec<String>,
+) {
+    // Read raw: the quote may be cut short of the datagram's total length.
+    if quoted.len() < 20 || quoted[0] >> 4 != 4 {
+        errs.push(format!(
+            "quoted datagram of {} bytes is no IPv4 header",
+            quoted.len()
+        ));
+        return;
+    }
+    let hl = usize::from(quoted[0] & 0x0f) * 4;
+    let addr =
+        |i: usize| std::net::Ipv4Addr::new(quoted[i], quoted[i + 1], quoted[i + 2], quoted[i + 3]);
+    let (qsrc, qdst, proto) = (addr(12), addr(16), quoted[9]);
+    if qsrc != id.tb_ip || qdst != id.dut_ip {
+        errs.push(format!("quoted addresses {qsrc} > {qdst}"));
+    }
+    let t = quoted.get(hl..).unwrap_or(&[]);
+    let port = |i: usize| t.get(i..i + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
+    match e {
+        IcmpEchoed::Udp { len } => {
+            if proto != 17 {
+                errs.push(format!("quoted protocol {proto}"));
+            }
+            let want_len = *len as usize + 8;
+            if port(0) != Some(TESTBENCH_PORT) || port(2) != Some(dut_port) {
+                errs.push(format!("quoted ports {:?} > {:?}", port(0), port(2)));
+            }
+            if port(4) != Some(want_len as u16) {
+                errs.push(format!(
+                    "quoted UDP length {:?} (expected {want_len})",
+                    port(4)
+                ));
+            }
+            // The whole datagram, as far as 576 bytes allow (RFC 1812 4.3.2.3).
+            let whole = (hl + want_len).min(576 - 28);
+            if quoted.len() != whole {
+                errs.push(format!("{} bytes quoted (expected {whole})", quoted.len()));
+            }
+        }
+        IcmpEchoed::Tcp { len, .. } => {
+            if proto != 6 {
+                errs.push(format!("quoted protocol {proto}"));
+            }
+            let _ = len;
+        }
     }
 }
 

@@ -190,6 +190,16 @@ pub fn run_scenario(path: &Path, opts: &SuiteOptions) -> ScenarioOutcome {
     let setup = DutSetup {
         static_neighbor: !is_arp_scenario(&script),
         seed: opts.seed,
+        link_down: script.options.iter().any(|o| o.name == "dut_link_up"),
+        proxy_arp: script
+            .options
+            .iter()
+            .find(|o| o.name == "proxy_arp")
+            .and_then(|o| o.value.as_deref())
+            .and_then(|v| {
+                let (a, p) = v.split_once('/')?;
+                Some((a.parse().ok()?, p.parse().ok().filter(|p| *p <= 32)?))
+            }),
     };
     // The DUTs are independent (each real-time one in namespaces of its
     // own), so they run side by side: a scenario takes as long as its slowest

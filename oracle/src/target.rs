@@ -51,6 +51,25 @@ pub const TESTBENCH_PORT: u16 = 40000;
 pub enum SysCall {
     /// `socket(AF_INET, SOCK_STREAM, IPPROTO_TCP)`.
     SocketStream,
+    /// `socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP)`.
+    SocketDgram,
+    /// `sendto(fd, buf, len, 0, addr, …)` on a UDP socket; `to: None` for
+    /// `send`/`write` on a connected one. The runner chooses the bytes.
+    SendTo {
+        /// Socket.
+        fd: i32,
+        /// Bytes to send.
+        len: usize,
+        /// Destination.
+        to: Option<SocketAddrV4>,
+    },
+    /// `recvfrom(fd, buf, len, 0, …)` / `read` on a UDP socket.
+    RecvFrom {
+        /// Socket.
+        fd: i32,
+        /// Buffer size.
+        len: usize,
+    },
     /// `setsockopt(fd, level, name, [value], 4)` with an integer value.
     SetSockOpt {
         /// Socket.
@@ -164,6 +183,8 @@ pub enum SockOptName {
     MaxSeg,
     /// IPPROTO_TCP TCP_LINGER2 (seconds).
     Linger2,
+    /// SOL_SOCKET SO_BROADCAST.
+    Broadcast,
 }
 
 impl SockOptName {
@@ -181,6 +202,7 @@ impl SockOptName {
         ("TCP_SYNCNT", true, SockOptName::SynCnt),
         ("TCP_MAXSEG", true, SockOptName::MaxSeg),
         ("TCP_LINGER2", true, SockOptName::Linger2),
+        ("SO_BROADCAST", false, SockOptName::Broadcast),
     ];
 
     /// The option a script names with `level` (`SOL_SOCKET`, `IPPROTO_TCP`
@@ -221,6 +243,7 @@ impl SockOptName {
             SockOptName::SynCnt => (IPPROTO_TCP, libc::TCP_SYNCNT),
             SockOptName::MaxSeg => (IPPROTO_TCP, libc::TCP_MAXSEG),
             SockOptName::Linger2 => (IPPROTO_TCP, libc::TCP_LINGER2),
+            SockOptName::Broadcast => (SOL_SOCKET, libc::SO_BROADCAST),
         }
     }
 
@@ -240,6 +263,7 @@ impl SockOptName {
             SockOptName::SynCnt => SockOpt::SynCnt,
             SockOptName::MaxSeg => SockOpt::MaxSeg,
             SockOptName::Linger2 => SockOpt::Linger2,
+            SockOptName::Broadcast => SockOpt::Broadcast,
         }
     }
 }
@@ -273,4 +297,7 @@ pub trait Target {
     fn syscall(&mut self, call: &SysCall) -> Result<i64, Errno>;
     /// Whether `fd` is ready for `interest` (or has an error pending).
     fn is_ready(&mut self, fd: i32, interest: Interest) -> bool;
+    /// Brings the DUT's interface up (scripts with `--dut_link_up`, whose
+    /// DUT starts with its interface down).
+    fn link_up(&mut self) {}
 }

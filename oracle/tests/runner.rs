@@ -10,6 +10,8 @@ use oracle::script;
 const SETUP: DutSetup = DutSetup {
     static_neighbor: true,
     seed: 1,
+    link_down: false,
+    proxy_arp: None,
 };
 
 fn run(src: &str) -> RunResult {

@@ -127,6 +127,11 @@ pub struct Profile {
     /// RTO (RFC 5681 4.1; Linux net.ipv4.tcp_slow_start_after_idle = 1,
     /// tcp_cwnd_restart: halve per idle RTO, not below the initial window).
     pub slow_start_after_idle: bool,
+    /// What a zero-window probe carries (RFC 9293 3.8.6.1 leaves it open;
+    /// RFC 1122 4.2.2.17 describes one byte of new data). false: Linux
+    /// tcp_xmit_probe_skb, an ACK with SEQ = SND.UNA − 1 and no data; true:
+    /// the next byte of data beyond the window (BSD-style).
+    pub zero_window_probe_data: bool,
     /// PSH on every this many segments of a burst, besides the last segment
     /// of the data (0: only there). Linux sends from the write queue in GSO
     /// bursts of tcp_tso_autosize() segments, at least
@@ -148,10 +153,11 @@ pub struct Profile {
     pub arp_retrans: Duration,
     /// ARP requests before giving up. Linux: neigh.default.mcast_solicit = 3.
     pub arp_solicit: u32,
-    /// Packets queued per unresolved neighbour; the oldest is dropped when full.
-    /// Linux: neigh.default.unres_qlen_bytes = 212992 (formerly unres_qlen = 3
-    /// packets); we bound by packet count.
-    pub arp_pending: usize,
+    /// Bytes queued per unresolved neighbour; the oldest frames are dropped
+    /// to make room. Linux: neigh.default.unres_qlen_bytes = 212992, charged
+    /// per skb truesize; we charge the frame plus
+    /// [`crate::arp::PENDING_OVERHEAD`] (an approximation of truesize).
+    pub arp_pending_bytes: usize,
     /// Cost of one rate-limited ICMP error. Linux: net.ipv4.icmp_ratelimit = 1000 ms.
     pub icmp_ratelimit: Duration,
     /// Bucket size in messages. Linux: XRLIM_BURST_FACTOR 6.
@@ -167,6 +173,35 @@ pub struct Profile {
     /// ACK of unsent data 10 ms after a challenge ACK gets no answer; one
     /// 500 ms later does.
     pub invalid_ratelimit: Duration,
+    /// IPv4 reassembly timeout, from the first fragment. Linux:
+    /// net.ipv4.ipfrag_time = 30 s (RFC 1122 3.3.2 suggests 60-120 s).
+    pub ipfrag_time: Duration,
+    /// Bound on the memory of incomplete datagrams. Linux:
+    /// net.ipv4.ipfrag_high_thresh = 4 MiB.
+    pub ipfrag_mem: usize,
+    /// How long an entry confirmed by a reply stays REACHABLE. Linux:
+    /// neigh base_reachable_time_ms = 30000 (randomized 0.5x-1.5x per
+    /// table; fixed here).
+    pub arp_reachable: Duration,
+    /// DELAY before a used STALE entry is probed. Linux: neigh
+    /// delay_first_probe_time = 5 s.
+    pub arp_delay_probe: Duration,
+    /// Unicast probes of a cached entry before it is dropped. Linux: neigh
+    /// ucast_solicit = 3.
+    pub arp_ucast_solicit: u32,
+    /// Announce our address with a gratuitous ARP request when the
+    /// interface comes up (RFC 5227 2.3's announcement, one of them). Linux:
+    /// net.ipv4.conf.*.arp_notify, kernel default 0, pinned to 1 by the
+    /// oracle so the behaviour can be compared.
+    pub arp_notify: bool,
+    /// Bytes a UDP socket may hold queued (payload plus a per-datagram
+    /// overhead). Linux: net.core.rmem_default = 212992 (SO_RCVBUF).
+    pub udp_rcvbuf: usize,
+    /// Pad frames shorter than 60 bytes with zeros on output (RFC 894). A
+    /// real Ethernet NIC pads in hardware; Linux's veth does not pad, and
+    /// Linux leaves padding to the driver, so the linux profile does not
+    /// (measured: 42-byte ARP replies and echo replies on veth).
+    pub pad_frames: bool,
     /// Bound on the neighbour cache. Linux: neigh.default.gc_thresh3 = 1024.
     pub arp_cache_size: usize,
     /// Bound on frames waiting in the transmit queue.
@@ -212,6 +247,7 @@ impl Profile {
             dupthresh: 3,
             rack: true,
             slow_start_after_idle: true,
+            zero_window_probe_data: false,
             push_burst: 2,
             nagle: true,
             max_backlog: 4096,
@@ -219,8 +255,16 @@ impl Profile {
             ephemeral_ports: (32768, 60999),
             arp_retrans: Duration::from_secs(1),
             arp_solicit: 3,
-            arp_pending: 3,
+            arp_pending_bytes: 212_992,
             arp_cache_size: 1024,
+            udp_rcvbuf: 212_992,
+            arp_reachable: Duration::from_secs(30),
+            arp_delay_probe: Duration::from_secs(5),
+            arp_ucast_solicit: 3,
+            arp_notify: true,
+            ipfrag_time: Duration::from_secs(30),
+            ipfrag_mem: 4 * 1024 * 1024,
+            pad_frames: false,
             icmp_ratelimit: Duration::from_millis(1000),
             icmp_burst: 6,
             invalid_ratelimit: Duration::from_millis(500),
@@ -241,10 +285,12 @@ impl Profile {
             ssthresh_basis: SsthreshBasis::FlightSize, // RFC 5681 3.1 (4)
             abc_limit: 1,                              // RFC 5681 3.1 eq. (2)
             rack: false,                               // RFC 6675 IsLost
+            zero_window_probe_data: true,              // RFC 1122 4.2.2.17
             window_scale: 7,
             delayed_ack: Duration::from_millis(200), // RFC 9293 3.8.6.3 MUST < 0.5 s
             push_burst: 0,                           // RFC 9293 3.9.1: PSH ends the SEND
             syn_linear_timeouts: 0,                  // RFC 6298 5.5: always back off
+            pad_frames: true,                        // RFC 894: 46-octet minimum data field
             ..Profile::linux()
         }
     }

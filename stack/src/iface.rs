@@ -49,6 +49,12 @@ pub struct Host {
     pub(crate) icmp_limiter: crate::icmp::RateLimiter,
     /// Frames handed to [`Host::receive`] so far (the interface's rx_packets).
     pub(crate) rx_frames: u64,
+    /// UDP sockets by fd (their numbers are reserved in `sockets` too).
+    pub(crate) udp: BTreeMap<i32, crate::udp::UdpSocket>,
+    /// IPv4 datagrams being reassembled.
+    pub(crate) frags: crate::ipfrag::Reassembler,
+    /// Subnets we answer who-has for (proxy ARP), as (network, prefix).
+    pub(crate) proxy_arp: Vec<(Ipv4Addr, u8)>,
 }
 
 impl Host {
@@ -59,14 +65,20 @@ impl Host {
         let p = &config.profile;
         let mut neighbors = NeighborCache::new(
             p.arp_cache_size,
-            p.arp_pending,
+            p.arp_pending_bytes,
             p.arp_retrans,
             p.arp_solicit,
-        );
+        )
+        .with_aging(crate::arp::Aging {
+            reachable: p.arp_reachable,
+            delay_probe: p.arp_delay_probe,
+            ucast_solicit: p.arp_ucast_solicit,
+        });
         for (ip, mac) in &config.static_neighbors {
             neighbors.add_static(*ip, *mac);
         }
         let icmp_limiter = crate::icmp::RateLimiter::new(p.icmp_ratelimit, p.icmp_burst, 1024);
+        let p = p.clone();
         Host {
             config,
             rng,
@@ -79,6 +91,9 @@ impl Host {
             last_now: Instant::ZERO,
             icmp_limiter,
             rx_frames: 0,
+            udp: BTreeMap::new(),
+            frags: crate::ipfrag::Reassembler::new(p.ipfrag_time, p.ipfrag_mem),
+            proxy_arp: Vec::new(),
         }
     }
 
@@ -116,7 +131,7 @@ impl Host {
         u32::from(ip) & mask == u32::from(self.config.ipv4) & mask
     }
 
-    fn subnet_broadcast(&self) -> Ipv4Addr {
+    pub(crate) fn subnet_broadcast(&self) -> Ipv4Addr {
         let bits = u32::from(self.config.prefix_len.min(32));
         let host_mask = if bits >= 32 { 0 } else { u32::MAX >> bits };
         Ipv4Addr::from(u32::from(self.config.ipv4) | host_mask)
@@ -128,6 +143,40 @@ impl Host {
             Some(dst)
         } else {
             self.config.gateway
+        }
+    }
+
+    /// Answer who-has for addresses of `net`/`prefix` with our own MAC
+    /// (proxy ARP, RFC 1027), as a host that routes that subnet out of
+    /// another interface: the range may be a more specific part of our own
+    /// subnet (longest prefix wins, as in Linux's routing); the rest of
+    /// our link is never proxied (Linux arp_fwd_proxy: only targets routed
+    /// out of another interface).
+    pub fn add_proxy_arp(&mut self, net: Ipv4Addr, prefix: u8) {
+        self.proxy_arp.push((net, prefix.min(32)));
+    }
+
+    fn proxies(&self, ip: Ipv4Addr) -> bool {
+        ip != self.config.ipv4
+            && self.proxy_arp.iter().any(|&(net, p)| {
+                let mask = if p == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - u32::from(p))
+                };
+                u32::from(ip) & mask == u32::from(net) & mask
+            })
+    }
+
+    /// The interface came up. With `Profile::arp_notify`, announce our
+    /// address: a who-has for it from it, broadcast (RFC 5227 2.3 ARP
+    /// Announcement; Linux inetdev_send_gratuitous_arp on NETDEV_UP:
+    /// sender and target our address, target MAC zero).
+    pub fn interface_up(&mut self, now: Instant) {
+        self.note_time(now);
+        if self.config.profile.arp_notify {
+            let me = self.config.ipv4;
+            self.arp_request(me);
         }
     }
 
@@ -143,7 +192,7 @@ impl Host {
             return;
         }
         match parsed.payload {
-            FramePayload::Arp(arp) => self.process_arp(&arp),
+            FramePayload::Arp(arp) => self.process_arp(now, &arp, dst == self.config.mac),
             FramePayload::Ipv4(ip, payload) => {
                 let total = ip.options.wire_len() + crate::wire::IPV4_HEADER_LEN + ip.payload_len;
                 let raw = frame.get(14..14 + total).unwrap_or(&[]);
@@ -153,17 +202,22 @@ impl Host {
         }
     }
 
-    /// RFC 826 packet reception.
-    fn process_arp(&mut self, arp: &ArpRepr) {
+    /// RFC 826 packet reception. `unicast`: the frame was addressed to our
+    /// MAC (a reply so addressed answers our request: Linux makes the entry
+    /// REACHABLE only then).
+    fn process_arp(&mut self, now: Instant, arp: &ArpRepr, unicast: bool) {
         let sip = arp.source_protocol_addr;
         let sha = arp.source_hardware_addr;
         if sip.is_unspecified() || sip == self.config.ipv4 || !sha.is_unicast() {
             return;
         }
-        let for_us = arp.target_protocol_addr == self.config.ipv4;
+        let proxied =
+            arp.operation == ArpOperation::Request && self.proxies(arp.target_protocol_addr);
+        let for_us = arp.target_protocol_addr == self.config.ipv4 || proxied;
         // RFC 826: merge the sender if known; add it if we are the target of a request.
         let create = for_us && arp.operation == ArpOperation::Request;
-        let flushed = self.neighbors.learn(sip, sha, create);
+        let confirmed = unicast && arp.operation == ArpOperation::Reply;
+        let flushed = self.neighbors.learn(now, sip, sha, create, confirmed);
         for mut f in flushed {
             if let Some(d) = f.get_mut(0..6) {
                 d.copy_from_slice(sha.as_bytes());
@@ -181,7 +235,8 @@ impl Host {
                 payload: FramePayload::Arp(ArpRepr {
                     operation: ArpOperation::Reply,
                     source_hardware_addr: self.config.mac,
-                    source_protocol_addr: self.config.ipv4,
+                    // The address asked about: ours, or one we proxy for.
+                    source_protocol_addr: arp.target_protocol_addr,
                     target_hardware_addr: sha,
                     target_protocol_addr: sip,
                 }),
@@ -233,26 +288,78 @@ impl Host {
             IpPayload::Tcp(repr, data) if to_us => {
                 self.tcp_input(now, ip.src_addr, ip.dst_addr, &repr, data);
             }
-            IpPayload::Udp(..) if to_us => {
-                // No UDP sockets yet: every port is closed. RFC 1122 3.2.2.1 /
-                // RFC 792: port unreachable (Linux __udp4_lib_rcv → icmp_send).
-                self.icmp_error(
-                    now,
-                    ip,
-                    3,
-                    crate::wire::dst_unreachable::PORT_UNREACHABLE,
-                    raw,
-                );
+            IpPayload::Udp(udp, data) => {
+                let src = core::net::SocketAddrV4::new(ip.src_addr, udp.src_port);
+                let dst = core::net::SocketAddrV4::new(ip.dst_addr, udp.dst_port);
+                // No socket: RFC 1122 4.1.3.1 / RFC 792 port unreachable
+                // (Linux __udp4_lib_rcv → icmp_send), never about a
+                // broadcast datagram (RFC 1122 3.2.2).
+                if !self.udp_input(src, dst, bcast, data) && to_us {
+                    self.icmp_error(
+                        now,
+                        ip,
+                        3,
+                        crate::wire::dst_unreachable::PORT_UNREACHABLE,
+                        raw,
+                    );
+                }
             }
-            // TODO: UDP sockets; IP reassembly; ICMP errors to TCP (RFC 5927).
+            IpPayload::Fragment(data) => self.process_fragment(now, ip, data, raw),
+            // TODO: ICMP errors to TCP (RFC 5927, RFC 1191).
             _ => {}
+        }
+    }
+
+    /// A fragment for us (RFC 791 3.2 reassembly, `crate::ipfrag`): when it
+    /// completes its datagram, the datagram is processed as if received
+    /// whole.
+    fn process_fragment(&mut self, now: Instant, ip: &Ipv4Repr, data: &[u8], raw: &[u8]) {
+        use crate::ipfrag::{FragKey, Insert};
+        let key = FragKey {
+            src: ip.src_addr,
+            dst: ip.dst_addr,
+            protocol: u8::from(ip.protocol),
+            ident: ip.ident,
+        };
+        let offset = usize::from(ip.frag_offset);
+        let Insert::Complete(payload) =
+            self.frags
+                .insert(now, key, offset, ip.more_frags, data, raw)
+        else {
+            return;
+        };
+        // Rebuild the whole datagram (the first fragment's header without
+        // its fragment fields; options dropped) and parse it as received.
+        let whole = Ipv4Repr {
+            more_frags: false,
+            frag_offset: 0,
+            options: crate::wire::Ipv4Options::new(),
+            payload_len: payload.len(),
+            ..ip.clone()
+        };
+        if crate::wire::IPV4_HEADER_LEN + payload.len() > usize::from(u16::MAX) {
+            return;
+        }
+        let frame = FrameRepr {
+            eth: self.eth_header(self.config.mac),
+            payload: FramePayload::Ipv4(whole, IpPayload::Unknown(&payload)),
+        }
+        .to_vec();
+        let Ok(parsed) = FrameRepr::parse(&frame) else {
+            return;
+        };
+        if let FramePayload::Ipv4(ip, inner) = parsed.payload {
+            if !matches!(inner, IpPayload::Fragment(_)) {
+                let raw = frame.get(14..).unwrap_or(&[]);
+                self.process_ipv4(now, &ip, inner, raw);
+            }
         }
     }
 
     /// Send an ICMP error about `raw` (the offending datagram) to its source,
     /// subject to the rate limit (Linux icmp_send).
     fn icmp_error(&mut self, now: Instant, ip: &Ipv4Repr, ty: u8, code: u8, raw: &[u8]) {
-        if ty != 3
+        if !(ty == 3 || ty == 11)
             || ip.src_addr.is_unspecified()
             || ip.src_addr.is_broadcast()
             || ip.src_addr.is_multicast()
@@ -264,10 +371,14 @@ impl Host {
         }
         let room = crate::icmp::ICMP_ERROR_MAX_LEN - crate::wire::IPV4_HEADER_LEN - 8;
         let quoted = &raw[..raw.len().min(room)];
-        let icmp = Icmpv4Repr::DstUnreachable {
-            code,
-            next_hop_mtu: 0,
-            data: quoted,
+        let icmp = if ty == 11 {
+            Icmpv4Repr::TimeExceeded { code, data: quoted }
+        } else {
+            Icmpv4Repr::DstUnreachable {
+                code,
+                next_hop_mtu: 0,
+                data: quoted,
+            }
         };
         let reply = Ipv4Repr {
             tos: crate::icmp::ICMP_ERROR_TOS,
@@ -296,17 +407,28 @@ impl Host {
         }
     }
 
-    pub(crate) fn push_tx(&mut self, frame: Vec<u8>) {
+    pub(crate) fn push_tx(&mut self, mut frame: Vec<u8>) {
+        // RFC 894: pad the data field to 46 octets (profile: Linux on veth
+        // does not).
+        if self.config.profile.pad_frames && frame.len() < crate::wire::ETHERNET_MIN_FRAME_LEN {
+            frame.resize(crate::wire::ETHERNET_MIN_FRAME_LEN, 0);
+        }
         if self.tx.len() < self.config.profile.tx_queue {
             self.tx.push_back(frame);
         }
     }
 
     fn arp_request(&mut self, target: Ipv4Addr) {
+        self.arp_request_to(target, EthernetAddress::BROADCAST);
+    }
+
+    /// A who-has for `target` sent to `dst` (unicast: NUD's probe of a
+    /// cached entry).
+    fn arp_request_to(&mut self, target: Ipv4Addr, dst: EthernetAddress) {
         let req = FrameRepr {
             eth: EthernetRepr {
                 src_addr: self.config.mac,
-                dst_addr: EthernetAddress::BROADCAST,
+                dst_addr: dst,
                 ethertype: EtherType::Arp,
             },
             payload: FramePayload::Arp(ArpRepr {
@@ -374,8 +496,20 @@ impl Host {
         for ip in r.probes {
             self.arp_request(ip);
         }
+        for (ip, mac) in r.unicast_probes {
+            self.arp_request_to(ip, mac);
+        }
         for ip in r.failed {
             self.neighbor_failed(ip);
+        }
+        // RFC 792 / RFC 1122 3.3.2: time exceeded, fragment reassembly,
+        // about a datagram whose first fragment had arrived.
+        for first in self.frags.expire(now) {
+            if let Ok(p) = crate::wire::Ipv4Packet::new_checked(first.as_slice()) {
+                if let Ok(ip) = Ipv4Repr::parse(&p) {
+                    self.icmp_error(now, &ip, 11, 1, &first);
+                }
+            }
         }
         self.tcp_timers(now);
     }
@@ -414,7 +548,7 @@ impl Host {
         if !self.tx.is_empty() || self.conns.values().any(|c| c.tcb.wants_output()) {
             return Some(self.last_now);
         }
-        let mut t = self.neighbors.poll_at();
+        let mut t = crate::tcp::timer::earliest(self.neighbors.poll_at(), self.frags.poll_at());
         for c in self.conns.values() {
             t = crate::tcp::timer::earliest(t, c.tcb.poll_at());
         }

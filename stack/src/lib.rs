@@ -14,10 +14,12 @@ pub mod config;
 pub mod device;
 pub mod icmp;
 pub mod iface;
+pub mod ipfrag;
 pub mod rand;
 pub mod socket;
 pub mod tcp;
 pub mod time;
+pub mod udp;
 pub mod wire;
 
 pub use config::Profile;

@@ -38,6 +38,8 @@ macro_rules! errnos {
 
 errnos! {
     EPERM = 1, "Operation not permitted.";
+    EACCES = 13, "Permission denied (e.g. a broadcast without SO_BROADCAST).";
+    EDESTADDRREQ = 89, "Destination address required.";
     EBADF = 9, "Bad file descriptor.";
     EAGAIN = 11, "Resource temporarily unavailable (EWOULDBLOCK).";
     ENOMEM = 12, "Out of memory.";
@@ -96,7 +98,7 @@ impl From<TcpError> for Errno {
 pub enum SocketType {
     /// SOCK_STREAM (TCP).
     Stream,
-    /// SOCK_DGRAM (UDP; not supported yet: EPROTONOSUPPORT).
+    /// SOCK_DGRAM (UDP; see `crate::udp`).
     Dgram,
 }
 
@@ -133,6 +135,9 @@ pub enum SockOpt {
     /// (0: net.ipv4.tcp_fin_timeout; negative: none, it is reset; at most
     /// 120, Linux TCP_FIN_TIMEOUT_MAX).
     Linger2,
+    /// SO_BROADCAST: UDP sockets may send to broadcast addresses
+    /// (accepted and ignored on TCP sockets, as Linux).
+    Broadcast,
     /// Any other (level, name): ENOPROTOOPT.
     Other(i32, i32),
 }
@@ -252,7 +257,7 @@ impl Host {
     /// socket(AF_INET, ty, 0).
     pub fn socket(&mut self, ty: SocketType) -> Result<Fd, Errno> {
         if ty == SocketType::Dgram {
-            return Err(Errno::EPROTONOSUPPORT);
+            return self.udp_socket();
         }
         let fd = self.alloc_fd()?;
         self.sockets.insert(
@@ -322,6 +327,7 @@ impl Host {
             SockOpt::RcvBuf => s.rcvbuf = Some((value.clamp(0, 212_992) * 2).max(2304)),
             SockOpt::SndBuf => s.sndbuf = Some((value.clamp(0, 212_992) * 2).max(4608)),
             SockOpt::ReusePort => {}
+            SockOpt::Broadcast => {}
             SockOpt::Other(..) => return Err(Errno::ENOPROTOOPT),
         }
         let nodelay = s.nodelay;
@@ -373,7 +379,9 @@ impl Host {
             // 131072 and 16384); auto-tuning is not modelled.
             SockOpt::RcvBuf => s.rcvbuf.unwrap_or(131_072),
             SockOpt::SndBuf => s.sndbuf.unwrap_or(16_384),
-            SockOpt::ReusePort | SockOpt::Other(..) => return Err(Errno::ENOPROTOOPT),
+            SockOpt::ReusePort | SockOpt::Broadcast | SockOpt::Other(..) => {
+                return Err(Errno::ENOPROTOOPT)
+            }
         })
     }
 
@@ -766,6 +774,9 @@ impl Host {
     /// lives on without the fd until it reaches CLOSED (or TIME-WAIT expires).
     pub fn close(&mut self, now: Instant, fd: Fd) -> Result<(), Errno> {
         self.note_time_pub(now);
+        if self.is_udp(fd) {
+            return self.udp_close(fd);
+        }
         let s = self.sockets.remove(&fd.0).ok_or(Errno::EBADF)?;
         match s.kind {
             Kind::Fresh => {}

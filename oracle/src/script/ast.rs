@@ -218,6 +218,10 @@ pub struct PacketEvent {
     pub ecn: Option<Ecn>,
     /// The packet itself.
     pub packet: PacketSpec,
+    /// Link- and IP-level modifiers written after a TCP, UDP or ICMP packet
+    /// (ours): `to MAC`, `src IP`, `dst IP`, `ttl N`, `ip_id N`, … see
+    /// [`PacketMods`].
+    pub mods: PacketMods,
 }
 
 impl fmt::Display for PacketEvent {
@@ -226,7 +230,125 @@ impl fmt::Display for PacketEvent {
         if let Some(e) = self.ecn {
             write!(f, "{e} ")?;
         }
-        write!(f, "{}", self.packet)
+        write!(f, "{}{}", self.packet, self.mods)
+    }
+}
+
+/// A checksum modifier: `bad` (the correct value with its low bit flipped)
+/// or `0` (the field zeroed: "no checksum" for UDP, RFC 768).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CsumSpec {
+    /// `bad`.
+    Bad,
+    /// `0`.
+    Zero,
+}
+
+impl fmt::Display for CsumSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CsumSpec::Bad => "bad",
+            CsumSpec::Zero => "0",
+        })
+    }
+}
+
+/// `frag OFFSET:END [mf]`: the packet is sent as the IPv4 fragment holding
+/// bytes `OFFSET..END` of its IP payload (the whole transport message the
+/// line describes); `mf` sets More Fragments. OFFSET must be a multiple of 8
+/// (RFC 791: the offset is counted in 8-octet units).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FragSpec {
+    /// First payload byte of the fragment.
+    pub offset: u32,
+    /// One past its last byte.
+    pub end: u32,
+    /// More Fragments.
+    pub more: bool,
+}
+
+/// Link- and IP-level modifiers of a TCP, UDP or ICMP line (ours; packetdrill
+/// has no syntax for them). Inbound, each changes the frame the testbench
+/// builds; outbound, `to`, `src` and `dst` say what the DUT's frame must
+/// carry (default: the testbench's MAC and address, the DUT's address).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct PacketMods {
+    /// `to MAC`: the Ethernet destination (default: the DUT's MAC inbound).
+    pub eth_dst: Option<MacSpec>,
+    /// `src IP`: the IPv4 source.
+    pub src: Option<Ipv4Addr>,
+    /// `dst IP`: the IPv4 destination.
+    pub dst: Option<Ipv4Addr>,
+    /// `ttl N`.
+    pub ttl: Option<u8>,
+    /// `ip_id N`: the IPv4 identification (fragments of one datagram share it).
+    pub ip_id: Option<u16>,
+    /// `ip_version N`: the version nibble as sent (checksum recomputed).
+    pub ip_version: Option<u8>,
+    /// `ip_ihl N`: the header length nibble as sent (checksum recomputed).
+    pub ip_ihl: Option<u8>,
+    /// `ip_len N`: the total length field as sent (checksum recomputed).
+    pub ip_len: Option<u16>,
+    /// `ip_csum bad`: a wrong IPv4 header checksum.
+    pub ip_csum: Option<CsumSpec>,
+    /// `csum bad` / `csum 0`: the transport checksum wrong or zero.
+    pub csum: Option<CsumSpec>,
+    /// `frag OFFSET:END [mf]`.
+    pub frag: Option<FragSpec>,
+    /// `pad N`: zero bytes appended so the frame is at least N bytes long
+    /// (RFC 894 padding to the 60-byte minimum).
+    pub pad: Option<u16>,
+}
+
+impl PacketMods {
+    /// Whether no modifier is given.
+    pub fn is_empty(&self) -> bool {
+        *self == PacketMods::default()
+    }
+}
+
+impl fmt::Display for PacketMods {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(m) = self.eth_dst {
+            write!(f, " to {m}")?;
+        }
+        if let Some(a) = self.src {
+            write!(f, " src {a}")?;
+        }
+        if let Some(a) = self.dst {
+            write!(f, " dst {a}")?;
+        }
+        if let Some(v) = self.ttl {
+            write!(f, " ttl {v}")?;
+        }
+        if let Some(v) = self.ip_id {
+            write!(f, " ip_id {v}")?;
+        }
+        if let Some(v) = self.ip_version {
+            write!(f, " ip_version {v}")?;
+        }
+        if let Some(v) = self.ip_ihl {
+            write!(f, " ip_ihl {v}")?;
+        }
+        if let Some(v) = self.ip_len {
+            write!(f, " ip_len {v}")?;
+        }
+        if let Some(v) = self.ip_csum {
+            write!(f, " ip_csum {v}")?;
+        }
+        if let Some(v) = self.csum {
+            write!(f, " csum {v}")?;
+        }
+        if let Some(fr) = self.frag {
+            write!(f, " frag {}:{}", fr.offset, fr.end)?;
+            if fr.more {
+                f.write_str(" mf")?;
+            }
+        }
+        if let Some(v) = self.pad {
+            write!(f, " pad {v}")?;
+        }
+        Ok(())
     }
 }
 

@@ -37,6 +37,24 @@ pub(super) struct Parser<'a> {
 }
 
 const TIME_EXAMPLES: &str = "time (e.g. `0`, `0.100`, `+0.1`, `*`)";
+/// Link- and IP-level modifiers after a TCP, UDP or ICMP packet.
+const MOD_KEYWORDS: [&str; 12] = [
+    "to",
+    "src",
+    "dst",
+    "ttl",
+    "ip_id",
+    "ip_version",
+    "ip_ihl",
+    "ip_len",
+    "ip_csum",
+    "csum",
+    "frag",
+    "pad",
+];
+const MOD_LIST: &str = "`to MAC`, `src IP`, `dst IP`, `ttl N`, `ip_id N`, `ip_version N`, \
+                        `ip_ihl N`, `ip_len N`, `ip_csum bad`, `csum bad|0`, \
+                        `frag OFFSET:END [mf]`, `pad N`";
 const FLAG_LIST: &str = "TCP flag (one of `S F R P . E W U`)";
 const PACKET_TYPES: &str = "packet type (TCP flags, `udp`, `icmp` or `arp`)";
 const TCP_OPTIONS: &str =
@@ -696,11 +714,91 @@ impl<'a> Parser<'a> {
                 PacketSpec::Tcp(self.parse_tcp(flags)?)
             }
         };
+        let mods = if matches!(packet, PacketSpec::Arp(_)) {
+            PacketMods::default()
+        } else {
+            self.parse_mods()?
+        };
         Ok(PacketEvent {
             direction,
             ecn,
             packet,
+            mods,
         })
+    }
+
+    /// The link- and IP-level modifiers after a TCP, UDP or ICMP packet,
+    /// up to the end of the line.
+    fn parse_mods(&mut self) -> PResult<PacketMods> {
+        let mut m = PacketMods::default();
+        loop {
+            self.skip_inline()?;
+            if self.at_eol() {
+                return Ok(m);
+            }
+            let at = self.pos;
+            let word = self.peek_ident();
+            if !MOD_KEYWORDS.contains(&word) {
+                return Err(self.expected(format!("{} or end of line", MOD_LIST)));
+            }
+            self.advance_bytes(word.len());
+            let dup = |p: &Self| p.syntax_at(at, format!("a single `{word}`"), "a second one");
+            let csum = |p: &mut Self| -> PResult<CsumSpec> {
+                p.skip_inline()?;
+                if p.eat_keyword("bad") {
+                    Ok(CsumSpec::Bad)
+                } else if p.eat('0') {
+                    Ok(CsumSpec::Zero)
+                } else {
+                    Err(p.expected("`bad` or `0`"))
+                }
+            };
+            macro_rules! set {
+                ($field:ident, $value:expr) => {{
+                    if m.$field.is_some() {
+                        return Err(dup(self));
+                    }
+                    m.$field = Some($value);
+                }};
+            }
+            match word {
+                "to" => set!(eth_dst, self.parse_mac()?),
+                "src" => set!(src, self.parse_ipv4()?),
+                "dst" => set!(dst, self.parse_ipv4()?),
+                "ttl" => set!(ttl, self.parse_u8("TTL")?),
+                "ip_id" => set!(ip_id, self.parse_u16("IPv4 identification")?),
+                "ip_version" => set!(ip_version, self.parse_u8("IP version (0..15)")?),
+                "ip_ihl" => set!(
+                    ip_ihl,
+                    self.parse_u8("IPv4 header length in words (0..15)")?
+                ),
+                "ip_len" => set!(ip_len, self.parse_u16("IPv4 total length")?),
+                "ip_csum" => set!(ip_csum, csum(self)?),
+                "csum" => set!(csum, csum(self)?),
+                "pad" => set!(pad, self.parse_u16("frame length to pad to")?),
+                "frag" => {
+                    self.skip_inline()?;
+                    let off_at = self.pos;
+                    let offset = self.parse_u32("fragment offset in `frag OFFSET:END`")?;
+                    self.expect(':', "`:` in `frag OFFSET:END`")?;
+                    let end = self.parse_u32("fragment end in `frag OFFSET:END`")?;
+                    if offset % 8 != 0 || end < offset || offset / 8 > 0x1fff {
+                        return Err(self.syntax_at(
+                            off_at,
+                            "a fragment offset that is a multiple of 8 below 65536, and END >= OFFSET",
+                            format!("`{offset}:{end}`"),
+                        ));
+                    }
+                    self.skip_inline()?;
+                    let more = self.eat_keyword("mf");
+                    set!(frag, FragSpec { offset, end, more })
+                }
+                _ => unreachable!("checked against MOD_KEYWORDS"),
+            }
+            if matches!(m.ip_version, Some(v) if v > 15) || matches!(m.ip_ihl, Some(v) if v > 15) {
+                return Err(self.syntax_at(at, "a 4-bit value (0..15)", "a larger one"));
+            }
+        }
     }
 
     /// `START:END(LEN)`, checking `END - START == LEN` (mod 2^32).
@@ -776,6 +874,8 @@ impl<'a> Parser<'a> {
                     return Err(dup(self, "port"));
                 }
                 t.port = Some(self.parse_u16("testbench port")?);
+            } else if MOD_KEYWORDS.contains(&self.peek_ident()) {
+                break;
             } else {
                 return Err(self
                     .expected("`ack N`, `win N`, `urg N`, `port N`, `<options>` or end of line"));

@@ -930,3 +930,58 @@ proptest! {
         }
     }
 }
+
+fn mods(ev: &Event) -> PacketMods {
+    match &ev.kind {
+        EventKind::Packet(p) => p.mods,
+        k => panic!("not a packet: {k:?}"),
+    }
+}
+
+#[test]
+fn link_and_ip_modifiers() {
+    let s = ok(
+        "0 < icmp echo_request id 1 seq 2 (56) to ff:ff:ff:ff:ff:ff dst 255.255.255.255\n\
+                0 < udp (20) csum 0 ttl 0 ip_id 7 frag 8:16 mf\n\
+                0 < S 0:0(0) win 100 <mss 1460> src 198.51.100.7 ip_csum bad pad 60\n\
+                0 < icmp echo_request id 1 seq 2 (56) ip_version 6 ip_ihl 4 ip_len 200 csum bad\n\
+                0 > udp (20) dst 198.51.100.255 to ff:ff:ff:ff:ff:ff\n",
+    );
+    let m = mods(&s.events[0]);
+    assert_eq!(m.eth_dst, Some(MacSpec::Literal([0xff; 6])));
+    assert_eq!(m.dst, Some(Ipv4Addr::BROADCAST));
+    let m = mods(&s.events[1]);
+    assert_eq!(m.csum, Some(CsumSpec::Zero));
+    assert_eq!((m.ttl, m.ip_id), (Some(0), Some(7)));
+    assert_eq!(
+        m.frag,
+        Some(FragSpec {
+            offset: 8,
+            end: 16,
+            more: true
+        })
+    );
+    let m = mods(&s.events[2]);
+    assert_eq!(m.src, Some(Ipv4Addr::new(198, 51, 100, 7)));
+    assert_eq!((m.ip_csum, m.pad), (Some(CsumSpec::Bad), Some(60)));
+    assert_eq!(tcp(&s.events[2]).win, Some(100));
+    let m = mods(&s.events[3]);
+    assert_eq!(
+        (m.ip_version, m.ip_ihl, m.ip_len),
+        (Some(6), Some(4), Some(200))
+    );
+    assert_eq!(
+        s.events[1].kind.to_string(),
+        "< udp (20) ttl 0 ip_id 7 csum 0 frag 8:16 mf"
+    );
+    assert!(mods(&s.events[4]).eth_dst.is_some());
+}
+
+#[test]
+fn bad_modifiers_are_errors() {
+    assert!(err("0 < udp (20) csum maybe\n").contains("`bad` or `0`"));
+    assert!(err("0 < udp (20) frag 3:16\n").contains("multiple of 8"));
+    assert!(err("0 < udp (20) ttl 1 ttl 2\n").contains("a single `ttl`"));
+    assert!(err("0 < udp (20) ip_version 16\n").contains("4-bit"));
+    assert!(err("0 < udp (20) bogus 1\n").contains("`to MAC`"));
+}

@@ -231,6 +231,9 @@ pub struct Tcb {
     /// Segments sent since the last one with PSH (see
     /// [`Profile::push_burst`]).
     burst_segs: u32,
+    /// Path MTU learnt from ICMP fragmentation-needed (RFC 1191), if lower
+    /// than the interface's.
+    pmtu: Option<u32>,
     /// SO_RCVBUF's receive-memory model, when the application set it.
     rcv_mem: Option<rcvbuf::RcvMem>,
     /// Ends of segments first sent with PSH, and whether that PSH ended
@@ -367,6 +370,7 @@ impl Tcb {
             tso_hold: false,
             psh_marks: VecDeque::new(),
             rcv_mem: None,
+            pmtu: None,
             delack_timer: Timer::default(),
             keepalive: None,
             ka_timer: Timer::default(),
@@ -463,13 +467,24 @@ impl Tcb {
         self.cwnd = self.profile.initial_cwnd.max(1).saturating_mul(mss);
     }
 
-    /// Effective send MSS.
+    /// Effective send MSS (RFC 9293 3.7.1), bounded by the path MTU once
+    /// an ICMP fragmentation-needed lowered it (RFC 1191).
     pub fn mss(&self) -> u32 {
-        u32::from(
+        let mss = u32::from(
             self.negotiated
                 .map(|n| n.send_mss())
                 .unwrap_or(super::options::DEFAULT_MSS),
-        )
+        );
+        match self.pmtu {
+            Some(p) => {
+                let overhead = 40
+                    + self
+                        .negotiated
+                        .map_or(0, |n| u32::from(n.option_overhead()));
+                mss.min(p.saturating_sub(overhead)).max(1)
+            }
+            None => mss,
+        }
     }
 
     /// Payload limit of the next data segment: the MSS less the SACK
@@ -1325,7 +1340,17 @@ impl Tcb {
             self.rtt.back_off();
         }
         self.rtt_probe = None;
-        if persist {
+        if persist && self.profile.zero_window_probe_data {
+            // Zero-window probe (RFC 9293 3.8.6.1, RFC 1122 4.2.2.17): one
+            // byte of new data beyond the window; retransmitted by the timer
+            // like any data if the window stays shut.
+            let seq = self.snd_nxt;
+            let payload = self.send.slice((seq - self.send_seq) as usize, 1);
+            let seg = self.build(now, seq, TcpFlags::ACK, payload);
+            self.outbox.push_back(seg);
+            self.note_sent(now, seq, 1);
+            self.rtt_probe = None;
+        } else if persist {
             // Zero-window probe (RFC 9293 3.8.6.1): Linux tcp_xmit_probe_skb sends
             // an ACK with SEQ = SND.UNA - 1.
             let seg = self.build(now, self.snd_una - 1, TcpFlags::ACK, Vec::new());
@@ -2515,6 +2540,67 @@ mod tests {
         assert_eq!(s.ca, CaState::Open, "two duplicates are not a loss");
         let seqs: Vec<u32> = new.iter().map(|o| o.repr.seq_number).collect();
         assert_eq!(seqs, vec![max.get(), (max + mss).get()], "two new segments");
+    }
+
+    #[test]
+    fn zero_window_probe_is_a_profile_value() {
+        for data in [false, true] {
+            let (_c, mut s) = pair();
+            s.profile.zero_window_probe_data = data;
+            let now = Instant::ZERO;
+            let mss = s.mss();
+            s.send(&vec![1u8; mss as usize]);
+            let out = drain(&mut s, now);
+            assert_eq!(out.len(), 1);
+            // Everything acknowledged with a zero window; more data waits.
+            let mut seg = sack_ack(&s, 0, &[], mss);
+            seg.ack_number = (s.snd_una + mss).get();
+            seg.window_len = 0;
+            s.on_segment(now, &seg, &[]);
+            s.send(&[2u8; 100]);
+            assert!(drain(&mut s, now).is_empty(), "the window is shut");
+            let t = s.poll_at().expect("the persist timer");
+            s.on_timer(t);
+            let probe = drain(&mut s, t);
+            assert_eq!(probe.len(), 1);
+            let p = &probe[0].repr;
+            if data {
+                assert_eq!((p.seq_number, p.payload_len), (s.snd_una.get(), 1));
+            } else {
+                assert_eq!((p.seq_number, p.payload_len), ((s.snd_una - 1).get(), 0));
+            }
+        }
+    }
+
+    #[test]
+    fn frag_needed_lowers_the_mss_and_resends_at_once() {
+        // RFC 1191 as Linux tcp_v4_mtu_reduced: path MTU 1200 with
+        // timestamps gives 1148-byte segments; the two 1448-byte segments in
+        // flight leave again as 1148 + 1148 + 600.
+        let (mut s, mss, now) = flight(2);
+        assert_eq!(mss, 1448);
+        let una = s.snd_una;
+        s.path_mtu_reduced(1200);
+        assert_eq!(s.mss(), 1148);
+        let out = drain(&mut s, now);
+        let segs: Vec<(u32, usize, bool)> = out
+            .iter()
+            .map(|o| {
+                (
+                    o.repr.seq_number.wrapping_sub(una.get()),
+                    o.repr.payload_len,
+                    o.repr.flags.contains(TcpFlags::PSH),
+                )
+            })
+            .collect();
+        assert_eq!(
+            segs,
+            vec![(0, 1148, false), (1148, 1148, false), (2296, 600, true)]
+        );
+        // A larger MTU, or the same again, changes nothing.
+        s.path_mtu_reduced(1400);
+        assert_eq!(s.mss(), 1148);
+        assert!(drain(&mut s, now).is_empty());
     }
 
     #[test]

@@ -120,6 +120,10 @@ pub struct EthernetRepr {
 /// Length of the Ethernet II header.
 pub const ETHERNET_HEADER_LEN: usize = 14;
 
+/// Smallest Ethernet frame without the FCS: 14 header bytes and the
+/// 46-octet minimum data field (RFC 894).
+pub const ETHERNET_MIN_FRAME_LEN: usize = 60;
+
 mod field {
     use core::ops::Range;
     pub const DESTINATION: Range<usize> = 0..6;

@@ -275,7 +275,7 @@ impl Tcb {
         let mss = self.mss().max(1);
         let prior_una = self.snd_una;
         let prior_sacked = self.sacked_bytes();
-        let prior_lost_line = (self.rack_line(), self.sb.high_rxt);
+        let prior_lost = self.lost_bytes();
         let advanced = ack > self.snd_una;
         let mut acked = 0;
         if advanced {
@@ -333,7 +333,6 @@ impl Tcb {
         }
 
         let flight = self.snd_max - self.snd_una;
-        let was_recovering = matches!(self.ca, CaState::Recovery { .. });
         if self.ca == CaState::Open && flight > 0 {
             let thresh = self.profile.dupthresh.max(1);
             let lost = self.dupacks >= thresh
@@ -344,14 +343,10 @@ impl Tcb {
         }
         match self.ca {
             CaState::Recovery { .. } => {
-                // Linux rs->losses: this ACK marked segments lost (a partial
-                // ACK without SACK marks the new head; RACK's line moved).
-                let newly_lost = if self.sack_on() {
-                    self.rack_line() > prior_lost_line.0.max(prior_lost_line.1)
-                        || self.lost_bytes() > 0 && !was_recovering
-                } else {
-                    advanced
-                };
+                // Linux rs->losses: this ACK marked more data lost (entering
+                // recovery, a partial ACK without SACK marking the new head,
+                // RACK's line moving up).
+                let newly_lost = self.lost_bytes() > prior_lost;
                 self.prr(delivered, advanced, newly_lost);
             }
             _ => {
@@ -519,5 +514,52 @@ impl Tcb {
         };
         self.dupacks = 0;
         self.sb.high_rxt = self.snd_una;
+    }
+
+    /// ICMP fragmentation needed (RFC 1191; RFC 1122 4.2.3.9: TCP MUST act
+    /// on it) quoting one of our segments: the path MTU fell to `mtu`. As
+    /// Linux tcp_v4_mtu_reduced: an MTU under 552 counts as 552
+    /// (net.ipv4.route.min_pmtu); one not below the current path MTU is
+    /// ignored; otherwise the effective MSS follows at once and everything
+    /// in flight is sent again in the smaller segments (tcp_simple_retransmit:
+    /// the Loss state with ssthresh kept at 3/4 of cwnd and cwnd unchanged in
+    /// segments, since no more data is in flight, only in smaller units).
+    pub fn path_mtu_reduced(&mut self, mtu: u32) {
+        if !self.state.is_synchronized() {
+            return;
+        }
+        let mtu = mtu.max(552);
+        let current = self.pmtu.unwrap_or(self.profile.mtu as u32);
+        if mtu >= current {
+            return;
+        }
+        let old_mss = self.mss().max(1);
+        self.pmtu = Some(mtu);
+        let new_mss = self.mss().max(1);
+        // Linux counts cwnd and ssthresh in segments: keep the counts.
+        let segs = |b: u32| {
+            if b == u32::MAX {
+                u32::MAX
+            } else {
+                (b / old_mss).max(1).saturating_mul(new_mss)
+            }
+        };
+        self.cwnd = segs(self.cwnd);
+        self.ssthresh = segs(self.ssthresh);
+        if self.snd_max == self.snd_una || new_mss >= old_mss {
+            return;
+        }
+        if !matches!(self.ca, CaState::Loss { .. }) {
+            // tcp_current_ssthresh: max(ssthresh, 3/4 cwnd).
+            self.ssthresh = self
+                .ssthresh
+                .max((self.cwnd >> 1).saturating_add(self.cwnd >> 2));
+            self.ca = CaState::Loss {
+                high_seq: self.snd_max,
+            };
+        }
+        self.sb.high_rxt = self.snd_una;
+        self.snd_nxt = self.snd_una;
+        self.rtt_probe = None;
     }
 }
