@@ -181,6 +181,17 @@ pub const LINUX_SYSCTLS: &[(&str, &str, &str)] = &[
     ),
     ("net/ipv4/icmp_msgs_burst", "50", "kernel default"),
     (
+        "net/ipv4/ipfrag_time",
+        "30",
+        "kernel default: an incomplete datagram is dropped 30 s after its first fragment \
+         (stack: Profile::ipfrag_time)",
+    ),
+    (
+        "net/ipv4/ipfrag_high_thresh",
+        "4194304",
+        "kernel default: 4 MiB of incomplete datagrams at most (stack: Profile::ipfrag_mem)",
+    ),
+    (
         "net/ipv4/neigh/{dut}/retrans_time_ms",
         "1000",
         "kernel default: an unanswered who-has is repeated every second (stack: \

@@ -16,9 +16,10 @@
 //! `ucast_solicit` (3) unicast who-has to the cached MAC `arp_retrans`
 //! apart, after which the entry is dropped and the next packet resolves
 //! anew with broadcasts (measured on Linux 6.18: probes at 5.2, 6.2, 7.3 s
-//! after the first use). Not modelled: confirmation by upper layers (Linux
-//! TCP confirms a neighbour when ACKs advance, keeping it REACHABLE), and
-//! Linux's locktime (1 s during which a non-gratuitous ARP does not
+//! after the first use). Upper layers confirm reachability
+//! ([`NeighborCache::confirm`]): Linux TCP does when ACKs advance; the host
+//! approximates that with every TCP segment received from the neighbour.
+//! Not modelled: Linux's locktime (1 s during which a non-gratuitous ARP does not
 //! override an entry).
 
 use crate::time::{Duration, Instant};
@@ -123,6 +124,14 @@ impl NeighborCache {
     pub fn with_aging(mut self, aging: Aging) -> Self {
         self.aging = aging;
         self
+    }
+
+    /// Reachability confirmed by an upper layer (RFC 4861 7.3.1): a resolved
+    /// entry becomes REACHABLE again.
+    pub fn confirm(&mut self, now: Instant, ip: Ipv4Addr) {
+        if let Some(Entry::Resolved(_, n)) = self.entries.get_mut(&ip) {
+            *n = Nud::Reachable(now + self.aging.reachable);
+        }
     }
 
     /// The NUD state of `ip`, if it is a resolved (not static) entry.
@@ -341,7 +350,9 @@ mod tests {
         assert_eq!(c.poll(Instant::from_secs(2)).probes, vec![other]);
         let r = c.poll(Instant::from_secs(3));
         assert_eq!(r.failed, vec![other]);
-        assert_eq!(c.poll_at(), None);
+        // Only the REACHABLE timer of the first entry is left.
+        assert_eq!(c.poll_at(), Some(Instant::from_secs(30)));
+        assert_eq!(c.lookup(other), None);
     }
 
     #[test]

@@ -286,6 +286,12 @@ impl Host {
                 self.route_frame(now, ip.src_addr, bytes);
             }
             IpPayload::Tcp(repr, data) if to_us => {
+                // TCP traffic from a neighbour confirms it is reachable
+                // (RFC 4861 7.3.1's upper-layer hint; Linux TCP confirms
+                // when ACKs advance: approximated by any segment).
+                if let Some(hop) = self.next_hop(ip.src_addr) {
+                    self.neighbors.confirm(now, hop);
+                }
                 self.tcp_input(now, ip.src_addr, ip.dst_addr, &repr, data);
             }
             IpPayload::Udp(udp, data) => {
