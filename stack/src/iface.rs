@@ -311,9 +311,48 @@ impl Host {
                 }
             }
             IpPayload::Fragment(data) => self.process_fragment(now, ip, data, raw),
-            // TODO: ICMP errors to TCP (RFC 5927, RFC 1191).
+            IpPayload::Icmp(Icmpv4Repr::DstUnreachable {
+                code,
+                next_hop_mtu,
+                data: quoted,
+            }) if code == crate::wire::dst_unreachable::FRAG_NEEDED && to_us => {
+                self.icmp_frag_needed(next_hop_mtu, quoted);
+            }
+            // Other ICMP errors are not delivered to TCP (RFC 5927 leaves
+            // soft errors to the timers; Linux reports them only to the
+            // application, which the script language cannot see).
             _ => {}
         }
+    }
+
+    /// RFC 1191: a fragmentation-needed quoting a TCP segment we sent (IP
+    /// header + at least 8 bytes: ports and sequence number) lowers that
+    /// connection's path MTU.
+    fn icmp_frag_needed(&mut self, mtu: u16, quoted: &[u8]) {
+        let Some(&vihl) = quoted.first() else {
+            return;
+        };
+        let ihl = usize::from(vihl & 0x0f) * 4;
+        if vihl >> 4 != 4 || ihl < 20 || quoted.len() < ihl + 8 || quoted[9] != 6 {
+            return;
+        }
+        let ip4 = |o: usize| {
+            core::net::Ipv4Addr::new(quoted[o], quoted[o + 1], quoted[o + 2], quoted[o + 3])
+        };
+        let (src, dst) = (ip4(12), ip4(16));
+        if src != self.config.ipv4 {
+            return;
+        }
+        let t = &quoted[ihl..];
+        let sport = u16::from_be_bytes([t[0], t[1]]);
+        let dport = u16::from_be_bytes([t[2], t[3]]);
+        let seq = u32::from_be_bytes([t[4], t[5], t[6], t[7]]);
+        self.tcp_frag_needed(
+            core::net::SocketAddrV4::new(src, sport),
+            core::net::SocketAddrV4::new(dst, dport),
+            seq,
+            u32::from(mtu),
+        );
     }
 
     /// A fragment for us (RFC 791 3.2 reassembly, `crate::ipfrag`): when it

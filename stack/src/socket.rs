@@ -1128,6 +1128,29 @@ impl Host {
     }
 
     /// Forget connections nobody can observe any more.
+    /// An ICMP fragmentation-needed quoting one of our TCP segments
+    /// (RFC 1191; RFC 1122 4.2.3.9): the quoted header names the
+    /// connection, and its sequence number must be one we have sent and not
+    /// had acknowledged (RFC 5927 4.1, Linux tcp_v4_err: `between(seq,
+    /// snd_una, snd_nxt)`), so a blind attacker cannot shrink the MSS.
+    pub(crate) fn tcp_frag_needed(
+        &mut self,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        seq: u32,
+        mtu: u32,
+    ) {
+        let Some(id) = self.find_conn(local, remote) else {
+            return;
+        };
+        if let Some(c) = self.conns.get_mut(&id) {
+            let seq = crate::tcp::SeqNumber(seq);
+            if c.tcb.snd_una <= seq && seq <= c.tcb.snd_max {
+                c.tcb.path_mtu_reduced(mtu);
+            }
+        }
+    }
+
     pub(crate) fn reap(&mut self) {
         let dead: Vec<u64> = self
             .conns

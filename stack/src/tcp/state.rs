@@ -239,7 +239,7 @@ pub struct Tcb {
     /// Ends of segments first sent with PSH, and whether that PSH ended
     /// the queued data (at most 128, oldest dropped); see
     /// `retransmission_psh`.
-    psh_marks: VecDeque<(SeqNumber, bool)>,
+    psh_marks: VecDeque<(SeqNumber, SeqNumber, bool)>,
     /// New data held back for the next ACK (see `tso_defers`).
     tso_hold: bool,
     delack_timer: Timer,
@@ -1146,14 +1146,14 @@ impl Tcb {
                 let end = self.snd_nxt + len as u32;
                 if self.snd_nxt < self.snd_max {
                     // Go-back-N: see `retransmission_psh`.
-                    if self.retransmission_psh(end) {
+                    if self.retransmission_psh(self.snd_nxt, end) {
                         flags |= TcpFlags::PSH;
                     }
                     self.burst_segs += 1;
                 } else if last || burst_end {
                     flags |= TcpFlags::PSH;
                     self.burst_segs = 0;
-                    self.mark_psh(end, last);
+                    self.mark_psh(end - len as u32, end, last);
                 } else {
                     self.burst_segs += 1;
                 }
@@ -1197,24 +1197,24 @@ impl Tcb {
         None
     }
 
-    fn mark_psh(&mut self, end: SeqNumber, data_end: bool) {
+    fn mark_psh(&mut self, start: SeqNumber, end: SeqNumber, data_end: bool) {
         if self.psh_marks.len() >= 128 {
             self.psh_marks.pop_front();
         }
-        self.psh_marks.push_back((end, data_end));
+        self.psh_marks.push_back((start, end, data_end));
     }
 
-    /// PSH on a retransmitted segment ending at `end`, as Linux's
-    /// retransmitted skbs carry it (measured on 6.18, tcp/rto-cwnd): the
-    /// first transmission's PSH is kept, except when it ended a GSO burst
-    /// (not the data) and the segment is the first of its retransmission
-    /// burst, where Linux splits the burst's skb and the PSH stays with the
-    /// unsent part.
-    fn retransmission_psh(&self, end: SeqNumber) -> bool {
+    /// PSH on a retransmitted segment `start..end`, as Linux's retransmitted
+    /// skbs carry it (measured on 6.18, tcp/rto-cwnd and icmp/frag-needed):
+    /// a segment that overlaps one first sent with PSH keeps it, except the
+    /// first of a retransmission burst, where Linux splits the skb and the
+    /// PSH stays with the unsent part, unless that first segment ends the
+    /// data exactly as its original did.
+    fn retransmission_psh(&self, start: SeqNumber, end: SeqNumber) -> bool {
         self.psh_marks
             .iter()
-            .find(|m| m.0 == end)
-            .is_some_and(|&(_, data_end)| data_end || self.burst_segs > 0)
+            .filter(|m| start < m.1 && m.0 < end)
+            .any(|&(_, e, data_end)| self.burst_segs > 0 || (data_end && e == end))
     }
 
     /// Linux tcp_event_data_sent: data sent within the delayed-ACK time
@@ -1386,7 +1386,7 @@ impl Tcb {
             return None;
         }
         let mut flags = TcpFlags::ACK;
-        if dlen > 0 && self.retransmission_psh(end) {
+        if dlen > 0 && self.retransmission_psh(seq, end) {
             flags |= TcpFlags::PSH;
         }
         self.burst_segs += 1;
@@ -2181,7 +2181,7 @@ impl Tcb {
         // socket starts with SND.UNA = ISS + 1, so its SYN is not counted.
         let passive_syn = self.passive && self.snd_una == self.iss;
         self.bytes_acked += u64::from(acked.saturating_sub(u32::from(passive_syn)));
-        while self.psh_marks.front().is_some_and(|m| m.0 <= ack) {
+        while self.psh_marks.front().is_some_and(|m| m.1 <= ack) {
             self.psh_marks.pop_front();
         }
         let mut data = 0;
@@ -2595,7 +2595,7 @@ mod tests {
             .collect();
         assert_eq!(
             segs,
-            vec![(0, 1148, false), (1148, 1148, false), (2296, 600, true)]
+            vec![(0, 1148, false), (1148, 1148, true), (2296, 600, true)]
         );
         // A larger MTU, or the same again, changes nothing.
         s.path_mtu_reduced(1400);
