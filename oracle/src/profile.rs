@@ -95,6 +95,12 @@ pub const LINUX_SYSCTLS: &[(&str, &str, &str)] = &[
         "F-RTO (RFC 5682) off: after an RTO Linux goes back N as RFC 5681 and RFC 6298 \
          describe, which the stack implements",
     ),
+    (
+        "net/ipv4/tcp_min_snd_mss",
+        "48",
+        "kernel default: the send MSS floor whatever the peer announces (stack: \
+         Profile::min_snd_mss)",
+    ),
     ("net/ipv4/tcp_autocorking", "1", "kernel default"),
     ("net/ipv4/tcp_slow_start_after_idle", "1", "kernel default"),
     (

@@ -127,6 +127,9 @@ pub struct Profile {
     /// RTO (RFC 5681 4.1; Linux net.ipv4.tcp_slow_start_after_idle = 1,
     /// tcp_cwnd_restart: halve per idle RTO, not below the initial window).
     pub slow_start_after_idle: bool,
+    /// Floor of the MSS the sender uses, options included, whatever the
+    /// peer announces. Linux: net.ipv4.tcp_min_snd_mss = 48.
+    pub min_snd_mss: u32,
     /// What a zero-window probe carries (RFC 9293 3.8.6.1 leaves it open;
     /// RFC 1122 4.2.2.17 describes one byte of new data). false: Linux
     /// tcp_xmit_probe_skb, an ACK with SEQ = SND.UNA − 1 and no data; true:
@@ -248,6 +251,7 @@ impl Profile {
             rack: true,
             slow_start_after_idle: true,
             zero_window_probe_data: false,
+            min_snd_mss: 48,
             push_burst: 2,
             nagle: true,
             max_backlog: 4096,

@@ -470,19 +470,21 @@ impl Tcb {
     /// Effective send MSS (RFC 9293 3.7.1), bounded by the path MTU once
     /// an ICMP fragmentation-needed lowered it (RFC 1191).
     pub fn mss(&self) -> u32 {
+        let overhead = self
+            .negotiated
+            .map_or(0, |n| u32::from(n.option_overhead()));
+        // Linux tcp_mtu_to_mss: never below net.ipv4.tcp_min_snd_mss (48),
+        // whatever MSS the peer announces (a tiny one would make every
+        // byte a segment: CVE-2019-11479).
+        let floor = self.profile.min_snd_mss.saturating_sub(overhead).max(1);
         let mss = u32::from(
             self.negotiated
                 .map(|n| n.send_mss())
                 .unwrap_or(super::options::DEFAULT_MSS),
-        );
+        )
+        .max(floor);
         match self.pmtu {
-            Some(p) => {
-                let overhead = 40
-                    + self
-                        .negotiated
-                        .map_or(0, |n| u32::from(n.option_overhead()));
-                mss.min(p.saturating_sub(overhead)).max(1)
-            }
+            Some(p) => mss.min(p.saturating_sub(40 + overhead)).max(floor),
             None => mss,
         }
     }
