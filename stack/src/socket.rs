@@ -204,6 +204,30 @@ pub(crate) struct Socket {
 }
 
 impl Socket {
+    /// A new fd-table entry with every option at its default (TCP, or a
+    /// number reserved for a UDP socket).
+    pub(crate) fn fresh() -> Socket {
+        Socket {
+            local: None,
+            reuseaddr: false,
+            nodelay: false,
+            keepalive: false,
+            keep_idle: None,
+            keep_intvl: None,
+            keep_cnt: None,
+            syn_cnt: None,
+            max_seg: None,
+            linger: None,
+            linger2: None,
+            rcvbuf: None,
+            sndbuf: None,
+            shut_rd: false,
+            shut_wr: false,
+            error_taken: false,
+            kind: Kind::Fresh,
+        }
+    }
+
     /// The options a connection's TCB carries: TCP_NODELAY, TCP_SYNCNT
     /// (RFC 9293 MUST-21), TCP_MAXSEG before the handshake (3.7.1) and
     /// TCP_LINGER2. Keep-alive needs the profile's defaults; see
@@ -260,28 +284,7 @@ impl Host {
             return self.udp_socket();
         }
         let fd = self.alloc_fd()?;
-        self.sockets.insert(
-            fd,
-            Socket {
-                local: None,
-                reuseaddr: false,
-                nodelay: false,
-                keepalive: false,
-                keep_idle: None,
-                keep_intvl: None,
-                keep_cnt: None,
-                syn_cnt: None,
-                max_seg: None,
-                linger: None,
-                linger2: None,
-                rcvbuf: None,
-                sndbuf: None,
-                shut_rd: false,
-                shut_wr: false,
-                error_taken: false,
-                kind: Kind::Fresh,
-            },
-        );
+        self.sockets.insert(fd, Socket::fresh());
         Ok(Fd(fd))
     }
 

@@ -25,7 +25,7 @@
 //!   datagrams beyond it are dropped.
 
 use crate::iface::Host;
-use crate::socket::{Errno, Fd, Kind, Readiness, SockOpt, Socket};
+use crate::socket::{Errno, Fd, Readiness, SockOpt, Socket};
 use crate::time::Instant;
 use crate::wire::{
     EthernetAddress, FramePayload, FrameRepr, IpPayload, IpProtocol, Ipv4Repr, UdpRepr,
@@ -64,7 +64,7 @@ impl Host {
         }
         self.udp.insert(fd, UdpSocket::default());
         // Reserve the number in the TCP table too, so TCP's allocator skips it.
-        self.sockets.insert(fd, Socket::placeholder());
+        self.sockets.insert(fd, Socket::fresh());
         Ok(Fd(fd))
     }
 
@@ -336,30 +336,5 @@ fn ipv4_eth(src: EthernetAddress) -> crate::wire::EthernetRepr {
         src_addr: src,
         dst_addr: EthernetAddress([0; 6]),
         ethertype: crate::wire::EtherType::Ipv4,
-    }
-}
-
-impl Socket {
-    /// An fd-table entry that only reserves a number for a UDP socket.
-    pub(crate) fn placeholder() -> Socket {
-        Socket {
-            local: None,
-            reuseaddr: false,
-            nodelay: false,
-            keepalive: false,
-            keep_idle: None,
-            keep_intvl: None,
-            keep_cnt: None,
-            syn_cnt: None,
-            max_seg: None,
-            linger: None,
-            linger2: None,
-            rcvbuf: None,
-            sndbuf: None,
-            shut_rd: false,
-            shut_wr: false,
-            error_taken: false,
-            kind: Kind::Fresh,
-        }
     }
 }
