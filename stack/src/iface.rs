@@ -114,6 +114,14 @@ impl Host {
         &self.config.profile
     }
 
+    /// The tunables, to change (a harness mapping a sysctl, say). Like a
+    /// Linux sysctl, a change applies to sockets and connections created
+    /// after it; the neighbour cache, reassembly and ICMP limits keep the
+    /// values they were built with.
+    pub fn profile_mut(&mut self) -> &mut Profile {
+        &mut self.config.profile
+    }
+
     fn note_time(&mut self, now: Instant) {
         if now > self.last_now {
             self.last_now = now;

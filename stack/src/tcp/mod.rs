@@ -15,4 +15,4 @@ pub mod state;
 pub mod timer;
 
 pub use seq::SeqNumber;
-pub use state::{CaState, Segment, Tcb, TcpError, TcpState};
+pub use state::{CaState, Segment, Tcb, TcpError, TcpInfo, TcpState};

@@ -70,6 +70,16 @@ impl RttEstimator {
     pub fn srtt(&self) -> Option<Duration> {
         self.srtt
     }
+
+    /// RTT variation (RFC 6298 RTTVAR).
+    pub fn rttvar(&self) -> Duration {
+        self.rttvar
+    }
+
+    /// RTO doublings in force (RFC 6298 5.5).
+    pub fn backoff(&self) -> u32 {
+        self.backoff
+    }
 }
 
 #[cfg(test)]

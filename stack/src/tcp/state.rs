@@ -23,8 +23,11 @@ use crate::wire::{TcpFlags, TcpOptions, TcpRepr};
 use core::net::SocketAddrV4;
 use std::collections::VecDeque;
 
+mod info;
 mod rcvbuf;
 mod recovery;
+
+pub use info::TcpInfo;
 
 /// Loss-recovery phases, as Linux names them (icsk_ca_state; its Disorder
 /// and CWR phases need no state of their own here).
