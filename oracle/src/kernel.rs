@@ -377,6 +377,14 @@ pub fn poll(fd: RawFd, events: i16, timeout_ms: i32) -> Result<i16, Errno> {
     Ok(if n == 0 { 0 } else { pfd.revents })
 }
 
+/// `ioctl(fd, req, &int)` for the socket-queue requests: the value.
+pub fn ioctl_int(fd: RawFd, req: libc::c_ulong) -> Result<i32, Errno> {
+    let mut v: libc::c_int = 0;
+    // SAFETY: the request writes one int through the pointer.
+    cvt(unsafe { libc::ioctl(fd, req as _, &mut v as *mut libc::c_int) })?;
+    Ok(v)
+}
+
 /// Waits up to `timeout_ms` for the fd to become readable (or hung up / in
 /// error, which also makes a read return).
 pub fn wait_readable(fd: RawFd, timeout_ms: i32) -> Result<bool, Errno> {
@@ -441,6 +449,62 @@ pub struct TcpInfo {
     pub tcpi_bytes_retrans: u64,
     pub tcpi_snd_wnd: u32,
     pub tcpi_rcv_wnd: u32,
+}
+
+impl TcpInfo {
+    /// Every field by its `tcpi_*` name.
+    pub fn fields(&self) -> Vec<(&'static str, i64)> {
+        macro_rules! f {
+            ($($n:ident),*) => { vec![$((stringify!($n), self.$n as i64)),*] };
+        }
+        f!(
+            tcpi_state,
+            tcpi_ca_state,
+            tcpi_retransmits,
+            tcpi_probes,
+            tcpi_backoff,
+            tcpi_options,
+            tcpi_snd_wscale,
+            tcpi_rcv_wscale,
+            tcpi_rto,
+            tcpi_ato,
+            tcpi_snd_mss,
+            tcpi_rcv_mss,
+            tcpi_unacked,
+            tcpi_sacked,
+            tcpi_lost,
+            tcpi_retrans,
+            tcpi_fackets,
+            tcpi_last_data_sent,
+            tcpi_last_ack_sent,
+            tcpi_last_data_recv,
+            tcpi_last_ack_recv,
+            tcpi_pmtu,
+            tcpi_rcv_ssthresh,
+            tcpi_rtt,
+            tcpi_rttvar,
+            tcpi_snd_ssthresh,
+            tcpi_snd_cwnd,
+            tcpi_advmss,
+            tcpi_reordering,
+            tcpi_rcv_rtt,
+            tcpi_rcv_space,
+            tcpi_total_retrans,
+            tcpi_bytes_acked,
+            tcpi_bytes_received,
+            tcpi_segs_out,
+            tcpi_segs_in,
+            tcpi_notsent_bytes,
+            tcpi_min_rtt,
+            tcpi_data_segs_in,
+            tcpi_data_segs_out,
+            tcpi_delivered,
+            tcpi_bytes_sent,
+            tcpi_bytes_retrans,
+            tcpi_snd_wnd,
+            tcpi_rcv_wnd
+        )
+    }
 }
 
 /// Numeric values of `tcpi_state` (linux/tcp_states.h).

@@ -153,7 +153,70 @@ pub enum SysCall {
         /// Option.
         name: SockOptName,
     },
+    /// `ioctl(fd, SIOCINQ | SIOCOUTQ | SIOCOUTQNSD, [VALUE])`: returns the
+    /// value.
+    Ioctl {
+        /// Socket.
+        fd: i32,
+        /// Which queue.
+        req: IoctlReq,
+    },
+    /// `poll([{fd=FD, events=EVENTS, ...}], 1, 0)`: returns revents (0 when
+    /// nothing is ready). The runner emulates a timeout.
+    Poll {
+        /// Socket.
+        fd: i32,
+        /// POLLIN, POLLOUT, … as Linux numbers them.
+        events: i16,
+    },
 }
+
+/// The socket-queue ioctls (linux/sockios.h; tcp(7)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IoctlReq {
+    /// SIOCINQ (= FIONREAD): bytes readable.
+    InQ,
+    /// SIOCOUTQ (= TIOCOUTQ): bytes in the send queue not yet acknowledged.
+    OutQ,
+    /// SIOCOUTQNSD: bytes in the send queue not yet sent.
+    OutQNsd,
+}
+
+impl IoctlReq {
+    /// The request a script names.
+    pub fn from_script(name: &str) -> Option<IoctlReq> {
+        match name {
+            "SIOCINQ" | "FIONREAD" => Some(IoctlReq::InQ),
+            "SIOCOUTQ" | "TIOCOUTQ" => Some(IoctlReq::OutQ),
+            "SIOCOUTQNSD" => Some(IoctlReq::OutQNsd),
+            _ => None,
+        }
+    }
+
+    /// Linux's request number.
+    pub fn linux(self) -> libc::c_ulong {
+        match self {
+            IoctlReq::InQ => libc::FIONREAD,
+            IoctlReq::OutQ => libc::TIOCOUTQ,
+            IoctlReq::OutQNsd => 0x894B,
+        }
+    }
+}
+
+/// poll(2) event bits (asm-generic/poll.h), as scripts name them.
+pub const POLL_BITS: &[(&str, i16)] = &[
+    ("POLLIN", libc::POLLIN),
+    ("POLLPRI", libc::POLLPRI),
+    ("POLLOUT", libc::POLLOUT),
+    ("POLLERR", libc::POLLERR),
+    ("POLLHUP", libc::POLLHUP),
+    ("POLLNVAL", libc::POLLNVAL),
+    ("POLLRDNORM", libc::POLLRDNORM),
+    ("POLLRDBAND", libc::POLLRDBAND),
+    ("POLLWRNORM", libc::POLLWRNORM),
+    ("POLLWRBAND", libc::POLLWRBAND),
+    ("POLLRDHUP", libc::POLLRDHUP),
+];
 
 /// Integer socket options the scripts set and read, with their Linux
 /// (level, name) numbers and the stack's [`stack::SockOpt`].
@@ -291,6 +354,13 @@ pub trait Target {
     fn wait_until(&mut self, t: Micros);
     /// Put a frame on the wire towards the DUT.
     fn inject(&mut self, frame: &[u8]);
+    /// Put a TCP frame larger than the MTU on the wire as one TSO packet of
+    /// `mss`-byte segments, which the DUT receives whole (as from
+    /// packetdrill's tun device). In-process DUTs take the frame as it is.
+    fn inject_gso(&mut self, frame: &[u8], mss: u16) {
+        let _ = mss;
+        self.inject(frame)
+    }
     /// The next frame the DUT sent, waiting at most until `deadline`.
     fn recv_frame(&mut self, deadline: Micros) -> Option<(Micros, Vec<u8>)>;
     /// A socket call; never blocks (`EAGAIN`/`EINPROGRESS` when it would).
@@ -300,4 +370,44 @@ pub trait Target {
     /// Brings the DUT's interface up (scripts with `--dut_link_up`, whose
     /// DUT starts with its interface down).
     fn link_up(&mut self) {}
+    /// A backtick command of a script in `dir`. Linux runs it with `sh -c`
+    /// inside the DUT's namespace (`Err` with its output when it exits
+    /// non-zero, which fails the script as in packetdrill); the stack maps
+    /// the sysctl settings it knows onto its profile and reports the rest
+    /// ([`crate::sysctl`]). The time the command takes is not script time.
+    fn shell(&mut self, cmd: &str, dir: &std::path::Path) -> Result<ShellOutcome, String>;
+    /// `getsockopt(fd, IPPROTO_TCP, TCP_INFO)`: the `tcpi_*` fields this DUT
+    /// reports, by name.
+    fn tcp_info(&mut self, fd: i32) -> Result<Vec<(&'static str, i64)>, Errno>;
+}
+
+pub use crate::sysctl::ShellOutcome;
+
+/// The stack's TCP_INFO fields by their Linux names.
+pub fn stack_tcp_info(i: &stack::tcp::TcpInfo) -> Vec<(&'static str, i64)> {
+    vec![
+        ("tcpi_state", i.state.into()),
+        ("tcpi_ca_state", i.ca_state.into()),
+        ("tcpi_retransmits", i.retransmits.into()),
+        ("tcpi_backoff", i.backoff.into()),
+        ("tcpi_rto", i.rto.into()),
+        ("tcpi_rtt", i.rtt.into()),
+        ("tcpi_rttvar", i.rttvar.into()),
+        ("tcpi_snd_mss", i.snd_mss.into()),
+        ("tcpi_rcv_mss", i.rcv_mss.into()),
+        ("tcpi_unacked", i.unacked.into()),
+        ("tcpi_sacked", i.sacked.into()),
+        ("tcpi_lost", i.lost.into()),
+        ("tcpi_snd_cwnd", i.snd_cwnd.into()),
+        ("tcpi_snd_ssthresh", i.snd_ssthresh.into()),
+        ("tcpi_reordering", i.reordering.into()),
+        ("tcpi_pmtu", i.pmtu.into()),
+        ("tcpi_snd_wnd", i.snd_wnd.into()),
+        ("tcpi_rcv_wnd", i.rcv_wnd.into()),
+        (
+            "tcpi_bytes_acked",
+            i.bytes_acked.min(i64::MAX as u64) as i64,
+        ),
+        ("tcpi_notsent_bytes", i.notsent_bytes.into()),
+    ]
 }
