@@ -171,6 +171,13 @@ pub struct TopologyConfig {
     /// Leave the DUT's end down; [`Topology::dut_link_up`] brings it up
     /// later (a scenario about what happens when an interface comes up).
     pub dut_link_down: bool,
+    /// Turn TX checksum, scatter-gather and TSO back on at the testbench end
+    /// (only), so that a TSO packet the testbench injects with a virtio-net
+    /// header crosses the veth whole and reaches the DUT as one large
+    /// segment, as packetdrill's tun device delivers one
+    /// ([`crate::testbench::PacketLink::send_gso`]). The DUT end keeps every
+    /// offload off, so what the DUT sends is still segmented.
+    pub tb_gso: bool,
 }
 
 impl TopologyConfig {
@@ -189,6 +196,7 @@ impl TopologyConfig {
             tb_kernel_addr: None,
             dut_routed: None,
             dut_link_down: false,
+            tb_gso: false,
         }
     }
 
@@ -531,6 +539,24 @@ pub fn get_offloads(ifname: &str) -> Result<Offloads, NetnsError> {
     })
 }
 
+/// Turns TX checksum, SG and TSO on (in that order: each needs the one
+/// before) on `ifname`, leaving GSO and GRO off.
+fn set_tso_chain(ifname: &str) -> Result<(), NetnsError> {
+    let s = ioctl_socket()?;
+    for (what, cmd) in [
+        ("ETHTOOL_STXCSUM", ETHTOOL_STXCSUM),
+        ("ETHTOOL_SSG", ETHTOOL_SSG),
+        ("ETHTOOL_STSO", ETHTOOL_STSO),
+    ] {
+        ethtool_value(s.as_raw_fd(), ifname, cmd, 1).map_err(|errno| NetnsError::Ethtool {
+            ifname: ifname.into(),
+            what,
+            errno,
+        })?;
+    }
+    Ok(())
+}
+
 /// Turns TSO, GSO, GRO, SG and TX/RX checksum offload on or off on
 /// `ifname` (current thread's namespace).
 pub fn set_offloads(ifname: &str, on: bool) -> Result<(), NetnsError> {
@@ -688,6 +714,9 @@ impl Topology {
         };
         topo.in_testbench(|| {
             setup_end(tb_if)?;
+            if cfg.tb_gso {
+                set_tso_chain(tb_if)?;
+            }
             with_netlink(|h| async move {
                 link_up(&h, "lo").await?;
                 if let Some((addr, plen)) = cfg.tb_kernel_addr {

@@ -44,6 +44,9 @@ const POLL_INTERVAL: Duration = Duration::from_millis(20);
 pub struct PacketLink {
     ifname: String,
     tx: Box<dyn DataLinkSender>,
+    /// A send-only AF_PACKET socket with `PACKET_VNET_HDR`, for TSO packets
+    /// ([`PacketLink::send_gso`]).
+    gso: Option<std::os::fd::OwnedFd>,
     rx: mpsc::Receiver<Captured>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -125,12 +128,64 @@ fn open_channel(ifname: &str) -> Result<Channel, NetnsError> {
     })
 }
 
+/// A send-only AF_PACKET socket with `PACKET_VNET_HDR` bound to `ifname`
+/// with protocol 0 (so it receives nothing).
+fn open_vnet_sender(ifname: &str) -> Result<std::os::fd::OwnedFd, NetnsError> {
+    use std::os::fd::FromRawFd;
+    const PACKET_VNET_HDR: libc::c_int = 15;
+    let err = |what: &'static str, errno: Errno| NetnsError::PacketSocket {
+        ifname: ifname.into(),
+        what,
+        errno,
+    };
+    // SAFETY: plain syscall.
+    let raw = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
+    if raw < 0 {
+        return Err(err("socket(AF_PACKET)", Errno::last()));
+    }
+    // SAFETY: a fresh fd we own.
+    let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(raw) };
+    let one: libc::c_int = 1;
+    // SAFETY: live fd, pointer/length of a c_int.
+    let r = unsafe {
+        libc::setsockopt(
+            raw,
+            libc::SOL_PACKET,
+            PACKET_VNET_HDR,
+            (&one as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if r != 0 {
+        return Err(err("setsockopt(PACKET_VNET_HDR)", Errno::last()));
+    }
+    let st = link_state(ifname)?;
+    // SAFETY: sockaddr_ll is plain data.
+    let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+    sll.sll_family = libc::AF_PACKET as u16;
+    sll.sll_protocol = 0;
+    sll.sll_ifindex = st.ifindex as i32;
+    // SAFETY: a live fd and a properly sized sockaddr_ll.
+    let r = unsafe {
+        libc::bind(
+            raw,
+            (&sll as *const libc::sockaddr_ll).cast(),
+            std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+        )
+    };
+    if r != 0 {
+        return Err(err("bind(AF_PACKET)", Errno::last()));
+    }
+    Ok(fd)
+}
+
 impl PacketLink {
     /// Opens an AF_PACKET channel on the veth end of `side`, from inside that
     /// side's namespace.
     pub fn open(topo: &Topology, side: Side) -> Result<PacketLink, NetnsError> {
         let ifname = topo.ifname(side).to_string();
         let channel = topo.in_side(side, || open_channel(&ifname))??;
+        let gso = topo.in_side(side, || open_vnet_sender(&ifname))?.ok();
         let (tx, mut rx) = match channel {
             Channel::Ethernet(tx, rx) => (tx, rx),
             _ => {
@@ -176,6 +231,7 @@ impl PacketLink {
         Ok(PacketLink {
             ifname,
             tx,
+            gso,
             rx: q_rx,
             stop,
             thread: Some(thread),
@@ -192,6 +248,43 @@ impl PacketLink {
         match self.tx.send_to(frame, None) {
             Some(r) => r,
             None => Err(std::io::Error::other("pnet send_to returned no result")),
+        }
+    }
+
+    /// Injects one Ethernet/IPv4/TCP frame larger than the MTU as a TSO
+    /// packet of `mss`-byte segments: a virtio-net header (linux/virtio_net.h:
+    /// NEEDS_CSUM, GSO_TCPV4) in front of it makes the kernel take it whole,
+    /// and with TSO on at this end (`TopologyConfig::tb_gso`) the veth hands
+    /// it to the peer unsegmented. The receiving TCP takes it as one segment,
+    /// as from packetdrill's tun device; its checksum, already complete in
+    /// the frame, is not checked again by Linux (CHECKSUM_PARTIAL).
+    pub fn send_gso(&mut self, frame: &[u8], mss: u16) -> std::io::Result<()> {
+        use std::os::fd::AsRawFd;
+        let Some(fd) = &self.gso else {
+            return Err(std::io::Error::other(
+                "no PACKET_VNET_HDR socket on this link",
+            ));
+        };
+        let ihl = usize::from(frame.get(14).copied().unwrap_or(0) & 0x0f) * 4;
+        let doff = usize::from(frame.get(14 + ihl + 12).copied().unwrap_or(0) >> 4) * 4;
+        if ihl < 20 || doff < 20 || frame.len() < 14 + ihl + doff {
+            return Err(std::io::Error::other("not an IPv4/TCP frame"));
+        }
+        let csum_start = (14 + ihl) as u16;
+        let mut buf = Vec::with_capacity(10 + frame.len());
+        buf.push(1); // VIRTIO_NET_HDR_F_NEEDS_CSUM
+        buf.push(1); // VIRTIO_NET_HDR_GSO_TCPV4
+        buf.extend_from_slice(&((14 + ihl + doff) as u16).to_ne_bytes()); // hdr_len
+        buf.extend_from_slice(&mss.to_ne_bytes()); // gso_size
+        buf.extend_from_slice(&csum_start.to_ne_bytes());
+        buf.extend_from_slice(&16u16.to_ne_bytes()); // csum_offset: TCP checksum
+        buf.extend_from_slice(frame);
+        // SAFETY: a live fd and a buffer of the given length.
+        let n = unsafe { libc::send(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len(), 0) };
+        if n < 0 {
+            Err(std::io::Error::last_os_error())
+        } else {
+            Ok(())
         }
     }
 

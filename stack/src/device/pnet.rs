@@ -25,6 +25,8 @@ impl PnetDevice {
             })?;
         let cfg = pnet_datalink::Config {
             read_timeout: Some(Duration::from_millis(1)),
+            // Room for a TSO packet a testbench injects whole (64 KiB).
+            read_buffer_size: 65_600,
             promiscuous: true,
             ..Default::default()
         };
