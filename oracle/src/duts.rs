@@ -15,7 +15,7 @@ use stack::{Fd, Host, HostConfig, Profile, Shutdown, SockOpt, SocketType};
 use crate::kernel;
 use crate::netns::{NetnsError, Side, Topology, TopologyConfig};
 use crate::profile::linux_sysctls;
-use crate::target::{Errno, Identity, Interest, Micros, SysCall, Target};
+use crate::target::{Errno, Identity, Interest, IoctlReq, Micros, ShellOutcome, SysCall, Target};
 use crate::testbench::PacketLink;
 
 /// Which DUT.
@@ -67,6 +67,9 @@ pub struct DutSetup {
     /// Proxy ARP for this subnet, which the DUT routes out of another
     /// interface (`--proxy_arp=NET/PREFIX`).
     pub proxy_arp: Option<(std::net::Ipv4Addr, u8)>,
+    /// The script injects TCP segments larger than the MTU: the testbench
+    /// end gets TSO so they arrive whole (`TopologyConfig::tb_gso`).
+    pub tb_gso: bool,
 }
 
 /// Creates a target of `kind`.
@@ -175,6 +178,45 @@ fn stack_call(host: &mut Host, now: Instant, call: &SysCall) -> Result<i64, Errn
         }
         SysCall::Close { fd } => host.close(now, Fd(fd)).map(|()| 0),
         SysCall::SoError { fd } => Ok(host.take_error(Fd(fd)).map_or(0, |e| i64::from(e.0))),
+        SysCall::Ioctl { fd, req } => {
+            let tcb = host.tcb(Fd(fd));
+            match (req, tcb) {
+                (_, None) if host.tcp_state(Fd(fd)).is_none() => Err(Errno::EBADF),
+                // tcp_ioctl: EINVAL on a listener.
+                (_, None) if host.tcp_state(Fd(fd)) == Some(stack::TcpState::Listen) => {
+                    Err(Errno::EINVAL)
+                }
+                (_, None) => Ok(0),
+                (IoctlReq::InQ, Some(t)) => Ok(t.recv_available() as i64),
+                // The send buffer holds what is unacknowledged or unsent.
+                (IoctlReq::OutQ, Some(t)) => Ok(t.send_queued() as i64),
+                (IoctlReq::OutQNsd, Some(t)) => Ok(i64::from(t.info().notsent_bytes)),
+            }
+        }
+        SysCall::Poll { fd, events } => {
+            if host.tcp_state(Fd(fd)).is_none() && !host.is_udp(Fd(fd)) {
+                return Ok(i64::from(libc::POLLNVAL));
+            }
+            let r = if host.is_udp(Fd(fd)) {
+                host.udp_readiness(Fd(fd))
+            } else {
+                host.readiness(Fd(fd))
+            };
+            let mut m = 0;
+            if r.readable {
+                m |= libc::POLLIN | libc::POLLRDNORM;
+            }
+            if r.writable {
+                m |= libc::POLLOUT | libc::POLLWRNORM;
+            }
+            if r.error.is_some() {
+                m |= libc::POLLERR;
+            }
+            if r.hup {
+                m |= libc::POLLHUP;
+            }
+            Ok(i64::from(m & (events | libc::POLLERR | libc::POLLHUP)))
+        }
     }
 }
 
@@ -278,6 +320,26 @@ impl Target for SimTarget {
         self.host.interface_up(Instant::from_micros(self.now));
         self.flush();
     }
+    fn shell(&mut self, cmd: &str, dir: &std::path::Path) -> Result<ShellOutcome, String> {
+        Ok(crate::sysctl::interpret(cmd, dir, self.host.profile_mut()))
+    }
+    fn tcp_info(&mut self, fd: i32) -> Result<Vec<(&'static str, i64)>, Errno> {
+        stack_tcp_info_of(&self.host, fd)
+    }
+}
+
+/// TCP_INFO of the stack's `fd`: EBADF for no socket, and for a socket
+/// without a connection only its state (listening or closed), as Linux
+/// reports the other fields as zeros there.
+fn stack_tcp_info_of(host: &Host, fd: i32) -> Result<Vec<(&'static str, i64)>, Errno> {
+    match host.tcb(Fd(fd)) {
+        Some(tcb) => Ok(crate::target::stack_tcp_info(&tcb.info())),
+        None => match host.tcp_state(Fd(fd)) {
+            None => Err(Errno::EBADF),
+            Some(stack::TcpState::Listen) => Ok(vec![("tcpi_state", 10)]),
+            Some(_) => Ok(vec![("tcpi_state", 7)]),
+        },
+    }
 }
 
 // ---------------------------------------------------------------- real time
@@ -310,6 +372,11 @@ impl RealBench {
             tracing::error!("testbench inject failed: {e}");
         }
     }
+    fn inject_gso(&mut self, frame: &[u8], mss: u16) {
+        if let Err(e) = self.tb.send_gso(frame, mss) {
+            tracing::error!("testbench TSO inject failed: {e}");
+        }
+    }
 }
 
 /// The host's Linux kernel in a fresh network namespace, its TCP sysctls
@@ -318,6 +385,8 @@ pub struct LinuxTarget {
     bench: RealBench,
     topo: Topology,
     fds: Vec<RawFd>,
+    /// A backtick command has run (the DUT interface got its `tun0` name).
+    shell_used: bool,
 }
 
 impl LinuxTarget {
@@ -328,6 +397,7 @@ impl LinuxTarget {
             cfg.dut_static_neigh = None;
         }
         cfg.dut_link_down = setup.link_down;
+        cfg.tb_gso = setup.tb_gso;
         cfg.dut_sysctls = linux_sysctls();
         if let Some(net) = setup.proxy_arp {
             // Linux answers for another host only when it forwards
@@ -353,6 +423,7 @@ impl LinuxTarget {
             },
             topo,
             fds: Vec::new(),
+            shell_used: false,
         })
     }
 }
@@ -381,6 +452,9 @@ impl Target for LinuxTarget {
     }
     fn inject(&mut self, frame: &[u8]) {
         self.bench.inject(frame)
+    }
+    fn inject_gso(&mut self, frame: &[u8], mss: u16) {
+        self.bench.inject_gso(frame, mss)
     }
     fn recv_frame(&mut self, deadline: Micros) -> Option<(Micros, Vec<u8>)> {
         self.bench.recv(deadline)
@@ -471,6 +545,8 @@ impl Target for LinuxTarget {
             SysCall::SoError { fd } => {
                 kernel::so_error(fd).map(|e| e.map_or(0, |e| i64::from(e.0)))
             }
+            SysCall::Ioctl { fd, req } => kernel::ioctl_int(fd, req.linux()).map(i64::from),
+            SysCall::Poll { fd, events } => kernel::poll(fd, events, 0).map(i64::from),
         };
         r.map_err(kerr)
     }
@@ -488,6 +564,51 @@ impl Target for LinuxTarget {
         // The script's time 0 is when the interface is up (what the kernel
         // sent while it came up is stamped 0).
         self.bench.start = WallInstant::now();
+    }
+    fn shell(&mut self, cmd: &str, dir: &std::path::Path) -> Result<ShellOutcome, String> {
+        let t0 = WallInstant::now();
+        let ifname = self.topo.dut_ifname().to_string();
+        let first = !self.shell_used;
+        self.shell_used = true;
+        let out = self.topo.in_dut(|| {
+            if first {
+                // packetdrill's DUT interface is tun0, and the usual
+                // defaults.sh configures it by that name (`tc qdisc add dev
+                // tun0 root pfifo`): give the veth end that alternative name
+                // inside the DUT's namespace.
+                let _ = std::process::Command::new("ip")
+                    .args(["link", "property", "add", "dev", &ifname, "altname", "tun0"])
+                    .output();
+            }
+            // packetdrill exports its pid, which the selftests'
+            // set_sysctls.py names its restore script after (scripts run
+            // `/tmp/sysctl_restore_${PPID}.sh`: the shell's parent is us).
+            std::process::Command::new("sh")
+                .arg("-c")
+                .arg(cmd)
+                .current_dir(dir)
+                .env("PACKETDRILL_PID", std::process::id().to_string())
+                .output()
+        });
+        // The command's own duration is not script time (packetdrill runs
+        // it between events).
+        self.bench.start += t0.elapsed();
+        let out = out
+            .map_err(|e| format!("entering the DUT namespace: {e}"))?
+            .map_err(|e| format!("running sh: {e}"))?;
+        if out.status.success() {
+            Ok(ShellOutcome::default())
+        } else {
+            let mut msg = format!("`{cmd}` exited with {}", out.status);
+            let err = String::from_utf8_lossy(&out.stderr);
+            if let Some(l) = err.lines().rfind(|l| !l.trim().is_empty()) {
+                msg.push_str(&format!(": {}", l.trim()));
+            }
+            Err(msg)
+        }
+    }
+    fn tcp_info(&mut self, fd: i32) -> Result<Vec<(&'static str, i64)>, Errno> {
+        kernel::tcp_info(fd).map(|i| i.fields()).map_err(kerr)
     }
 }
 
@@ -511,6 +632,7 @@ impl StackTarget {
     pub fn new(setup: DutSetup) -> Result<StackTarget, NetnsError> {
         let topo = Topology::create(&TopologyConfig {
             dut_link_down: setup.link_down,
+            tb_gso: setup.tb_gso,
             ..TopologyConfig::stack_dut()
         })?;
         let tb = PacketLink::open(&topo, Side::Testbench)?;
@@ -600,6 +722,10 @@ impl Target for StackTarget {
         self.bench.inject(frame);
         self.injected += 1;
     }
+    fn inject_gso(&mut self, frame: &[u8], mss: u16) {
+        self.bench.inject_gso(frame, mss);
+        self.injected += 1;
+    }
     fn recv_frame(&mut self, deadline: Micros) -> Option<(Micros, Vec<u8>)> {
         self.bench.recv(deadline)
     }
@@ -627,5 +753,13 @@ impl Target for StackTarget {
         drop(host);
         // Time 0 is when the interface is up, as for Linux.
         self.bench.start = WallInstant::now();
+    }
+    fn shell(&mut self, cmd: &str, dir: &std::path::Path) -> Result<ShellOutcome, String> {
+        let mut host = self.host_in_sync();
+        Ok(crate::sysctl::interpret(cmd, dir, host.profile_mut()))
+    }
+    fn tcp_info(&mut self, fd: i32) -> Result<Vec<(&'static str, i64)>, Errno> {
+        let host = self.host_in_sync();
+        stack_tcp_info_of(&host, fd)
     }
 }

@@ -69,6 +69,12 @@ enum Command {
         /// More than 1 loads the machine and can cost timing tolerance.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
         jobs: u16,
+        /// packetdrill's rule for an outbound packet no line expects: it
+        /// fails the script only if a later `>` line meets it instead of its
+        /// own packet (default: it fails the script at once). For public
+        /// packetdrill scripts, which leave out e.g. delayed ACKs.
+        #[arg(long)]
+        lenient: bool,
     },
 }
 
@@ -103,6 +109,7 @@ fn real_main(
     cli: Cli,
     privilege: Result<oracle::userns::Privilege, oracle::netns::NetnsError>,
 ) -> anyhow::Result<bool> {
+    let verbose = cli.verbose;
     let Command::Run {
         paths,
         dut,
@@ -116,6 +123,7 @@ fn real_main(
         junit,
         report,
         jobs,
+        lenient,
     } = cli.command;
     let no_namespaces = match privilege {
         Err(e) => Some(e.to_string()),
@@ -158,6 +166,7 @@ fn real_main(
                 usecs: tolerance_usecs,
                 ..Tolerance::default()
             },
+            lenient,
         },
         declared,
         seed,
@@ -213,6 +222,25 @@ fn real_main(
     let failed: Vec<_> = outcomes.iter().filter(|o| !o.passed()).collect();
     for o in &failed {
         println!("\n== {} ==\n{}", o.id, suite::details(o).trim_end());
+        let notes = suite::notes(o);
+        if !notes.is_empty() {
+            println!(
+                "notes (settings a DUT did not apply, print output):\n{}",
+                notes.trim_end()
+            );
+        }
+    }
+    let noted = outcomes
+        .iter()
+        .filter(|o| o.passed())
+        .map(suite::notes)
+        .filter(|n| !n.is_empty());
+    if verbose > 0 {
+        for n in noted {
+            print!("\n{n}");
+        }
+    } else if noted.count() > 0 {
+        println!("\n(passing scenarios have notes, settings a DUT did not apply or print output: -v shows them)");
     }
     let skipped: Vec<String> = outcomes
         .iter()

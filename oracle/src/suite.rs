@@ -200,6 +200,13 @@ pub fn run_scenario(path: &Path, opts: &SuiteOptions) -> ScenarioOutcome {
                 let (a, p) = v.split_once('/')?;
                 Some((a.parse().ok()?, p.parse().ok().filter(|p| *p <= 32)?))
             }),
+        tb_gso: script.events.iter().any(|e| match &e.kind {
+            script::EventKind::Packet(p) => {
+                p.direction == script::Direction::Inbound
+                    && matches!(&p.packet, script::PacketSpec::Tcp(t) if t.len > crate::run::MAX_PLAIN_PAYLOAD)
+            }
+            _ => false,
+        }),
     };
     // The DUTs are independent (each real-time one in namespaces of its
     // own), so they run side by side: a scenario takes as long as its slowest
@@ -350,6 +357,21 @@ pub fn details(o: &ScenarioOutcome) -> String {
     for d in &o.diffs {
         if !d.is_clean() {
             let _ = writeln!(s, "{d}");
+        }
+    }
+    s
+}
+
+/// Each DUT's notes (what its runs did not apply of backtick commands, and
+/// `print` output of `%{ }%` blocks), as `[dut] path:line: note` lines.
+pub fn notes(o: &ScenarioOutcome) -> String {
+    let mut s = String::new();
+    for (kind, d) in &o.duts {
+        if let DutOutcome::Ran { result, .. } = d {
+            for n in &result.notes {
+                let n = n.strip_prefix("line ").unwrap_or(n);
+                let _ = writeln!(s, "[{}] {}:{n}", kind.name(), o.path.display());
+            }
         }
     }
     s

@@ -251,6 +251,7 @@ fn ran(norm: Vec<NormEvent>, verdict: Verdict) -> DutOutcome {
             trace: Trace::default(),
             verdict,
             facts: RunFacts::default(),
+            notes: Vec::new(),
         },
         norm,
     }

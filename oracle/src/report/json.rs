@@ -60,9 +60,11 @@ pub fn scenario(o: &ScenarioOutcome, artifacts: &Artifacts) -> Value {
             None => (None, None),
         };
         let files = artifacts.get(&(o.id.clone(), *kind));
-        let events = match d {
-            crate::suite::DutOutcome::Ran { norm, .. } => Some(norm.len()),
-            _ => None,
+        let (events, notes) = match d {
+            crate::suite::DutOutcome::Ran { norm, result } => {
+                (Some(norm.len()), result.notes.clone())
+            }
+            _ => (None, Vec::new()),
         };
         duts.insert(
             kind.name().to_string(),
@@ -74,6 +76,7 @@ pub fn scenario(o: &ScenarioOutcome, artifacts: &Artifacts) -> Value {
                 "events": events,
                 "pcaps": paths(files.map_or(&[][..], |f| &f.pcaps)),
                 "traces": paths(files.map_or(&[][..], |f| &f.traces)),
+                "notes": notes,
             }),
         );
     }

@@ -437,6 +437,9 @@ pub struct TcpSpec {
 
 impl fmt::Display for TcpSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.flags == 0 {
+            f.write_str("-")?;
+        }
         for (c, bit) in FLAG_LETTERS {
             if self.flags & bit != 0 {
                 write!(f, "{c}")?;
@@ -469,6 +472,19 @@ pub enum TcpOptionsSpec {
     Any,
     /// An explicit list, in order.
     List(Vec<TcpOptionSpec>),
+}
+
+impl TcpOptionsSpec {
+    /// The `mss N` of the list, if any.
+    pub fn mss(&self) -> Option<u16> {
+        match self {
+            TcpOptionsSpec::Any => None,
+            TcpOptionsSpec::List(l) => l.iter().find_map(|o| match o {
+                TcpOptionSpec::Mss(m) => Some(*m),
+                _ => None,
+            }),
+        }
+    }
 }
 
 impl fmt::Display for TcpOptionsSpec {
@@ -795,7 +811,9 @@ pub enum Expr {
     BitOr(Vec<Expr>),
     /// `[a, b, ...]`.
     Array(Vec<Expr>),
-    /// `{name=expr, ...}`.
+    /// `{name=expr, ...}`; a positional member (`{..., 100}`) has an empty
+    /// name, and a counted one (`msg_iov(1)=[…]`) keeps its name only (the
+    /// parser checks the count against the array).
     Struct(Vec<(String, Expr)>),
     /// `name(args)`, e.g. `htons(8080)`, `inet_addr("1.2.3.4")`.
     Call(String, Vec<Expr>),
@@ -852,7 +870,11 @@ impl fmt::Display for Expr {
                     if i > 0 {
                         f.write_str(", ")?;
                     }
-                    write!(f, "{n}={e}")?;
+                    if n.is_empty() {
+                        write!(f, "{e}")?;
+                    } else {
+                        write!(f, "{n}={e}")?;
+                    }
                 }
                 f.write_str("}")
             }

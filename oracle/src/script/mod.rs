@@ -28,7 +28,8 @@
 //!   PACKET := [ECN] TCP | udp (LEN) | ICMP | ARP
 //!   ECN    := [ect0] | [ect1] | [ce] | [noecn] | [ect01]
 //!   TCP    := FLAGS START:END(LEN) [ack N] [win N] [urg N] [<OPTIONS>]
-//!             FLAGS: letters S F R P . E W U (. = ACK, E = ECE, W = CWR)
+//!             FLAGS: letters S F R P . E W U (. = ACK, E = ECE, W = CWR),
+//!             or `-` for none
 //!             END - START must equal LEN (mod 2^32)
 //!   OPTIONS:= ... | OPT,OPT,...    `<...>` means any options
 //!   OPT    := nop | eol | mss N | wscale N | sackOK | sack A:B [C:D ...] (1-4)
@@ -50,10 +51,12 @@
 //!   RESULT := integer | ...
 //!   ARG    := ... | 123 | -1 | 0x1f | NAME | A|B|C | "string"
 //!           | [ARG, ...] | {field=ARG, ...} | name(ARG, ...)
-//!             (nesting limited to 32 levels)
+//!             (nesting limited to 32 levels; a struct member may be
+//!             positional, `{..., 100}`, or counted, `msg_iov(1)=[…]`, the
+//!             count checked against the array)
 //!
-//! [TIME] `shell command`           run by the runner
-//! [TIME] %{ python }%              captured raw; reported as unsupported
+//! [TIME] `shell command`           run by the runner (see crate::sysctl)
+//! [TIME] %{ python }%              captured raw; run by crate::python
 //! ```
 //!
 //! The ICMP echo form is our extension in packetdrill's spirit: the payload
@@ -63,9 +66,8 @@
 //! Unsupported (reported as [`ParseError::Unsupported`]): IP-level prefixes
 //! other than the ECN ones (`(tos 0x..)`, `[...]` encapsulations), TCP
 //! options `FO`, `exp`, `md5` and MPTCP options, `sctp`/`udplite`/`gre`/
-//! `mpls`/`ipv6`/`icmpv6` packets, ICMP types other than those listed,
-//! quoted ICMP headers other than the two forms above, and struct fields
-//! with a count (`msg_iov(1)=...`).
+//! `mpls`/`ipv6`/`icmpv6` packets, ICMP types other than those listed, and
+//! quoted ICMP headers other than the two forms above.
 
 mod ast;
 mod error;

@@ -674,6 +674,18 @@ impl<'a> Parser<'a> {
             }
         }
         let at = self.pos;
+        // packetdrill writes a segment with no flags at all as `-`.
+        if self.peek() == Some('-') && echoed.is_none() {
+            self.bump();
+            let packet = PacketSpec::Tcp(self.parse_tcp(0)?);
+            let mods = self.parse_mods()?;
+            return Ok(PacketEvent {
+                direction,
+                ecn,
+                packet,
+                mods,
+            });
+        }
         let word = self.take_while(|c| is_ident_char(c) || c == '.');
         if word.is_empty() {
             return Err(self.expected(PACKET_TYPES));
@@ -1314,21 +1326,59 @@ impl<'a> Parser<'a> {
         loop {
             self.skip_all()?;
             let name = self.peek_ident();
-            if name.is_empty() {
-                return Err(self.expected("struct field name"));
+            // A positional member (`{..., 100}`, an iovec as public scripts
+            // write it) has no name: anything but `NAME =` / `NAME(…) =`.
+            let mut look = *self;
+            look.advance_bytes(name.len());
+            let _ = look.skip_all();
+            if name.is_empty() || !matches!(look.peek(), Some('=' | '(')) {
+                let e = self.parse_expr(depth)?;
+                fields.push((String::new(), e));
+            } else {
+                self.advance_bytes(name.len());
+                self.skip_all()?;
+                // packetdrill's `msg_iov(1)=[…]`: the count is the array's
+                // length, so it is checked against it and not kept.
+                let count = if self.eat('(') {
+                    self.skip_all()?;
+                    let at = self.pos;
+                    let c = if self.eat_str("...") {
+                        None
+                    } else {
+                        match self.parse_expr(depth)? {
+                            Expr::Int(n) => Some((n, at)),
+                            _ => {
+                                return Err(self.syntax_at(
+                                    at,
+                                    "a count or `...`",
+                                    "something else",
+                                ))
+                            }
+                        }
+                    };
+                    self.skip_all()?;
+                    self.expect(')', "`)` after the field count")?;
+                    self.skip_all()?;
+                    c
+                } else {
+                    None
+                };
+                self.expect('=', "`=` after the struct field name")?;
+                self.skip_all()?;
+                let vat = self.pos;
+                let e = self.parse_expr(depth)?;
+                if let (Some((n, at)), Expr::Array(items)) = (count, &e) {
+                    if n != items.len() as i64 {
+                        let _ = vat;
+                        return Err(self.syntax_at(
+                            at,
+                            format!("a count equal to the array's length ({})", items.len()),
+                            format!("{n}"),
+                        ));
+                    }
+                }
+                fields.push((name.to_string(), e));
             }
-            let at = self.pos;
-            self.advance_bytes(name.len());
-            self.skip_all()?;
-            if self.peek() == Some('(') {
-                return Err(
-                    self.unsupported_at(at, format!("struct field with a count, `{name}(...)=`"))
-                );
-            }
-            self.expect('=', "`=` after the struct field name")?;
-            self.skip_all()?;
-            let e = self.parse_expr(depth)?;
-            fields.push((name.to_string(), e));
             self.skip_all()?;
             if self.eat(',') {
                 continue;

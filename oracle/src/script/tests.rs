@@ -815,10 +815,6 @@ fn unsupported_constructs() {
             "t.pkt:1:10: unsupported: ICMP type `timestamp_request`",
         ),
         (
-            "0 sendmsg(4, {msg_name(...)=..., msg_flags=0}, 0) = 0",
-            "t.pkt:1:15: unsupported: struct field with a count, `msg_name(...)=`",
-        ),
-        (
             "0 < [ce] arp who-has 1.2.3.4 tell 1.2.3.5",
             "t.pkt:1:10: unsupported: ECN prefix on an ARP packet",
         ),
@@ -984,4 +980,41 @@ fn bad_modifiers_are_errors() {
     assert!(err("0 < udp (20) ttl 1 ttl 2\n").contains("a single `ttl`"));
     assert!(err("0 < udp (20) ip_version 16\n").contains("4-bit"));
     assert!(err("0 < udp (20) bogus 1\n").contains("`to MAC`"));
+}
+
+#[test]
+fn no_flags_is_a_dash() {
+    let s = parse("t.pkt", "0 < - 1:1001(1000) win 20000\n").unwrap();
+    let EventKind::Packet(p) = &s.events[0].kind else {
+        panic!("not a packet");
+    };
+    let PacketSpec::Tcp(t) = &p.packet else {
+        panic!("not TCP");
+    };
+    assert_eq!((t.flags, t.len, t.win), (0, 1000, Some(20000)));
+    assert_eq!(t.to_string(), "- 1:1001(1000) win 20000");
+    // `-` is no flag letter inside a word.
+    assert!(parse("t.pkt", "0 < S- 0:0(0)\n").is_err());
+}
+
+#[test]
+fn counted_and_positional_struct_members() {
+    let s = parse(
+        "t.pkt",
+        "0 sendmsg(4, {msg_name(...)=...,\n  msg_iov(2)=[{..., 100}, {iov_base=..., iov_len=5}], msg_flags=0}, 0) = 105\n",
+    )
+    .unwrap();
+    let EventKind::Call(c) = &s.events[0].kind else {
+        panic!("not a call");
+    };
+    assert_eq!(
+        c.args[1].to_string(),
+        "{msg_name=..., msg_iov=[{..., 100}, {iov_base=..., iov_len=5}], msg_flags=0}"
+    );
+    // The count must be the array's length.
+    let e = parse("t.pkt", "0 sendmsg(4, {msg_iov(3)=[{..., 1}]}, 0) = 1\n").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "t.pkt:1:23: expected a count equal to the array's length (1), found 3"
+    );
 }
