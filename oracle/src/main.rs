@@ -151,6 +151,9 @@ fn real_main(
     };
     let files = suite::discover(&paths)?;
     let declared = load_declared(&divergences)?;
+    if let Some(dir) = &report {
+        report::html::clear(dir).with_context(|| format!("--report {}", dir.display()))?;
+    }
     let report_files = report.as_ref().map(|d| d.join(report::html::FILES));
     for dir in [&pcap, &traces, &frames, &report, &report_files]
         .into_iter()

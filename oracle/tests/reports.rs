@@ -393,3 +393,38 @@ fn scenario_page_marks_declared_and_undeclared_rows_differently() {
     assert!(index.contains("DIFFER (stack)"));
     assert!(index.contains("href=\"x_y.html\""));
 }
+
+#[test]
+fn report_dir_is_cleared_only_when_it_holds_a_report() {
+    // A directory that is not a report is refused, untouched.
+    let foreign = tempdir("foreign-report");
+    std::fs::write(foreign.join("notes.txt"), "mine").unwrap();
+    assert!(report::html::clear(&foreign).is_err());
+    assert!(foreign.join("notes.txt").exists());
+    // An old report: every page and file of it goes.
+    let old = tempdir("old-report");
+    std::fs::write(
+        old.join("index.html"),
+        format!(
+            "<meta name=\"generator\" content=\"{}\">",
+            report::html::GENERATOR
+        ),
+    )
+    .unwrap();
+    std::fs::write(old.join("tcp_gone.html"), "stale").unwrap();
+    std::fs::create_dir_all(old.join("files")).unwrap();
+    std::fs::write(old.join("files/x.pcap"), "stale").unwrap();
+    report::html::clear(&old).unwrap();
+    let left: Vec<_> = std::fs::read_dir(&old)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, vec![std::ffi::OsString::from(report::html::MARKER)]);
+    // The marker alone makes it a report directory (a run killed before
+    // index.html), and missing directories are created.
+    std::fs::create_dir_all(old.join("pcap")).unwrap();
+    report::html::clear(&old).unwrap();
+    assert!(!old.join("pcap").exists());
+    report::html::clear(&old.join("missing")).unwrap();
+    assert!(old.join("missing").join(report::html::MARKER).exists());
+}

@@ -47,7 +47,7 @@ svg.ladder text.int { fill: #1f5fbf; } svg.ladder text.outt { fill: #1a7f37; }
 
 fn page(title: &str, body: &str) -> String {
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head>\n<body>\n{body}</body></html>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"generator\" content=\"{GENERATOR}\"><title>{}</title><style>{STYLE}</style></head>\n<body>\n{body}</body></html>\n",
         escape(title)
     )
 }
@@ -336,6 +336,40 @@ pub fn scenario_page(
         b.push_str("</div>\n");
     }
     page(&o.id, &b)
+}
+
+/// The `<meta name="generator">` of every page: how [`clear`] recognizes a
+/// report directory.
+pub const GENERATOR: &str = "oracle report";
+
+/// The file [`clear`] leaves in a report directory, so that a run killed
+/// before it wrote `index.html` still marks the directory as its own.
+pub const MARKER: &str = ".oracle-report";
+
+/// Empties `dir` for a new report if it holds an old one (a [`MARKER`] file,
+/// or an `index.html` naming [`GENERATOR`]), so pages of scenarios that are
+/// gone do not linger, and marks it; refuses a non-empty directory that is
+/// not a report. A missing directory is created.
+pub fn clear(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let empty = std::fs::read_dir(dir)?.next().is_none();
+    let index = std::fs::read_to_string(dir.join("index.html")).unwrap_or_default();
+    let ours = dir.join(MARKER).exists() || index.contains(&format!("content=\"{GENERATOR}\""));
+    if !empty && !ours {
+        return Err(std::io::Error::other(format!(
+            "{} is not empty and holds no earlier report; not overwriting it",
+            dir.display()
+        )));
+    }
+    for e in std::fs::read_dir(dir)? {
+        let p = e?.path();
+        if p.is_dir() {
+            std::fs::remove_dir_all(&p)?;
+        } else {
+            std::fs::remove_file(&p)?;
+        }
+    }
+    std::fs::write(dir.join(MARKER), "written by `oracle run --report`\n")
 }
 
 /// Writes `index.html` and one page per scenario into `dir` (which exists;
