@@ -224,9 +224,11 @@ struct Runner<'a, T: Target + ?Sized> {
     sut: Option<i32>,
     /// See [`RunResult::notes`].
     notes: Vec<String>,
-    /// The MSS the testbench announced in its SYN (segment size of TSO
-    /// injections).
+    /// The segment size of TSO injections: packetdrill's `--mss=N`, else
+    /// the MSS the testbench announced in its SYN.
     tb_mss: u16,
+    /// `--mss` was given.
+    tb_mss_given: bool,
     /// What an unsigned `END` of the current call's `START...END` counts
     /// from: the previous event's time when `START` is relative, else 0.
     end_base: Micros,
@@ -269,7 +271,13 @@ pub fn run_script<T: Target + ?Sized>(
         last_actual: 0,
         sut: None,
         notes: Vec::new(),
-        tb_mss: 1460,
+        tb_mss: script
+            .options
+            .iter()
+            .find(|o| o.name == "mss")
+            .and_then(|o| o.value.as_deref()?.parse().ok())
+            .unwrap_or(1460),
+        tb_mss_given: script.options.iter().any(|o| o.name == "mss"),
         end_base: 0,
         lenient: opts.lenient,
         py_vars: Vec::new(),
@@ -425,7 +433,7 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                     set_ecn(&mut frame, bits);
                 }
                 if let PacketSpec::Tcp(t) = &p.packet {
-                    if t.flags & crate::script::tcp_flags::SYN != 0 {
+                    if t.flags & crate::script::tcp_flags::SYN != 0 && !self.tb_mss_given {
                         if let Some(m) = t.options.as_ref().and_then(|o| o.mss()) {
                             self.tb_mss = m;
                         }
