@@ -52,6 +52,10 @@ enum Command {
         /// Timing tolerance in µs (packetdrill's --tolerance_usecs).
         #[arg(long, default_value_t = 4000)]
         tolerance_usecs: i64,
+        /// Relative timing tolerance: this percent of the interval since
+        /// the previous event, when larger (packetdrill's --tolerance_percent).
+        #[arg(long, default_value_t = 12.5)]
+        tolerance_percent: f64,
         /// Seed of the stack's random source.
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -118,6 +122,7 @@ fn real_main(
         frames,
         divergences,
         tolerance_usecs,
+        tolerance_percent,
         seed,
         json,
         junit,
@@ -167,7 +172,7 @@ fn real_main(
         run: RunOptions {
             tolerance: Tolerance {
                 usecs: tolerance_usecs,
-                ..Tolerance::default()
+                percent: tolerance_percent,
             },
             lenient,
         },

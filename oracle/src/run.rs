@@ -65,6 +65,11 @@ impl Tolerance {
                     tol.usecs = v;
                 }
             }
+            if opt.name == "tolerance_percent" {
+                if let Some(v) = opt.value.as_deref().and_then(|v| v.parse::<f64>().ok()) {
+                    tol.percent = v.clamp(0.0, 100.0);
+                }
+            }
         }
         tol
     }
@@ -297,6 +302,27 @@ type Step = Result<(), Verdict>;
 
 impl<T: Target + ?Sized> Runner<'_, T> {
     fn run(&mut self) -> Verdict {
+        // Option lines: the ones that change this run; IPv6 cannot run; the
+        // rest of packetdrill's (`--tcp_ts_tick_usecs`, …) are noted.
+        for o in &self.script.options {
+            match o.name.as_str() {
+                "tolerance_usecs" | "tolerance_percent" | "dut_link_up" | "proxy_arp" | "mss" => {}
+                "ip_version" if o.value.as_deref() == Some("ipv4") => {}
+                "ip_version" => {
+                    return Verdict::Unsupported {
+                        line: o.span.line,
+                        what: format!(
+                            "--ip_version={} (IPv4 only)",
+                            o.value.as_deref().unwrap_or("")
+                        ),
+                    }
+                }
+                other => self.notes.push(format!(
+                    "line {}: option --{other} is not used by this harness",
+                    o.span.line
+                )),
+            }
+        }
         // `--dut_link_up`: the DUT's interface comes up as the script starts.
         if self.script.options.iter().any(|o| o.name == "dut_link_up") {
             self.target.link_up();

@@ -393,3 +393,29 @@ fn a_synack_written_with_a_sequence_number_is_checked_against_the_old_isn() {
     assert_eq!(run(&script(65539)).verdict, Verdict::Passed);
     assert!(matches!(run(&script(65540)).verdict, Verdict::Failed(_)));
 }
+
+#[test]
+fn option_lines_ipv6_is_unsupported_and_unknown_ones_are_noted() {
+    let v6 = run("--ip_version=ipv6\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n");
+    assert!(
+        matches!(v6.verdict, Verdict::Unsupported { line: 1, ref what } if what.contains("IPv4 only")),
+        "{:?}",
+        v6.verdict
+    );
+    let noted = run("--tcp_ts_tick_usecs=1000\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n");
+    assert_eq!(noted.verdict, Verdict::Passed);
+    assert_eq!(
+        noted.notes,
+        vec!["line 1: option --tcp_ts_tick_usecs is not used by this harness"]
+    );
+}
+
+#[test]
+fn tolerance_percent_widens_the_window_of_long_intervals() {
+    // The SYN-ACK is written 0.4 s late. 12.5 % of 0.4 s (50 ms) does not
+    // cover it; 100 % (400 ms) does.
+    let src = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n+0 listen(3, 1) = 0\n+0 < S 0:0(0) win 65535 <mss 1460>\n+.4 > S. 0:0(0) ack 1 <mss 1460>\n";
+    assert!(matches!(run(src).verdict, Verdict::Failed(_)));
+    let wide = run(&format!("--tolerance_percent=100\n{src}"));
+    assert_eq!(wide.verdict, Verdict::Passed, "{:?}", wide.verdict);
+}
