@@ -449,6 +449,21 @@ pub struct TcpInfo {
     pub tcpi_bytes_retrans: u64,
     pub tcpi_snd_wnd: u32,
     pub tcpi_rcv_wnd: u32,
+    pub tcpi_delivery_rate_app_limited: u8,
+    pub tcpi_pacing_rate: u64,
+    pub tcpi_max_pacing_rate: u64,
+    pub tcpi_delivery_rate: u64,
+    pub tcpi_busy_time: u64,
+    pub tcpi_rwnd_limited: u64,
+    pub tcpi_sndbuf_limited: u64,
+    pub tcpi_delivered_ce: u32,
+    pub tcpi_dsack_dups: u32,
+    pub tcpi_reord_seen: u32,
+    pub tcpi_rcv_ooopack: u32,
+    pub tcpi_rehash: u32,
+    pub tcpi_total_rto: u32,
+    pub tcpi_total_rto_recoveries: u32,
+    pub tcpi_total_rto_time: u32,
 }
 
 impl TcpInfo {
@@ -502,7 +517,22 @@ impl TcpInfo {
             tcpi_bytes_sent,
             tcpi_bytes_retrans,
             tcpi_snd_wnd,
-            tcpi_rcv_wnd
+            tcpi_rcv_wnd,
+            tcpi_delivery_rate_app_limited,
+            tcpi_pacing_rate,
+            tcpi_max_pacing_rate,
+            tcpi_delivery_rate,
+            tcpi_busy_time,
+            tcpi_rwnd_limited,
+            tcpi_sndbuf_limited,
+            tcpi_delivered_ce,
+            tcpi_dsack_dups,
+            tcpi_reord_seen,
+            tcpi_rcv_ooopack,
+            tcpi_rehash,
+            tcpi_total_rto,
+            tcpi_total_rto_recoveries,
+            tcpi_total_rto_time
         )
     }
 }
@@ -542,6 +572,13 @@ pub fn tcp_info(fd: RawFd) -> Result<TcpInfo, Errno> {
     let u32_at = |off: usize| -> u32 {
         if off + 4 <= len {
             u32::from_ne_bytes(buf[off..off + 4].try_into().unwrap())
+        } else {
+            0
+        }
+    };
+    let u16_at = |off: usize| -> u16 {
+        if off + 2 <= len {
+            u16::from_ne_bytes(buf[off..off + 2].try_into().unwrap())
         } else {
             0
         }
@@ -588,7 +625,6 @@ pub fn tcp_info(fd: RawFd) -> Result<TcpInfo, Errno> {
         tcpi_rcv_rtt: u32_at(92),
         tcpi_rcv_space: u32_at(96),
         tcpi_total_retrans: u32_at(100),
-        // 104 pacing_rate, 112 max_pacing_rate (u64)
         tcpi_bytes_acked: u64_at(120),
         tcpi_bytes_received: u64_at(128),
         tcpi_segs_out: u32_at(136),
@@ -597,15 +633,27 @@ pub fn tcp_info(fd: RawFd) -> Result<TcpInfo, Errno> {
         tcpi_min_rtt: u32_at(148),
         tcpi_data_segs_in: u32_at(152),
         tcpi_data_segs_out: u32_at(156),
-        // 160 delivery_rate, 168 busy_time, 176 rwnd_limited,
-        // 184 sndbuf_limited (u64)
         tcpi_delivered: u32_at(192),
-        // 196 delivered_ce
         tcpi_bytes_sent: u64_at(200),
         tcpi_bytes_retrans: u64_at(208),
-        // 216 dsack_dups, 220 reord_seen, 224 rcv_ooopack
         tcpi_snd_wnd: u32_at(228),
         tcpi_rcv_wnd: u32_at(232),
+        // Bitfield `delivery_rate_app_limited:1, fastopen_client_fail:2`.
+        tcpi_delivery_rate_app_limited: buf[7] & 1,
+        tcpi_pacing_rate: u64_at(104),
+        tcpi_max_pacing_rate: u64_at(112),
+        tcpi_delivery_rate: u64_at(160),
+        tcpi_busy_time: u64_at(168),
+        tcpi_rwnd_limited: u64_at(176),
+        tcpi_sndbuf_limited: u64_at(184),
+        tcpi_delivered_ce: u32_at(196),
+        tcpi_dsack_dups: u32_at(216),
+        tcpi_reord_seen: u32_at(220),
+        tcpi_rcv_ooopack: u32_at(224),
+        tcpi_rehash: u32_at(236),
+        tcpi_total_rto: u32::from(u16_at(240)),
+        tcpi_total_rto_recoveries: u32::from(u16_at(242)),
+        tcpi_total_rto_time: u32_at(244),
     })
 }
 
