@@ -69,8 +69,10 @@ pub fn check_printing(
     printed: &mut Vec<String>,
 ) -> Outcome {
     // Statements end at a newline or a `;` (strings, which could hold
-    // either, are outside the subset).
-    for line in code.lines().flat_map(|l| strip_comment(l).split(';')) {
+    // either, are outside the subset); a `\` at the end of a line continues
+    // it.
+    let joined = code.replace("\\\n", " ");
+    for line in joined.lines().flat_map(|l| strip_comment(l).split(';')) {
         let line = line.trim();
         if line.is_empty() {
             continue;
@@ -475,7 +477,7 @@ mod tests {
     fn print_shows_values() {
         let mut printed = Vec::new();
         let out = check_printing(
-            "print(tcpi_snd_cwnd, tcpi_rtt // 1000)",
+            "print(tcpi_snd_cwnd, tcpi_rtt // 1000); assert tcpi_snd_cwnd == \\\n 7",
             F,
             &mut Vec::new(),
             &mut printed,

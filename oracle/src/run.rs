@@ -194,6 +194,8 @@ struct Pending {
     timeout_at: Option<Micros>,
     /// See [`Runner::end_base`].
     end_base: Micros,
+    /// A blocking write: bytes already written before `call`'s.
+    written: usize,
 }
 
 struct Runner<'a, T: Target + ?Sized> {
@@ -1385,6 +1387,7 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                     start: now,
                     timeout_at: (timeout > 0).then(|| now + timeout * 1000),
                     end_base: self.end_base,
+                    written: 0,
                 });
                 let _ = fd;
                 return Ok(());
@@ -1402,6 +1405,7 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                     start: self.target.now(),
                     timeout_at: None,
                     end_base: self.end_base,
+                    written: 0,
                 });
                 Ok(())
             }
@@ -1426,6 +1430,25 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                     start: self.target.now(),
                     timeout_at: None,
                     end_base: self.end_base,
+                    written: 0,
+                });
+                Ok(())
+            }
+            // A blocking write returns when all of it is queued (tcp_sendmsg
+            // waits for room): the rest is written as room frees up.
+            (SysCall::Write { fd, len }, Ok(n)) if blocking && (n as usize) < *len => {
+                self.pending = Some(Pending {
+                    event: index,
+                    call: SysCall::Write {
+                        fd: *fd,
+                        len: *len - n as usize,
+                    },
+                    interest: Interest::Writable,
+                    connect: false,
+                    start: self.target.now(),
+                    timeout_at: None,
+                    end_base: self.end_base,
+                    written: n as usize,
                 });
                 Ok(())
             }
@@ -1478,6 +1501,26 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             self.pending = Some(p);
             return Ok(());
         }
+        let mut p = p;
+        let result = match (&p.call, result) {
+            (SysCall::Write { fd, len }, Ok(n)) if (n as usize) < *len => {
+                // Part of a blocking write: keep going with the rest.
+                p.written += n as usize;
+                p.call = SysCall::Write {
+                    fd: *fd,
+                    len: *len - n as usize,
+                };
+                self.pending = Some(p);
+                return Ok(());
+            }
+            (SysCall::Write { len, .. }, Ok(n)) if p.written > 0 => {
+                let _ = len;
+                Ok(n + p.written as i64)
+            }
+            // An error after part was written: the part is the result.
+            (SysCall::Write { .. }, Err(_)) if p.written > 0 => Ok(p.written as i64),
+            (_, r) => r,
+        };
         let ev = &self.script.events[p.event];
         let EventKind::Call(call) = &ev.kind else {
             return Ok(());
