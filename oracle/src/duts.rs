@@ -124,12 +124,14 @@ fn stack_udp_call(host: &mut Host, now: Instant, call: &SysCall) -> Option<Resul
         }
         SysCall::Bind { fd, addr } if udp(fd) => host.udp_bind(Fd(fd), addr).map(|()| 0),
         SysCall::Connect { fd, addr } if udp(fd) => host.udp_connect(Fd(fd), addr).map(|()| 0),
-        SysCall::SetSockOpt { fd, name, value } if udp(fd) => {
-            host.udp_setsockopt(Fd(fd), name.stack(), value).map(|()| 0)
-        }
-        SysCall::GetSockOpt { fd, name } if udp(fd) => {
-            host.udp_getsockopt(Fd(fd), name.stack()).map(i64::from)
-        }
+        SysCall::SetSockOpt { fd, name, value } if udp(fd) => match name.stack() {
+            Some(o) => host.udp_setsockopt(Fd(fd), o, value).map(|()| 0),
+            None => Err(Errno::ENOPROTOOPT),
+        },
+        SysCall::GetSockOpt { fd, name } if udp(fd) => match name.stack() {
+            Some(o) => host.udp_getsockopt(Fd(fd), o).map(i64::from),
+            None => Err(Errno::ENOPROTOOPT),
+        },
         SysCall::Close { fd } if udp(fd) => host.close(now, Fd(fd)).map(|()| 0),
         SysCall::SoError { fd } if udp(fd) => Ok(0),
         _ => return None,
@@ -145,10 +147,14 @@ fn stack_call(host: &mut Host, now: Instant, call: &SysCall) -> Result<i64, Errn
         SysCall::SocketDgram | SysCall::SendTo { .. } | SysCall::RecvFrom { .. } => {
             Err(Errno::EBADF)
         }
-        SysCall::SetSockOpt { fd, name, value } => {
-            host.setsockopt(Fd(fd), name.stack(), value).map(|()| 0)
-        }
-        SysCall::GetSockOpt { fd, name } => host.getsockopt(Fd(fd), name.stack()).map(i64::from),
+        SysCall::SetSockOpt { fd, name, value } => match name.stack() {
+            Some(o) => host.setsockopt(Fd(fd), o, value).map(|()| 0),
+            None => Err(Errno::ENOPROTOOPT),
+        },
+        SysCall::GetSockOpt { fd, name } => match name.stack() {
+            Some(o) => host.getsockopt(Fd(fd), o).map(i64::from),
+            None => Err(Errno::ENOPROTOOPT),
+        },
         SysCall::SetLinger { fd, onoff, linger } => host
             .setsockopt(
                 Fd(fd),
@@ -322,6 +328,9 @@ impl Target for SimTarget {
     }
     fn shell(&mut self, cmd: &str, dir: &std::path::Path) -> Result<ShellOutcome, String> {
         Ok(crate::sysctl::interpret(cmd, dir, self.host.profile_mut()))
+    }
+    fn unsupported(&self, call: &SysCall) -> Option<String> {
+        crate::target::stack_unsupported(call)
     }
     fn tcp_info(&mut self, fd: i32) -> Result<Vec<(&'static str, i64)>, Errno> {
         stack_tcp_info_of(&self.host, fd)
@@ -757,6 +766,9 @@ impl Target for StackTarget {
     fn shell(&mut self, cmd: &str, dir: &std::path::Path) -> Result<ShellOutcome, String> {
         let mut host = self.host_in_sync();
         Ok(crate::sysctl::interpret(cmd, dir, host.profile_mut()))
+    }
+    fn unsupported(&self, call: &SysCall) -> Option<String> {
+        crate::target::stack_unsupported(call)
     }
     fn tcp_info(&mut self, fd: i32) -> Result<Vec<(&'static str, i64)>, Errno> {
         let host = self.host_in_sync();

@@ -1287,6 +1287,9 @@ impl<T: Target + ?Sized> Runner<'_, T> {
         let Some(sys) = self.resolve_call(ev, call)? else {
             return Ok(());
         };
+        if let Some(why) = self.target.unsupported(&sys) {
+            return Err(self.unsupported(ev, why));
+        }
         let script_fd = call.args.first().and_then(|a| match a {
             Expr::Int(v) => Some(*v),
             _ => None,
@@ -1716,10 +1719,20 @@ impl<T: Target + ?Sized> Runner<'_, T> {
     }
 
     fn int_arg(&self, ev: &Event, call: &CallEvent, i: usize) -> Result<i64, Verdict> {
+        // Symbolic option values public scripts pass (linux/in.h).
+        let named = |n: &str| match n {
+            "IP_PMTUDISC_DONT" => Some(0),
+            "IP_PMTUDISC_WANT" => Some(1),
+            "IP_PMTUDISC_DO" => Some(2),
+            "IP_PMTUDISC_PROBE" => Some(3),
+            _ => None,
+        };
         match call.args.get(i) {
             Some(Expr::Int(v)) => Ok(*v),
+            Some(Expr::Ident(n)) if named(n).is_some() => Ok(named(n).unwrap_or(0)),
             Some(Expr::Array(a)) if a.len() == 1 => match &a[0] {
                 Expr::Int(v) => Ok(*v),
+                Expr::Ident(n) if named(n).is_some() => Ok(named(n).unwrap_or(0)),
                 _ => Err(self.fail(
                     ev,
                     format!("argument {} of {} must be an integer", i + 1, call.name),

@@ -219,7 +219,9 @@ pub const POLL_BITS: &[(&str, i16)] = &[
 ];
 
 /// Integer socket options the scripts set and read, with their Linux
-/// (level, name) numbers and the stack's [`stack::SockOpt`].
+/// (level, name) numbers and the stack's [`stack::SockOpt`] (`None`: the
+/// stack does not model it, so the call is *unsupported* on the stack DUTs
+/// and runs on Linux).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SockOptName {
     /// SOL_SOCKET SO_REUSEADDR.
@@ -248,37 +250,74 @@ pub enum SockOptName {
     Linger2,
     /// SOL_SOCKET SO_BROADCAST.
     Broadcast,
+    /// IPPROTO_TCP TCP_CORK (Linux only here).
+    Cork,
+    /// IPPROTO_TCP TCP_USER_TIMEOUT (Linux only here).
+    UserTimeout,
+    /// IPPROTO_TCP TCP_NOTSENT_LOWAT (Linux only here).
+    NotsentLowat,
+    /// IPPROTO_TCP TCP_INQ (Linux only here).
+    Inq,
+    /// IPPROTO_TCP TCP_QUICKACK (Linux only here).
+    QuickAck,
+    /// SOL_SOCKET SO_RCVLOWAT (Linux only here).
+    RcvLowat,
+    /// SOL_SOCKET SO_ZEROCOPY (Linux only here).
+    ZeroCopy,
+    /// IPPROTO_IP IP_MTU_DISCOVER (Linux only here).
+    MtuDiscover,
+    /// IPPROTO_IP IP_TOS (Linux only here).
+    Tos,
+}
+
+/// The level a script names an option with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Socket,
+    Tcp,
+    Ip,
 }
 
 impl SockOptName {
-    /// Every option: script name, level names it may appear with, value.
-    const TABLE: &'static [(&'static str, bool, SockOptName)] = &[
-        ("SO_REUSEADDR", false, SockOptName::ReuseAddr),
-        ("SO_REUSEPORT", false, SockOptName::ReusePort),
-        ("SO_KEEPALIVE", false, SockOptName::KeepAlive),
-        ("SO_RCVBUF", false, SockOptName::RcvBuf),
-        ("SO_SNDBUF", false, SockOptName::SndBuf),
-        ("TCP_NODELAY", true, SockOptName::NoDelay),
-        ("TCP_KEEPIDLE", true, SockOptName::KeepIdle),
-        ("TCP_KEEPINTVL", true, SockOptName::KeepIntvl),
-        ("TCP_KEEPCNT", true, SockOptName::KeepCnt),
-        ("TCP_SYNCNT", true, SockOptName::SynCnt),
-        ("TCP_MAXSEG", true, SockOptName::MaxSeg),
-        ("TCP_LINGER2", true, SockOptName::Linger2),
-        ("SO_BROADCAST", false, SockOptName::Broadcast),
+    /// Every option: script name, level, value.
+    const TABLE: &'static [(&'static str, Level, SockOptName)] = &[
+        ("SO_REUSEADDR", Level::Socket, SockOptName::ReuseAddr),
+        ("SO_REUSEPORT", Level::Socket, SockOptName::ReusePort),
+        ("SO_KEEPALIVE", Level::Socket, SockOptName::KeepAlive),
+        ("SO_RCVBUF", Level::Socket, SockOptName::RcvBuf),
+        ("SO_SNDBUF", Level::Socket, SockOptName::SndBuf),
+        ("TCP_NODELAY", Level::Tcp, SockOptName::NoDelay),
+        ("TCP_KEEPIDLE", Level::Tcp, SockOptName::KeepIdle),
+        ("TCP_KEEPINTVL", Level::Tcp, SockOptName::KeepIntvl),
+        ("TCP_KEEPCNT", Level::Tcp, SockOptName::KeepCnt),
+        ("TCP_SYNCNT", Level::Tcp, SockOptName::SynCnt),
+        ("TCP_MAXSEG", Level::Tcp, SockOptName::MaxSeg),
+        ("TCP_LINGER2", Level::Tcp, SockOptName::Linger2),
+        ("SO_BROADCAST", Level::Socket, SockOptName::Broadcast),
+        ("TCP_CORK", Level::Tcp, SockOptName::Cork),
+        ("TCP_USER_TIMEOUT", Level::Tcp, SockOptName::UserTimeout),
+        ("TCP_NOTSENT_LOWAT", Level::Tcp, SockOptName::NotsentLowat),
+        ("TCP_INQ", Level::Tcp, SockOptName::Inq),
+        ("TCP_QUICKACK", Level::Tcp, SockOptName::QuickAck),
+        ("SO_RCVLOWAT", Level::Socket, SockOptName::RcvLowat),
+        ("SO_ZEROCOPY", Level::Socket, SockOptName::ZeroCopy),
+        ("IP_MTU_DISCOVER", Level::Ip, SockOptName::MtuDiscover),
+        ("IP_TOS", Level::Ip, SockOptName::Tos),
     ];
 
     /// The option a script names with `level` (`SOL_SOCKET`, `IPPROTO_TCP`
-    /// or `SOL_TCP`) and `name`; `None` when the pair is not supported.
+    /// or `SOL_TCP`, `IPPROTO_IP` or `SOL_IP`) and `name`; `None` when the
+    /// pair is not supported.
     pub fn from_script(level: &str, name: &str) -> Option<SockOptName> {
-        let tcp = match level {
-            "SOL_SOCKET" => false,
-            "IPPROTO_TCP" | "SOL_TCP" => true,
+        let level = match level {
+            "SOL_SOCKET" => Level::Socket,
+            "IPPROTO_TCP" | "SOL_TCP" => Level::Tcp,
+            "IPPROTO_IP" | "SOL_IP" => Level::Ip,
             _ => return None,
         };
         Self::TABLE
             .iter()
-            .find(|(n, t, _)| *n == name && *t == tcp)
+            .find(|(n, l, _)| *n == name && *l == level)
             .map(|(_, _, o)| *o)
     }
 
@@ -292,7 +331,7 @@ impl SockOptName {
 
     /// Linux's (level, optname).
     pub fn linux(self) -> (i32, i32) {
-        use libc::{IPPROTO_TCP, SOL_SOCKET};
+        use libc::{IPPROTO_IP, IPPROTO_TCP, SOL_SOCKET};
         match self {
             SockOptName::ReuseAddr => (SOL_SOCKET, libc::SO_REUSEADDR),
             SockOptName::ReusePort => (SOL_SOCKET, libc::SO_REUSEPORT),
@@ -307,13 +346,24 @@ impl SockOptName {
             SockOptName::MaxSeg => (IPPROTO_TCP, libc::TCP_MAXSEG),
             SockOptName::Linger2 => (IPPROTO_TCP, libc::TCP_LINGER2),
             SockOptName::Broadcast => (SOL_SOCKET, libc::SO_BROADCAST),
+            SockOptName::Cork => (IPPROTO_TCP, libc::TCP_CORK),
+            SockOptName::UserTimeout => (IPPROTO_TCP, libc::TCP_USER_TIMEOUT),
+            SockOptName::NotsentLowat => (IPPROTO_TCP, libc::TCP_NOTSENT_LOWAT),
+            // include/uapi/linux/tcp.h
+            SockOptName::Inq => (IPPROTO_TCP, 36),
+            SockOptName::QuickAck => (IPPROTO_TCP, libc::TCP_QUICKACK),
+            SockOptName::RcvLowat => (SOL_SOCKET, libc::SO_RCVLOWAT),
+            // include/uapi/asm-generic/socket.h
+            SockOptName::ZeroCopy => (SOL_SOCKET, 60),
+            SockOptName::MtuDiscover => (IPPROTO_IP, libc::IP_MTU_DISCOVER),
+            SockOptName::Tos => (IPPROTO_IP, libc::IP_TOS),
         }
     }
 
-    /// The stack's option.
-    pub fn stack(self) -> stack::SockOpt {
+    /// The stack's option; `None` for one the stack does not model.
+    pub fn stack(self) -> Option<stack::SockOpt> {
         use stack::SockOpt;
-        match self {
+        Some(match self {
             SockOptName::ReuseAddr => SockOpt::ReuseAddr,
             SockOptName::ReusePort => SockOpt::ReusePort,
             SockOptName::KeepAlive => SockOpt::KeepAlive,
@@ -327,7 +377,31 @@ impl SockOptName {
             SockOptName::MaxSeg => SockOpt::MaxSeg,
             SockOptName::Linger2 => SockOpt::Linger2,
             SockOptName::Broadcast => SockOpt::Broadcast,
+            SockOptName::Cork
+            | SockOptName::UserTimeout
+            | SockOptName::NotsentLowat
+            | SockOptName::Inq
+            | SockOptName::QuickAck
+            | SockOptName::RcvLowat
+            | SockOptName::ZeroCopy
+            | SockOptName::MtuDiscover
+            | SockOptName::Tos => return None,
+        })
+    }
+}
+
+/// A call the stack DUTs cannot make: an option the stack does not model.
+pub fn stack_unsupported(call: &SysCall) -> Option<String> {
+    match call {
+        SysCall::SetSockOpt { name, .. } | SysCall::GetSockOpt { name, .. }
+            if name.stack().is_none() =>
+        {
+            Some(format!(
+                "{} on the stack (not modelled)",
+                name.script_name()
+            ))
         }
+        _ => None,
     }
 }
 
@@ -376,6 +450,12 @@ pub trait Target {
     /// the sysctl settings it knows onto its profile and reports the rest
     /// ([`crate::sysctl`]). The time the command takes is not script time.
     fn shell(&mut self, cmd: &str, dir: &std::path::Path) -> Result<ShellOutcome, String>;
+    /// Why this DUT cannot make `call` (then it is *unsupported* here while
+    /// other DUTs run it), or `None`.
+    fn unsupported(&self, call: &SysCall) -> Option<String> {
+        let _ = call;
+        None
+    }
     /// `getsockopt(fd, IPPROTO_TCP, TCP_INFO)`: the `tcpi_*` fields this DUT
     /// reports, by name.
     fn tcp_info(&mut self, fd: i32) -> Result<Vec<(&'static str, i64)>, Errno>;
