@@ -43,7 +43,7 @@ use stack::wire::{
 };
 use stack::{Duration, Fd, Host, HostConfig, Instant, Profile, Shutdown, SockOpt, SocketType};
 use stack::{Errno, TcpState};
-use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 /// Steps after the setup, at most.
 pub const MAX_STEPS: usize = 64;
@@ -58,6 +58,10 @@ const PEER_PORT: u16 = 40000;
 const BACKLOG: i32 = 8;
 /// The peer's initial TSval.
 const PEER_TS0: u32 = 1_000_000;
+/// The bytes of every peer segment (a payload is at most 3000 bytes) and of
+/// every send() (at most 10000), shared instead of allocated per step.
+static PEER_DATA: [u8; 3000] = [0x5a; 3000];
+static USER_DATA: [u8; 10_000] = [0xa5; 10_000];
 
 /// The target states, indexed by the low nibble of the first byte (% 10).
 pub const TARGETS: [TcpState; 10] = [
@@ -91,7 +95,7 @@ impl Off {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 struct SegStep {
     flags: u8,
     seq: Off,
@@ -99,7 +103,10 @@ struct SegStep {
     window: u16,
     len: usize,
     ts: Option<i8>,
-    sack: Vec<(u16, u16)>,
+    /// `sack[..nsack]`: the SACK blocks (at most 3), inline so that a step
+    /// is copied without allocating.
+    sack: [(u16, u16); 3],
+    nsack: u8,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -112,7 +119,7 @@ enum UserCall {
     Accept,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 enum Step {
     Segment(SegStep),
     User(UserCall),
@@ -188,8 +195,11 @@ fn decode(data: &[u8]) -> (Setup, Vec<Step>) {
                 let len = usize::from(r.u16()) % 3001;
                 let ob = r.u8();
                 let ts = (ob & 1 != 0).then(|| r.u8() as i8);
-                let n = (ob >> 1) & 3;
-                let sack = (0..n).map(|_| (r.u16(), r.u16())).collect();
+                let nsack = (ob >> 1) & 3;
+                let mut sack = [(0, 0); 3];
+                for b in &mut sack[..usize::from(nsack)] {
+                    *b = (r.u16(), r.u16());
+                }
                 Step::Segment(SegStep {
                     flags,
                     seq,
@@ -198,6 +208,7 @@ fn decode(data: &[u8]) -> (Setup, Vec<Step>) {
                     len,
                     ts,
                     sack,
+                    nsack,
                 })
             }
             4 | 5 => Step::User(match r.u8() % 6 {
@@ -361,6 +372,43 @@ pub fn allowed(from: TcpState, to: TcpState, cause: Cause) -> bool {
 
 // ------------------------------------------------------------------ harness
 
+/// A map from connection id to `V`, ascending by id like the host's
+/// connection table: a handful of entries, so a vector beats a `BTreeMap`
+/// (no node allocation per check).
+#[derive(Debug)]
+struct IdMap<V>(Vec<(u64, V)>);
+
+impl<V> Default for IdMap<V> {
+    fn default() -> Self {
+        IdMap(Vec::new())
+    }
+}
+
+impl<V> IdMap<V> {
+    fn get(&self, id: &u64) -> Option<&V> {
+        self.0.iter().find(|(k, _)| k == id).map(|(_, v)| v)
+    }
+    fn contains_key(&self, id: &u64) -> bool {
+        self.get(id).is_some()
+    }
+    fn insert(&mut self, id: u64, v: V) {
+        match self.0.iter().position(|(k, _)| *k >= id) {
+            Some(i) if self.0[i].0 == id => self.0[i].1 = v,
+            Some(i) => self.0.insert(i, (id, v)),
+            None => self.0.push((id, v)),
+        }
+    }
+    fn retain(&mut self, mut f: impl FnMut(&u64, &V) -> bool) {
+        self.0.retain(|(k, v)| f(k, v));
+    }
+    fn iter(&self) -> impl DoubleEndedIterator<Item = (&u64, &V)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+    fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.iter().map(|(_, v)| v)
+    }
+}
+
 /// What the invariant checks remember of a connection.
 #[derive(Debug, Clone, Copy)]
 struct Snap {
@@ -403,6 +451,9 @@ macro_rules! check {
     };
 }
 
+/// `TCP_INPUT_TRACE` is read once per process, not once per input.
+static TRACE: OnceLock<bool> = OnceLock::new();
+
 struct Harness {
     host: Host,
     now: Instant,
@@ -416,10 +467,14 @@ struct Harness {
     dut_una: u32,
     peer_ts: u32,
     dut_tsval: u32,
-    prev: BTreeMap<u64, Snap>,
-    right_edge: BTreeMap<u64, SeqNumber>,
+    prev: IdMap<Snap>,
+    /// The next `prev`, refilled by every check (its storage reused).
+    cur: IdMap<Snap>,
+    right_edge: IdMap<SeqNumber>,
     step: usize,
-    what: String,
+    /// The step being run (`None`: the setup), formatted only when a
+    /// check fails or a trace is printed.
+    what: Option<Step>,
     buf: Vec<u8>,
     /// `TCP_INPUT_TRACE` set: print every step and DUT segment.
     trace: bool,
@@ -446,12 +501,23 @@ impl Harness {
             dut_una: 0,
             peer_ts: PEER_TS0,
             dut_tsval: 0,
-            prev: BTreeMap::new(),
-            right_edge: BTreeMap::new(),
+            prev: IdMap::default(),
+            cur: IdMap::default(),
+            right_edge: IdMap::default(),
             step: 0,
-            what: "setup".into(),
-            buf: vec![0u8; 65536],
-            trace: std::env::var_os("TCP_INPUT_TRACE").is_some(),
+            what: None,
+            buf: Vec::new(),
+            trace: *TRACE.get_or_init(|| std::env::var_os("TCP_INPUT_TRACE").is_some()),
+        }
+    }
+
+    /// What the current step is, for failure messages and the trace.
+    fn what(&self) -> String {
+        match &self.what {
+            None => "setup".into(),
+            Some(Step::Segment(g)) => format!("{g:?}"),
+            Some(Step::User(c)) => format!("{c:?}"),
+            Some(Step::Clock(d)) => format!("clock +{} ms", d.total_millis()),
         }
     }
 
@@ -459,7 +525,7 @@ impl Harness {
         format!(
             "step {} ({}), t={} ms, target {:?}",
             self.step,
-            self.what,
+            self.what(),
             self.now.total_millis(),
             self.setup.target
         )
@@ -782,12 +848,15 @@ impl Harness {
     }
 
     fn check_state(&mut self, cause: Cause) {
-        let p = self.host.profile().clone();
-        let cur: BTreeMap<u64, Snap> = self
-            .host
-            .connections()
-            .map(|(id, t)| (id, Snap::of(t)))
-            .collect();
+        let (send_buffer, recv_buffer) = {
+            let p = self.host.profile();
+            (p.send_buffer, p.recv_buffer)
+        };
+        let mut cur = std::mem::take(&mut self.cur);
+        cur.0.clear();
+        cur.0
+            .extend(self.host.connections().map(|(id, t)| (id, Snap::of(t))));
+        cur.0.sort_unstable_by_key(|&(id, _)| id);
         let n = self.host.connection_count();
         // Reset children stay in the accept queue until accepted (as
         // Linux), which the backlog bounds (> BACKLOG queued: SYNs are
@@ -815,17 +884,17 @@ impl Harness {
             );
             check!(
                 self,
-                (s.snd_max - s.snd_una) as usize <= p.send_buffer + 2,
+                (s.snd_max - s.snd_una) as usize <= send_buffer + 2,
                 "conn {id}: {} bytes in flight exceed the send buffer",
                 s.snd_max - s.snd_una
             );
             let ws = u32::from(s.rcv_wscale);
             check!(
                 self,
-                t.rcv_wnd as usize <= p.recv_buffer + (1 << ws) && t.rcv_wnd <= 65535 << ws,
+                t.rcv_wnd as usize <= recv_buffer + (1 << ws) && t.rcv_wnd <= 65535 << ws,
                 "conn {id}: RCV.WND {} exceeds the receive buffer {} (scale {ws})",
                 t.rcv_wnd,
-                p.recv_buffer
+                recv_buffer
             );
             // Congestion control and recovery (RFC 5681, RFC 6675): cwnd
             // never below one segment, ssthresh never below two once set,
@@ -859,7 +928,7 @@ impl Harness {
             }
             check!(
                 self,
-                t.recv_available() <= p.recv_buffer && t.send_queued() <= p.send_buffer,
+                t.recv_available() <= recv_buffer && t.send_queued() <= send_buffer,
                 "conn {id}: queues {} / {} exceed the buffers",
                 t.recv_available(),
                 t.send_queued()
@@ -909,7 +978,7 @@ impl Harness {
                 }
             }
         }
-        for (id, o) in &self.prev {
+        for (id, o) in self.prev.iter() {
             if !cur.contains_key(id) {
                 check!(
                     self,
@@ -928,7 +997,7 @@ impl Harness {
             self.dut_nxt = s.snd_nxt.get();
             self.dut_una = s.snd_una.get();
         }
-        self.prev = cur;
+        self.cur = std::mem::replace(&mut self.prev, cur);
     }
 
     // -------------------------------------------------------------- setup
@@ -1051,7 +1120,7 @@ impl Harness {
     fn run_step(&mut self, step: &Step) {
         match step {
             Step::Segment(g) => {
-                self.what = format!("{g:?}");
+                self.what = Some(*step);
                 let live = self.live();
                 let seq_base = match live {
                     Some((_, c)) if c.state != SynSent => c.rcv_nxt.get(),
@@ -1068,44 +1137,43 @@ impl Harness {
                         tsecr: self.dut_tsval,
                     });
                 }
-                if !g.sack.is_empty() {
-                    let blocks: Vec<(u32, u32)> = g
-                        .sack
-                        .iter()
-                        .map(|&(l, n)| {
-                            let l = una.wrapping_add(u32::from(l));
-                            (l, l.wrapping_add(u32::from(n)))
-                        })
-                        .collect();
-                    if let Ok(sack) = TcpOption::sack(&blocks) {
+                if g.nsack > 0 {
+                    let mut blocks = [(0u32, 0u32); 3];
+                    let n = usize::from(g.nsack);
+                    for (b, &(l, n)) in blocks.iter_mut().zip(&g.sack[..n]) {
+                        let l = una.wrapping_add(u32::from(l));
+                        *b = (l, l.wrapping_add(u32::from(n)));
+                    }
+                    if let Ok(sack) = TcpOption::sack(&blocks[..n]) {
                         let _ = o.push(TcpOption::NoOperation);
                         let _ = o.push(TcpOption::NoOperation);
                         let _ = o.push(sack);
                     }
                 }
-                let payload = vec![0x5a; g.len];
                 self.send_segment(
                     TcpFlags(g.flags),
                     g.seq.apply(seq_base),
                     g.ack.apply(ack_base),
                     g.window,
                     o,
-                    &payload,
+                    &PEER_DATA[..g.len],
                 );
             }
             Step::User(c) => {
-                self.what = format!("{c:?}");
+                self.what = Some(*step);
                 let now = self.now;
                 match (*c, self.fd) {
                     (UserCall::Send(n), Some(fd)) => {
-                        let data = vec![0xa5; n];
-                        let r = self.host.send(now, fd, &data);
+                        let r = self.host.send(now, fd, &USER_DATA[..n]);
                         if let Ok(k) = r {
                             check!(self, k <= n, "send() reports {k} of {n} bytes");
                         }
                     }
                     (UserCall::Recv, Some(fd)) => {
+                        // The 64 KiB receive buffer is allocated on the first
+                        // recv() only: most inputs never call it.
                         let mut buf = std::mem::take(&mut self.buf);
+                        buf.resize(65536, 0);
                         let r = self.host.recv(now, fd, &mut buf);
                         self.buf = buf;
                         if let Ok(k) = r {
@@ -1139,7 +1207,7 @@ impl Harness {
                 self.drain(Cause::User, None);
             }
             Step::Clock(d) => {
-                self.what = format!("clock +{} ms", d.total_millis());
+                self.what = Some(*step);
                 let target = self.now + *d;
                 self.peer_ts = self.peer_ts.wrapping_add(d.total_millis() as u32);
                 for _ in 0..10_000 {
@@ -1174,7 +1242,7 @@ pub fn run(data: &[u8]) -> TcpState {
         h.run_step(step);
         if trace {
             let conns: Vec<_> = h.prev.values().map(|s| s.state).collect();
-            eprintln!("  {}: {} -> {:?}", h.step, h.what, conns);
+            eprintln!("  {}: {} -> {:?}", h.step, h.what(), conns);
         }
     }
     setup.target
