@@ -146,6 +146,12 @@ pub struct RunResult {
 pub struct RunOptions {
     /// Timing tolerance (a script's `--tolerance_usecs` overrides it).
     pub tolerance: Tolerance,
+    /// Record mode (`oracle fuzz`): the script holds only inbound packets,
+    /// calls and waits; every frame the DUT sends is recorded, not an error,
+    /// and call results are recorded, not checked. The DUT's ISN and TS
+    /// clock are still learnt from its SYN / SYN-ACK, so inbound `ack` and
+    /// TS ecr stay relative to the live connection as packetdrill's are.
+    pub record: bool,
 }
 
 /// Payload byte `i` of frames and writes the runner makes up.
@@ -200,6 +206,8 @@ struct Runner<'a, T: Target + ?Sized> {
     isn_synack_ack: Option<u32>,
     /// When the previous packet event actually happened.
     last_actual: Micros,
+    /// [`RunOptions::record`].
+    record: bool,
 }
 
 /// Plays `script` on `target`.
@@ -231,6 +239,7 @@ pub fn run_script<T: Target + ?Sized>(
         last_time: 0,
         isn_synack_ack: None,
         last_actual: 0,
+        record: opts.record,
     };
     let verdict = runner.run();
     RunResult {
@@ -399,6 +408,11 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             let step = self.wake_step(now, t);
             if let Some((at, bytes)) = self.target.recv_frame(step) {
                 let summary = describe_frame(&bytes);
+                if self.record {
+                    self.learn_recorded(&bytes);
+                    self.record_out(at, None, bytes);
+                    continue;
+                }
                 self.record_out(at, None, bytes);
                 let msg = format!("unexpected packet: {summary}");
                 return Err(match ev {
@@ -410,6 +424,44 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                     }),
                 });
             }
+        }
+    }
+
+    /// Record mode: what a `>` line would have taught the runner, learnt
+    /// from a frame no line expected: the DUT's ISN from its first SYN on
+    /// the script's connection (its sequence numbers written relative, as
+    /// `S. 0:0(0)` would) and its latest TS val (echoed by inbound TS ecr).
+    fn learn_recorded(&mut self, bytes: &[u8]) {
+        let Ok(frame) = FrameRepr::parse(bytes) else {
+            return;
+        };
+        let FramePayload::Ipv4(_, IpPayload::Tcp(tcp, _)) = &frame.payload else {
+            return;
+        };
+        if tcp.dst_port != self.facts.tb_port {
+            return;
+        }
+        let synack = tcp.flags.contains(TcpFlags::SYN | TcpFlags::ACK);
+        // A SYN-ACK answering another peer SYN than the first one opens a
+        // new incarnation with an ISN of its own, as check_tcp finds it.
+        let new_incarnation = synack
+            && self.facts.dut_isn.is_some()
+            && self.isn_synack_ack.is_some_and(|a| a != tcp.ack_number);
+        if new_incarnation {
+            // The frame is recorded right after this call.
+            self.facts.new_isns.push(self.trace.events.len());
+        }
+        if tcp.flags.contains(TcpFlags::SYN) && (self.facts.dut_isn.is_none() || new_incarnation) {
+            self.facts.dut_isn = Some(tcp.seq_number);
+            if synack {
+                self.isn_synack_ack = Some(tcp.ack_number);
+            }
+            if self.facts.dut_port_ephemeral {
+                self.facts.dut_port = tcp.src_port;
+            }
+        }
+        if let Some((val, _)) = tcp.options.timestamps() {
+            self.last_dut_tsval.insert(self.facts.tb_port, val);
         }
     }
 
@@ -1065,7 +1117,7 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                     },
                     _ => None,
                 };
-                if let Some(want) = want {
+                if let Some(want) = want.filter(|_| !self.record) {
                     if want != v {
                         let name = |n: i64| {
                             if n == 0 {
@@ -1095,7 +1147,7 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             // value is the out-value, checked when the script gives one.
             let got = self.target.syscall(&sys);
             if let (Ok(v), Some(Expr::Array(a))) = (&got, call.args.get(3)) {
-                if let Some(Expr::Int(want)) = a.first() {
+                if let Some(Expr::Int(want)) = a.first().filter(|_| !self.record) {
                     if want != v {
                         return Err(self.fail(
                             ev,
@@ -1260,6 +1312,9 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             if matches!(sys, SysCall::SocketDgram) {
                 self.udp_fds.insert(want);
             }
+        }
+        if self.record {
+            return Ok(());
         }
         let expected = match (call.result.value, &call.result.errno) {
             (None, _) => return Ok(()),
