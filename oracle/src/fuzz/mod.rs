@@ -217,6 +217,32 @@ fn flags_of(e: &NormEvent) -> String {
     }
 }
 
+/// Whether `e` (a frame the DUT sent) carries data starting below
+/// `highest`, the end of what the DUT had sent before; updates `highest`.
+fn is_rexmit(e: &NormEvent, highest: &mut u32) -> bool {
+    let Some(parts) = field(e, "_tcp").map(tcp_parts) else {
+        return false;
+    };
+    let get = |k: &str| {
+        parts
+            .iter()
+            .find(|(kk, _)| *kk == k)
+            .and_then(|(_, v)| v.parse::<u32>().ok())
+    };
+    let (Some(seq), Some(len)) = (get("seq"), get("len")) else {
+        return false;
+    };
+    if len == 0 || parts[0].1.contains('S') {
+        return false;
+    }
+    let end = seq.wrapping_add(len);
+    let rexmit = (seq.wrapping_sub(*highest) as i32) < 0;
+    if (end.wrapping_sub(*highest) as i32) > 0 {
+        *highest = end;
+    }
+    rexmit
+}
+
 /// The context of a script line: model state and stimulus kind.
 fn context(lines: &[Line], case: &Case, line: usize) -> (String, Option<usize>) {
     let Some(l) = line.checked_sub(1).and_then(|i| lines.get(i)) else {
@@ -243,6 +269,9 @@ pub fn compare(case: &Case, linux: &[NormEvent], other: &[NormEvent]) -> Vec<Fin
     let lines = render_lines(case);
     let (gl, go) = (groups(linux), groups(other));
     let mut out = Vec::new();
+    // The highest sequence number each DUT has sent so far: a data
+    // segment starting below it is a retransmission.
+    let (mut hl, mut ho) = (0u32, 0u32);
     for (a, b) in gl.iter().zip(&go) {
         let (ctx, step) = context(&lines, case, a.line);
         let mut push = |what: String, l: String, o: String| {
@@ -270,19 +299,23 @@ pub fn compare(case: &Case, linux: &[NormEvent], other: &[NormEvent]) -> Vec<Fin
         }
         let n = a.outs.len().max(b.outs.len());
         for j in 0..n {
-            match (a.outs.get(j), b.outs.get(j)) {
+            let (x, y) = (a.outs.get(j), b.outs.get(j));
+            let rx = x.is_some_and(|x| is_rexmit(x, &mut hl));
+            let ry = y.is_some_and(|y| is_rexmit(y, &mut ho));
+            let re = if rx || ry { "rexmit-" } else { "" };
+            match (x, y) {
                 (Some(x), Some(y)) => {
                     if let Some(f) = differing_field(x, y) {
-                        push(f.to_string(), event_text(x), event_text(y));
+                        push(format!("{re}{f}"), event_text(x), event_text(y));
                     }
                 }
                 (Some(x), None) => push(
-                    format!("missing-{}", flags_of(x)),
+                    format!("{re}missing-{}", flags_of(x)),
                     event_text(x),
                     "(nothing)".into(),
                 ),
                 (None, Some(y)) => push(
-                    format!("extra-{}", flags_of(y)),
+                    format!("{re}extra-{}", flags_of(y)),
                     "(nothing)".into(),
                     event_text(y),
                 ),
@@ -689,6 +722,26 @@ mod tests {
             first_new(&declared, &findings[..1]),
             Some(findings[0].clone())
         );
+    }
+
+    #[test]
+    fn retransmissions_are_named() {
+        let case = gen::generate(3, 4);
+        let n = render_lines(&case).len();
+        let first = ev('>', None, "P. 1:2(1) ack 1 win 502");
+        let linux = vec![
+            first.clone(),
+            ev('<', Some(n), "x"),
+            ev('>', None, "P. 1:2(1) ack 1 win 502"),
+        ];
+        let other = vec![
+            first,
+            ev('<', Some(n), "x"),
+            ev('>', None, ". 1:3(2) ack 1 win 502"),
+        ];
+        let f = compare(&case, &linux, &other);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0].signature.ends_with(".rexmit-flags"), "{f:?}");
     }
 
     #[test]

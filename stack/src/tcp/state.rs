@@ -1829,9 +1829,11 @@ impl Tcb {
                 return;
             }
             self.ack_now = true;
-            // RFC 2883 / Linux tcp_send_dupack: report duplicate data with D-SACK.
-            if !payload.is_empty() && seq < self.rcv_nxt {
-                let end = (seq + payload.len() as u32).min(self.rcv_nxt);
+            // RFC 2883 / Linux tcp_send_dupack: report duplicate data with
+            // D-SACK. Linux tests end_seq != seq, so a FIN alone counts:
+            // an old FIN is reported as [seq, seq + 1) (oracle fuzz finding).
+            if seg_len > 0 && seq < self.rcv_nxt {
+                let end = (seq + seg_len).min(self.rcv_nxt);
                 self.dsack = Some((seq, end));
             }
             return;
@@ -1842,8 +1844,10 @@ impl Tcb {
             // is a duplicate, acknowledged at once with a D-SACK (Linux
             // tcp_data_queue, out_of_window; RFC 2883).
             self.ack_now = true;
-            if !payload.is_empty() {
-                let end = (seq + payload.len() as u32).min(self.rcv_nxt);
+            // Linux tcp_data_queue: any segment with end_seq != seq, a FIN
+            // alone included.
+            if seg_len > 0 {
+                let end = (seq + seg_len).min(self.rcv_nxt);
                 self.dsack = Some((seq, end));
             }
         }
