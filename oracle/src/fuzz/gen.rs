@@ -427,6 +427,10 @@ pub fn render_lines(case: &Case) -> Vec<Line> {
                 false,
                 "est",
             );
+            // accept a little later: a blocking accept still pending would
+            // make the fcntl that follows "a call while another is pending".
+            at += 5_000;
+            m.ts_val += 5;
             push(
                 at,
                 "accept(3, ..., ...) = 4".into(),
@@ -492,9 +496,14 @@ pub fn render_lines(case: &Case) -> Vec<Line> {
         }
         match &st.stim {
             Stim::Seg(g) => {
+                let with_ts = p.ts && g.ts;
+                // The frame fits the veth's 1500-byte MTU: 40 bytes of
+                // headers and the options (TS 12, SACK block 12 with NOPs).
+                let opt_len = 12 * u32::from(with_ts) + 12 * u32::from(g.sack.is_some());
+                let len = g.len.min(1460 - opt_len);
                 let seq = (i64::from(m.tb_nxt) + g.seq_off) as u32;
-                let end = seq.wrapping_add(g.len);
-                let mut text = format!("< {} {seq}:{end}({})", flags_text(g.flags), g.len);
+                let end = seq.wrapping_add(len);
+                let mut text = format!("< {} {seq}:{end}({len})", flags_text(g.flags));
                 if g.flags & 0x10 != 0 {
                     let ack = (i64::from(m.dut_nxt) + g.ack_off) as u32;
                     let _ = write!(text, " ack {ack}");
@@ -504,7 +513,6 @@ pub fn render_lines(case: &Case) -> Vec<Line> {
                     text.push_str(" urg 1");
                 }
                 let mut opts = Vec::new();
-                let with_ts = p.ts && g.ts;
                 if with_ts {
                     opts.push("nop".to_string());
                     opts.push("nop".to_string());
@@ -526,7 +534,7 @@ pub fn render_lines(case: &Case) -> Vec<Line> {
                         m.reset = true;
                     }
                     if g.flags & 0x02 == 0 {
-                        m.tb_nxt = m.tb_nxt.wrapping_add(g.len);
+                        m.tb_nxt = m.tb_nxt.wrapping_add(len);
                         if g.flags & 0x01 != 0 && !m.fin_in {
                             m.fin_in = true;
                             m.tb_nxt = m.tb_nxt.wrapping_add(1);
@@ -635,8 +643,34 @@ mod tests {
     fn every_generated_case_parses() {
         for seed in 0..300 {
             let text = render(&generate(seed, 16));
-            if let Err(e) = crate::script::parse("gen", &text) {
-                panic!("seed {seed}: {e}\n{text}");
+            let script = match crate::script::parse("gen", &text) {
+                Ok(s) => s,
+                Err(e) => panic!("seed {seed}: {e}\n{text}"),
+            };
+            // Every inbound segment fits the 1500-byte MTU.
+            use crate::script::{EventKind, PacketSpec, TcpOptionSpec, TcpOptionsSpec};
+            for ev in &script.events {
+                let EventKind::Packet(p) = &ev.kind else {
+                    continue;
+                };
+                let PacketSpec::Tcp(t) = &p.packet else {
+                    continue;
+                };
+                let opts: u32 = match &t.options {
+                    Some(TcpOptionsSpec::List(l)) => l
+                        .iter()
+                        .map(|o| match o {
+                            TcpOptionSpec::Nop | TcpOptionSpec::Eol => 1,
+                            TcpOptionSpec::Mss(_) => 4,
+                            TcpOptionSpec::WScale(_) => 3,
+                            TcpOptionSpec::SackOk => 2,
+                            TcpOptionSpec::Sack(b) => 2 + 8 * b.len() as u32,
+                            TcpOptionSpec::Timestamp { .. } => 10,
+                        })
+                        .sum(),
+                    _ => 0,
+                };
+                assert!(40 + opts + t.len <= 1500, "seed {seed}: {}", ev.text);
             }
         }
     }

@@ -1076,9 +1076,23 @@ impl Tcb {
 
     fn poll_ack(&mut self, now: Instant) -> Option<Segment> {
         if self.ack_now {
-            return Some(self.build(now, self.snd_nxt, TcpFlags::ACK, Vec::new()));
+            return Some(self.build(now, self.pure_ack_seq(), TcpFlags::ACK, Vec::new()));
         }
         None
+    }
+
+    /// The sequence number of a segment without data, SYN or FIN: SND.MAX,
+    /// not SND.NXT, which a retransmission timeout pulls back to SND.UNA.
+    /// Linux never moves snd_nxt back (it resends from its queue), and BSD's
+    /// tcp_output puts snd_max into such a segment; RFC 9293's
+    /// <SEQ=SND.NXT> reads the same where SND.NXT is not moved back.
+    /// (`oracle fuzz`: the ACK after an RTO carried the rewound SND.NXT.)
+    fn pure_ack_seq(&self) -> SeqNumber {
+        if self.snd_max > self.snd_nxt {
+            self.snd_max
+        } else {
+            self.snd_nxt
+        }
     }
 
     fn fin_seq(&self) -> SeqNumber {
@@ -1444,7 +1458,7 @@ impl Tcb {
         if self.oow_rate_limited(now) {
             return;
         }
-        let seg = self.build(now, self.snd_nxt, TcpFlags::ACK, Vec::new());
+        let seg = self.build(now, self.pure_ack_seq(), TcpFlags::ACK, Vec::new());
         self.outbox.push_back(seg);
     }
 
@@ -1582,7 +1596,7 @@ impl Tcb {
             }
         }
         if self.ack_now {
-            let seg = self.build(now, self.snd_nxt, TcpFlags::ACK, Vec::new());
+            let seg = self.build(now, self.pure_ack_seq(), TcpFlags::ACK, Vec::new());
             self.outbox.push_back(seg);
         }
     }
@@ -1983,10 +1997,12 @@ impl Tcb {
         // Linux tcp_rcv_state_process (FIN-WAIT-1/2 with the receive side shut,
         // e.g. after close()): new data → reset (LINUX_MIB_TCPABORTONDATA; RFC
         // 1122 4.2.2.13 permits it). The RST answers the segment
-        // (tcp_v4_send_reset) and the connection is gone.
+        // (tcp_v4_send_reset) and the connection is gone. Linux's test is
+        // `end_seq != seq && after(end_seq - fin, rcv_nxt)`: a FIN alone
+        // beyond RCV.NXT resets too (`oracle fuzz`, closed.seg-FPA-oow.flags).
         if self.rcv_shutdown
             && matches!(self.state, TcpState::FinWait1 | TcpState::FinWait2)
-            && !payload.is_empty()
+            && (!payload.is_empty() || fin)
             && seq + payload.len() as u32 > self.rcv_nxt
         {
             self.send_reset_for(seg);
