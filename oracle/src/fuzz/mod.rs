@@ -54,8 +54,45 @@ pub fn run_on(kind: DutKind, case: &Case) -> Result<DutRun, String> {
     };
     let result = run_script(target.as_mut(), &script, opts);
     drop(target);
-    let norm = normalize(&result.trace, &result.facts);
+    let mut norm = normalize(&result.trace, &result.facts);
+    literal_rst_seq(&result, &mut norm);
     Ok(DutRun { result, norm })
+}
+
+/// A RST|ACK with sequence number 0 answers a segment without ACK that
+/// matched no connection (RFC 9293 3.10.7.1: `<SEQ=0><ACK=SEG.SEQ+SEG.LEN>
+/// <CTL=RST,ACK>`, e.g. a SYN after the connection was reset): its 0 is
+/// literal, not relative to the old connection's ISN (which differs between
+/// the DUTs and would make every such RST a difference).
+fn literal_rst_seq(result: &RunResult, norm: &mut [NormEvent]) {
+    use stack::wire::{FramePayload, FrameRepr, IpPayload, TcpFlags};
+    for (e, n) in result.trace.events.iter().zip(norm.iter_mut()) {
+        let crate::trace::TraceKind::Frame {
+            dir: crate::trace::Dir::Out,
+            bytes,
+        } = &e.kind
+        else {
+            continue;
+        };
+        let Ok(f) = FrameRepr::parse(bytes) else {
+            continue;
+        };
+        let FramePayload::Ipv4(_, IpPayload::Tcp(tcp, _)) = &f.payload else {
+            continue;
+        };
+        if !tcp.flags.contains(TcpFlags::RST) || tcp.seq_number != 0 {
+            continue;
+        }
+        for (k, v) in n.fields.iter_mut() {
+            if *k == "_tcp" {
+                let mut toks: Vec<String> = v.split(' ').map(str::to_string).collect();
+                if let Some(t) = toks.iter_mut().find(|t| t.contains(':')) {
+                    *t = "0:0(0)".to_string();
+                }
+                *v = toks.join(" ");
+            }
+        }
+    }
 }
 
 /// Runs a case on both DUTs side by side.

@@ -21,7 +21,13 @@ fn outbound_text(bytes: &[u8], isn: u32, ts_base: Option<u32>) -> Option<String>
     let FramePayload::Ipv4(_, IpPayload::Tcp(tcp, data)) = &frame.payload else {
         return None;
     };
-    let seq = tcp.seq_number.wrapping_sub(isn);
+    // A RST|ACK with seq 0 answers a segment that matched no connection:
+    // its 0 is literal (RFC 9293 3.10.7.1), as the runner reads it.
+    let seq = if tcp.flags.0 & 0x04 != 0 && tcp.seq_number == 0 {
+        0
+    } else {
+        tcp.seq_number.wrapping_sub(isn)
+    };
     let mut s = format!(
         "> {} {seq}:{}({})",
         flag_letters(tcp.flags.0),
