@@ -1205,6 +1205,17 @@ impl Tcb {
             self.cwnd_validate(true);
         }
         if avail == 0 && fin_unsent {
+            // Linux tcp_snd_wnd_test: a new FIN takes a sequence number, so
+            // it waits for the peer's window as data does, the persist
+            // timer probing meanwhile (tcp_check_probe_timer); a resent one
+            // goes regardless (tcp_retransmit_skb at SND.UNA). `oracle
+            // fuzz`: est.close.extra-FA, a FIN sent into a zero window.
+            if self.snd_nxt == self.snd_max && wnd_room == 0 {
+                if in_flight == 0 {
+                    self.rtx_timer.set_if_idle(now, self.rtt.rto());
+                }
+                return None;
+            }
             let seq = self.snd_nxt;
             let seg = self.build(now, seq, TcpFlags::FIN | TcpFlags::ACK, Vec::new());
             self.note_sent(now, seq, 1);
@@ -1296,7 +1307,9 @@ impl Tcb {
                         && !(len == avail && self.fin_queued);
                     return !nagle_hold;
                 }
-                avail == 0 && fin_unsent
+                // A new FIN waits for the window (see `poll_data`).
+                let fin_blocked = self.snd_nxt == self.snd_max && self.snd_wnd <= in_flight;
+                avail == 0 && fin_unsent && !fin_blocked
             }
             _ => false,
         }
@@ -1341,7 +1354,13 @@ impl Tcb {
             return;
         }
         let in_flight = self.snd_nxt - self.snd_una;
-        let persist = in_flight == 0 && self.send.len() > (self.snd_nxt - self.send_seq) as usize;
+        let unsent_data = self.send.len() > (self.snd_nxt - self.send_seq) as usize;
+        // A FIN waiting for the window is probed for as data is.
+        let fin_waiting = self.fin_queued
+            && self.snd_nxt == self.fin_seq()
+            && self.snd_nxt == self.snd_max
+            && self.snd_wnd == 0;
+        let persist = in_flight == 0 && (unsent_data || fin_waiting);
         if self.state.is_synchronized() && !persist {
             // RFC 5681 3.1 (4) / RFC 6298 5.4: ssthresh, cwnd = 1 SMSS,
             // go-back-N (see `enter_loss`).
@@ -1356,7 +1375,7 @@ impl Tcb {
             self.rtt.back_off();
         }
         self.rtt_probe = None;
-        if persist && self.profile.zero_window_probe_data {
+        if persist && unsent_data && self.profile.zero_window_probe_data {
             // Zero-window probe (RFC 9293 3.8.6.1, RFC 1122 4.2.2.17): one
             // byte of new data beyond the window; retransmitted by the timer
             // like any data if the window stays shut.
