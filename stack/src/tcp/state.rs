@@ -1087,11 +1087,21 @@ impl Tcb {
     /// tcp_output puts snd_max into such a segment; RFC 9293's
     /// <SEQ=SND.NXT> reads the same where SND.NXT is not moved back.
     /// (`oracle fuzz`: the ACK after an RTO carried the rewound SND.NXT.)
+    /// And Linux tcp_acceptable_seq: when the peer's window has shrunk
+    /// below what was sent, its right edge SND.UNA + SND.WND, so that the
+    /// peer finds the ACK's sequence number acceptable (`oracle fuzz`,
+    /// est.seg-PA.seq: a partial ACK with a 502-byte window).
     fn pure_ack_seq(&self) -> SeqNumber {
-        if self.snd_max > self.snd_nxt {
+        let nxt = if self.snd_max > self.snd_nxt {
             self.snd_max
         } else {
             self.snd_nxt
+        };
+        let edge = self.snd_una + self.snd_wnd;
+        if edge < nxt {
+            edge
+        } else {
+            nxt
         }
     }
 
