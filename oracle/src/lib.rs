@@ -2,6 +2,7 @@
 //! kernel and this project's stack, records a trace of each, and diffs them.
 pub mod diff;
 pub mod duts;
+pub mod fuzz;
 pub mod kernel;
 pub mod netns;
 pub mod normalize;

@@ -80,6 +80,37 @@ enum Command {
         #[arg(long)]
         lenient: bool,
     },
+    /// Differential fuzzing: generated cases on Linux and the stack,
+    /// divergences shrunk and written as scripts.
+    Fuzz {
+        /// Seed of the first case (case i uses seed + i).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Stop after this many cases.
+        #[arg(long)]
+        cases: Option<u64>,
+        /// Stop after this many seconds (default 60 when --cases is not given).
+        #[arg(long)]
+        time: Option<u64>,
+        /// Cases run at once (each DUT of each in namespaces of its own).
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: u16,
+        /// At most this many stimuli per case.
+        #[arg(long, default_value_t = 8)]
+        steps: usize,
+        /// Where divergences are written.
+        #[arg(long, default_value = "corpus/divergences")]
+        out: PathBuf,
+        /// The two DUTs: linux and the one under test (stack or sim).
+        #[arg(long, value_delimiter = ',', default_value = "linux,stack")]
+        dut: Vec<String>,
+        /// The declared divergences (rows with scenario `fuzz`).
+        #[arg(long, default_value = "corpus/DIVERGENCES.md")]
+        divergences: PathBuf,
+        /// Runs a shrink may spend on one divergence.
+        #[arg(long, default_value_t = 40)]
+        shrink_budget: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -114,6 +145,33 @@ fn real_main(
     privilege: Result<oracle::userns::Privilege, oracle::netns::NetnsError>,
 ) -> anyhow::Result<bool> {
     let verbose = cli.verbose;
+    let command = match cli.command {
+        Command::Fuzz {
+            seed,
+            cases,
+            time,
+            jobs,
+            steps,
+            out,
+            dut,
+            divergences,
+            shrink_budget,
+        } => {
+            return fuzz_main(
+                privilege,
+                seed,
+                cases,
+                time,
+                jobs,
+                steps,
+                out,
+                dut,
+                divergences,
+                shrink_budget,
+            )
+        }
+        run => run,
+    };
     let Command::Run {
         paths,
         dut,
@@ -129,7 +187,10 @@ fn real_main(
         report,
         jobs,
         lenient,
-    } = cli.command;
+    } = command
+    else {
+        unreachable!("fuzz returned above");
+    };
     let no_namespaces = match privilege {
         Err(e) => Some(e.to_string()),
         Ok(_) => oracle::userns::namespaces_available().err(),
@@ -175,6 +236,7 @@ fn real_main(
                 percent: tolerance_percent,
             },
             lenient,
+            ..RunOptions::default()
         },
         declared,
         seed,
@@ -268,6 +330,86 @@ fn real_main(
         failed.len()
     );
     Ok(failed.is_empty())
+}
+
+/// `oracle fuzz`.
+#[allow(clippy::too_many_arguments)]
+fn fuzz_main(
+    privilege: Result<oracle::userns::Privilege, oracle::netns::NetnsError>,
+    seed: u64,
+    cases: Option<u64>,
+    time: Option<u64>,
+    jobs: u16,
+    steps: usize,
+    out: PathBuf,
+    dut: Vec<String>,
+    divergences: PathBuf,
+    shrink_budget: usize,
+) -> anyhow::Result<bool> {
+    if let Err(e) = privilege {
+        bail!("oracle fuzz needs network namespaces: {e}");
+    }
+    if let Err(why) = oracle::userns::namespaces_available() {
+        bail!("oracle fuzz needs network namespaces: {why}");
+    }
+    let kinds: Vec<DutKind> = dut
+        .iter()
+        .map(|n| {
+            DutKind::from_name(n.trim())
+                .with_context(|| format!("unknown DUT `{n}` (known: linux, stack, sim)"))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let [DutKind::Linux, other] = kinds[..] else {
+        bail!("--dut takes linux and the DUT under test, e.g. linux,stack");
+    };
+    if other == DutKind::Linux {
+        bail!("--dut: the second DUT must be stack or sim");
+    }
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let opts = oracle::fuzz::FuzzOptions {
+        seed,
+        cases,
+        time: match (cases, time) {
+            (_, Some(t)) => Some(std::time::Duration::from_secs(t)),
+            (None, None) => Some(std::time::Duration::from_secs(60)),
+            (Some(_), None) => None,
+        },
+        jobs: usize::from(jobs),
+        steps,
+        out,
+        duts: [DutKind::Linux, other],
+        declared: load_declared(&divergences)?,
+        shrink_budget,
+        command,
+    };
+    let progress = |l: &str| eprintln!("oracle fuzz: {l}");
+    let sm = oracle::fuzz::fuzz(&opts, &progress);
+    println!(
+                    "{} cases in {:.1} s ({:.2} cases/s, {} jobs): {} new divergences, {} known, {} declared-only, {} not reproduced, {} skipped",
+                    sm.cases,
+                    sm.elapsed.as_secs_f64(),
+                    sm.rate(),
+                    jobs,
+                    sm.written.len(),
+                    sm.known,
+                    sm.declared,
+                    sm.flaky,
+                    sm.skipped
+                );
+    for why in &sm.skip_reasons {
+        println!("  skipped: {why}");
+    }
+    for w in &sm.written {
+        let replay = match &w.replays_on_linux {
+            Ok(()) => "replays on linux".to_string(),
+            Err(e) => format!(
+                "DOES NOT replay on linux: {}",
+                e.lines().next().unwrap_or("")
+            ),
+        };
+        println!("  {} → {} ({replay})", w.signature, w.path.display());
+    }
+    Ok(sm.written.is_empty())
 }
 
 /// Runs every scenario, `jobs` at a time, and returns the outcomes in the

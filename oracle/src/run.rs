@@ -161,6 +161,12 @@ pub struct RunOptions {
     /// checked against the oldest of them; what is left at the end is only
     /// recorded. Public scripts rely on it (a delayed ACK they do not write).
     pub lenient: bool,
+    /// Record mode (`oracle fuzz`): the script holds only inbound packets,
+    /// calls and waits; every frame the DUT sends is recorded, not an error,
+    /// and call results are recorded, not checked. The DUT's ISN and TS
+    /// clock are still learnt from its SYN / SYN-ACK, so inbound `ack` and
+    /// TS ecr stay relative to the live connection as packetdrill's are.
+    pub record: bool,
 }
 
 /// Payload byte `i` of frames and writes the runner makes up.
@@ -245,6 +251,8 @@ struct Runner<'a, T: Target + ?Sized> {
     py_vars: crate::python::Vars,
     /// Outbound frames no line expected yet (lenient runs only).
     queued: std::collections::VecDeque<(Micros, Vec<u8>)>,
+    /// [`RunOptions::record`].
+    record: bool,
 }
 
 /// Plays `script` on `target`.
@@ -289,6 +297,7 @@ pub fn run_script<T: Target + ?Sized>(
         lenient: opts.lenient,
         py_vars: Vec::new(),
         queued: Default::default(),
+        record: opts.record,
     };
     let verdict = runner.run();
     RunResult {
@@ -566,6 +575,11 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                     continue;
                 }
                 let summary = describe_frame(&bytes);
+                if self.record {
+                    self.learn_recorded(&bytes);
+                    self.record_out(at, None, bytes);
+                    continue;
+                }
                 self.record_out(at, None, bytes);
                 let msg = format!("unexpected packet: {summary}");
                 return Err(match ev {
@@ -577,6 +591,44 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                     }),
                 });
             }
+        }
+    }
+
+    /// Record mode: what a `>` line would have taught the runner, learnt
+    /// from a frame no line expected: the DUT's ISN from its first SYN on
+    /// the script's connection (its sequence numbers written relative, as
+    /// `S. 0:0(0)` would) and its latest TS val (echoed by inbound TS ecr).
+    fn learn_recorded(&mut self, bytes: &[u8]) {
+        let Ok(frame) = FrameRepr::parse(bytes) else {
+            return;
+        };
+        let FramePayload::Ipv4(_, IpPayload::Tcp(tcp, _)) = &frame.payload else {
+            return;
+        };
+        if tcp.dst_port != self.facts.tb_port {
+            return;
+        }
+        let synack = tcp.flags.contains(TcpFlags::SYN | TcpFlags::ACK);
+        // A SYN-ACK answering another peer SYN than the first one opens a
+        // new incarnation with an ISN of its own, as check_tcp finds it.
+        let new_incarnation = synack
+            && self.facts.dut_isn.is_some()
+            && self.isn_synack_ack.is_some_and(|a| a != tcp.ack_number);
+        if new_incarnation {
+            // The frame is recorded right after this call.
+            self.facts.new_isns.push(self.trace.events.len());
+        }
+        if tcp.flags.contains(TcpFlags::SYN) && (self.facts.dut_isn.is_none() || new_incarnation) {
+            self.facts.dut_isn = Some(tcp.seq_number);
+            if synack {
+                self.isn_synack_ack = Some(tcp.ack_number);
+            }
+            if self.facts.dut_port_ephemeral {
+                self.facts.dut_port = tcp.src_port;
+            }
+        }
+        if let Some((val, _)) = tcp.options.timestamps() {
+            self.last_dut_tsval.insert(self.facts.tb_port, val);
         }
     }
 
@@ -863,7 +915,11 @@ impl<T: Target + ?Sized> Runner<'_, T> {
         // known yet.
         let isn = self.isn_of(tb_port).unwrap_or(0);
         let rel_seq = tcp.seq_number.wrapping_sub(isn);
-        if rel_seq != s.seq {
+        // A RST|ACK with seq 0 answers a segment that matched no connection
+        // (RFC 9293 3.10.7.1), also after the script's connection is gone:
+        // `R. 0:0(0)` is literal then.
+        let literal_rst = tcp.flags.contains(TcpFlags::RST) && tcp.seq_number == 0 && s.seq == 0;
+        if rel_seq != s.seq && !literal_rst {
             errs.push(format!("seq {rel_seq} (expected {})", s.seq));
         }
         if len as u32 != s.len {
@@ -1312,7 +1368,7 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                     },
                     _ => None,
                 };
-                if let Some(want) = want {
+                if let Some(want) = want.filter(|_| !self.record) {
                     if want != v {
                         let name = |n: i64| {
                             if n == 0 {
@@ -1342,7 +1398,7 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             // value is the out-value, checked when the script gives one.
             let got = self.target.syscall(&sys);
             if let (Ok(v), Some(Expr::Array(a))) = (&got, call.args.get(3)) {
-                if let Some(Expr::Int(want)) = a.first() {
+                if let Some(Expr::Int(want)) = a.first().filter(|_| !self.record) {
                     if want != v {
                         return Err(self.fail(
                             ev,
@@ -1652,6 +1708,9 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             } else {
                 self.sut = Some(*fd as i32);
             }
+        }
+        if self.record {
+            return Ok(());
         }
         let expected = match (call.result.value, &call.result.errno) {
             (None, _) => return Ok(()),

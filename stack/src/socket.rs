@@ -1067,6 +1067,13 @@ impl Host {
         if !f.contains(TcpFlags::SYN) {
             return; // fourth: other text or control: drop
         }
+        if f.contains(TcpFlags::FIN) {
+            // Linux tcp_rcv_state_process (LISTEN): a SYN with FIN is
+            // dropped (SKB_DROP_REASON_TCP_FLAGS), where RFC 9293 3.10.7.2
+            // (third) would open on the SYN and process the FIN in
+            // SYN-RECEIVED. `oracle fuzz`: reset.seg-SF-oow.extra-SA.
+            return;
+        }
         let Some(Socket {
             kind:
                 Kind::Listener {

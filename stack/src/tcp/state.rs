@@ -1079,9 +1079,33 @@ impl Tcb {
 
     fn poll_ack(&mut self, now: Instant) -> Option<Segment> {
         if self.ack_now {
-            return Some(self.build(now, self.snd_nxt, TcpFlags::ACK, Vec::new()));
+            return Some(self.build(now, self.pure_ack_seq(), TcpFlags::ACK, Vec::new()));
         }
         None
+    }
+
+    /// The sequence number of a segment without data, SYN or FIN: SND.MAX,
+    /// not SND.NXT, which a retransmission timeout pulls back to SND.UNA.
+    /// Linux never moves snd_nxt back (it resends from its queue), and BSD's
+    /// tcp_output puts snd_max into such a segment; RFC 9293's
+    /// <SEQ=SND.NXT> reads the same where SND.NXT is not moved back.
+    /// (`oracle fuzz`: the ACK after an RTO carried the rewound SND.NXT.)
+    /// And Linux tcp_acceptable_seq: when the peer's window has shrunk
+    /// below what was sent, its right edge SND.UNA + SND.WND, so that the
+    /// peer finds the ACK's sequence number acceptable (`oracle fuzz`,
+    /// est.seg-PA.seq: a partial ACK with a 502-byte window).
+    fn pure_ack_seq(&self) -> SeqNumber {
+        let nxt = if self.snd_max > self.snd_nxt {
+            self.snd_max
+        } else {
+            self.snd_nxt
+        };
+        let edge = self.snd_una + self.snd_wnd;
+        if edge < nxt {
+            edge
+        } else {
+            nxt
+        }
     }
 
     fn fin_seq(&self) -> SeqNumber {
@@ -1194,6 +1218,17 @@ impl Tcb {
             self.cwnd_validate(true);
         }
         if avail == 0 && fin_unsent {
+            // Linux tcp_snd_wnd_test: a new FIN takes a sequence number, so
+            // it waits for the peer's window as data does, the persist
+            // timer probing meanwhile (tcp_check_probe_timer); a resent one
+            // goes regardless (tcp_retransmit_skb at SND.UNA). `oracle
+            // fuzz`: est.close.extra-FA, a FIN sent into a zero window.
+            if self.snd_nxt == self.snd_max && wnd_room == 0 {
+                if in_flight == 0 {
+                    self.rtx_timer.set_if_idle(now, self.rtt.rto());
+                }
+                return None;
+            }
             let seq = self.snd_nxt;
             let seg = self.build(now, seq, TcpFlags::FIN | TcpFlags::ACK, Vec::new());
             self.note_sent(now, seq, 1);
@@ -1285,7 +1320,9 @@ impl Tcb {
                         && !(len == avail && self.fin_queued);
                     return !nagle_hold;
                 }
-                avail == 0 && fin_unsent
+                // A new FIN waits for the window (see `poll_data`).
+                let fin_blocked = self.snd_nxt == self.snd_max && self.snd_wnd <= in_flight;
+                avail == 0 && fin_unsent && !fin_blocked
             }
             _ => false,
         }
@@ -1330,7 +1367,13 @@ impl Tcb {
             return;
         }
         let in_flight = self.snd_nxt - self.snd_una;
-        let persist = in_flight == 0 && self.send.len() > (self.snd_nxt - self.send_seq) as usize;
+        let unsent_data = self.send.len() > (self.snd_nxt - self.send_seq) as usize;
+        // A FIN waiting for the window is probed for as data is.
+        let fin_waiting = self.fin_queued
+            && self.snd_nxt == self.fin_seq()
+            && self.snd_nxt == self.snd_max
+            && self.snd_wnd == 0;
+        let persist = in_flight == 0 && (unsent_data || fin_waiting);
         if self.state.is_synchronized() && !persist {
             // RFC 5681 3.1 (4) / RFC 6298 5.4: ssthresh, cwnd = 1 SMSS,
             // go-back-N (see `enter_loss`).
@@ -1345,7 +1388,7 @@ impl Tcb {
             self.rtt.back_off();
         }
         self.rtt_probe = None;
-        if persist && self.profile.zero_window_probe_data {
+        if persist && unsent_data && self.profile.zero_window_probe_data {
             // Zero-window probe (RFC 9293 3.8.6.1, RFC 1122 4.2.2.17): one
             // byte of new data beyond the window; retransmitted by the timer
             // like any data if the window stays shut.
@@ -1447,7 +1490,7 @@ impl Tcb {
         if self.oow_rate_limited(now) {
             return;
         }
-        let seg = self.build(now, self.snd_nxt, TcpFlags::ACK, Vec::new());
+        let seg = self.build(now, self.pure_ack_seq(), TcpFlags::ACK, Vec::new());
         self.outbox.push_back(seg);
     }
 
@@ -1585,7 +1628,7 @@ impl Tcb {
             }
         }
         if self.ack_now {
-            let seg = self.build(now, self.snd_nxt, TcpFlags::ACK, Vec::new());
+            let seg = self.build(now, self.pure_ack_seq(), TcpFlags::ACK, Vec::new());
             self.outbox.push_back(seg);
         }
     }
@@ -1832,9 +1875,11 @@ impl Tcb {
                 return;
             }
             self.ack_now = true;
-            // RFC 2883 / Linux tcp_send_dupack: report duplicate data with D-SACK.
-            if !payload.is_empty() && seq < self.rcv_nxt {
-                let end = (seq + payload.len() as u32).min(self.rcv_nxt);
+            // RFC 2883 / Linux tcp_send_dupack: report duplicate data with
+            // D-SACK. Linux tests end_seq != seq, so a FIN alone counts:
+            // an old FIN is reported as [seq, seq + 1) (oracle fuzz finding).
+            if seg_len > 0 && seq < self.rcv_nxt {
+                let end = (seq + seg_len).min(self.rcv_nxt);
                 self.dsack = Some((seq, end));
             }
             return;
@@ -1845,8 +1890,10 @@ impl Tcb {
             // is a duplicate, acknowledged at once with a D-SACK (Linux
             // tcp_data_queue, out_of_window; RFC 2883).
             self.ack_now = true;
-            if !payload.is_empty() {
-                let end = (seq + payload.len() as u32).min(self.rcv_nxt);
+            // Linux tcp_data_queue: any segment with end_seq != seq, a FIN
+            // alone included.
+            if seg_len > 0 {
+                let end = (seq + seg_len).min(self.rcv_nxt);
                 self.dsack = Some((seq, end));
             }
         }
@@ -1982,10 +2029,12 @@ impl Tcb {
         // Linux tcp_rcv_state_process (FIN-WAIT-1/2 with the receive side shut,
         // e.g. after close()): new data → reset (LINUX_MIB_TCPABORTONDATA; RFC
         // 1122 4.2.2.13 permits it). The RST answers the segment
-        // (tcp_v4_send_reset) and the connection is gone.
+        // (tcp_v4_send_reset) and the connection is gone. Linux's test is
+        // `end_seq != seq && after(end_seq - fin, rcv_nxt)`: a FIN alone
+        // beyond RCV.NXT resets too (`oracle fuzz`, closed.seg-FPA-oow.flags).
         if self.rcv_shutdown
             && matches!(self.state, TcpState::FinWait1 | TcpState::FinWait2)
-            && !payload.is_empty()
+            && (!payload.is_empty() || fin)
             && seq + payload.len() as u32 > self.rcv_nxt
         {
             self.send_reset_for(seg);
