@@ -180,7 +180,14 @@ fn decode(data: &[u8]) -> (Setup, Vec<Step>) {
         wscale: (o & 2 != 0).then_some(o >> 4),
         sack: o & 4 != 0,
         ts: o & 8 != 0,
-        window,
+        // Our FIN waits for room in the peer's window (Linux
+        // tcp_snd_wnd_test), so the states after it is sent are set up
+        // with a window of at least one octet.
+        window: if matches!(target, Fw2 | Closing | TimeWait | LastAck) {
+            window.max(1)
+        } else {
+            window
+        },
         peer_iss,
     };
     let mut steps = Vec::new();
