@@ -1820,6 +1820,27 @@ impl Tcb {
             return;
         }
 
+        // Linux tcp_rcv_established / tcp_rcv_state_process: a segment with
+        // none of ACK, SYN and RST is discarded (SKB_DROP_REASON_TCP_FLAGS)
+        // before tcp_validate_incoming's PAWS and sequence checks, so an
+        // unacceptable one gets no ACK either (RFC 9293 3.10.7.4's first
+        // check "should" answer it; its fifth check drops an acceptable one
+        // anyway). Not in a passive SYN-RECEIVED, which Linux's request
+        // socket (tcp_check_req) handles in RFC order, nor in TIME-WAIT
+        // or an orphaned FIN-WAIT-2, which Linux keeps as a timewait socket
+        // (tcp_time_wait(sk, TCP_FIN_WAIT2, ...) with the default
+        // tcp_fin_timeout) whose tcp_timewait_state_process acknowledges an
+        // out-of-window segment whatever its flags.
+        let answered_in_rfc_order = match self.state {
+            TcpState::SynReceived => self.passive,
+            TcpState::FinWait2 => self.orphaned,
+            TcpState::TimeWait => true,
+            _ => false,
+        };
+        if !f.intersects(TcpFlags::ACK | TcpFlags::SYN | TcpFlags::RST) && !answered_in_rfc_order {
+            return;
+        }
+
         // RFC 7323 5.3 PAWS: a segment with TSval older than TS.Recent is
         // acknowledged and dropped (not for RSTs). SYN-RECEIVED included:
         // TS.Recent is valid from the SYN on (Linux tcp_check_req:
