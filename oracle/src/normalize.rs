@@ -291,7 +291,13 @@ fn frame_fields(
                     };
                     let (isn, ts_base) = bases.get(dut_port, tb_port, index);
                     let isn = isn.unwrap_or(0);
+                    // A RST with seq 0 answers a segment without ACK that
+                    // matched no connection, or no longer does (RFC 9293
+                    // 3.10.7.1): its 0 is literal, as the runner reads it,
+                    // not relative to the connection's ISN.
+                    let literal_rst = tcp.flags.contains(TcpFlags::RST) && tcp.seq_number == 0;
                     let (seq, ack) = match dir {
+                        Dir::Out if literal_rst => (0, tcp.ack_number),
                         Dir::Out => (tcp.seq_number.wrapping_sub(isn), tcp.ack_number),
                         Dir::In => (tcp.seq_number, tcp.ack_number.wrapping_sub(isn)),
                     };

@@ -1596,6 +1596,9 @@ impl Tcb {
             TcpState::Closed | TcpState::Listen => {}
             TcpState::SynSent => self.on_segment_syn_sent(now, seg, payload),
             TcpState::TimeWait => self.on_segment_time_wait(now, seg, payload),
+            TcpState::FinWait2 if self.is_timewait_fin_wait2() => {
+                self.on_segment_timewait_fin_wait2(now, seg, payload)
+            }
             _ => self.on_segment_synchronized(now, seg, payload),
         }
         self.respond(now);
@@ -1697,6 +1700,83 @@ impl Tcb {
             self.state = TcpState::SynReceived;
             self.snd_nxt = self.iss;
         }
+    }
+
+    /// Whether Linux holds this FIN-WAIT-2 connection as a timewait socket
+    /// (substate TCP_FIN_WAIT2): once orphaned by close(), when the
+    /// FIN-WAIT-2 timeout (tcp_fin_time) is at most TCP_TIMEWAIT_LEN, as with
+    /// the default tcp_fin_timeout of 60 s (tcp_rcv_state_process on the ACK
+    /// of our FIN, tcp_close in FIN-WAIT-2: tcp_time_wait(sk, TCP_FIN_WAIT2,
+    /// tmo)). A longer TCP_LINGER2 keeps the full socket.
+    fn is_timewait_fin_wait2(&self) -> bool {
+        self.orphaned && self.fin_time() <= crate::time::Duration::from_secs(60)
+    }
+
+    /// A segment to an orphaned FIN-WAIT-2 connection, as Linux
+    /// tcp_timewait_state_process handles its TCP_FIN_WAIT2 substate ("just
+    /// repeat all the checks of tcp_rcv_state_process", in short): ACK
+    /// values are not looked at, any in-window RST ends the connection (no
+    /// RFC 5961 challenge), and what would be new data after close() is
+    /// answered by a reset in RFC 9293 3.10.7.1's form (`<SEQ=SEG.ACK>`).
+    /// Found by `oracle fuzz`: the full-socket path sent challenge ACKs
+    /// where Linux resets or stays silent.
+    fn on_segment_timewait_fin_wait2(&mut self, now: Instant, seg: &TcpRepr, payload: &[u8]) {
+        let f = seg.flags;
+        let seq = SeqNumber(seg.seq_number);
+        let rst = f.contains(TcpFlags::RST);
+        let syn = f.contains(TcpFlags::SYN);
+        let fin = f.contains(TcpFlags::FIN);
+        let seg_len = payload.len() as u32 + u32::from(syn) + u32::from(fin);
+        let end = seq + seg_len;
+        let ts = seg.options.timestamps();
+        // Linux tcp_timewait_state_process: tcp_paws_reject (not for RSTs).
+        let paws_reject = self.ts_in_use()
+            && !rst
+            && ts.is_some_and(|(tsval, _)| self.paws_rejects(seg, payload, tsval));
+        // Linux tcp_in_window against the window the timewait socket keeps
+        // (tw_rcv_wnd: what was offered, RCV.NXT .. the advertised edge).
+        let (nxt, edge) = (self.rcv_nxt, self.rcv_adv.max(self.rcv_nxt));
+        let in_window = seq == nxt || (end > nxt && seq < edge) || (seq == edge && seq == end);
+        if paws_reject || !in_window {
+            // Out of window: ACK (tcp_timewait_check_oow_rate_limit; a
+            // segment with data, not SYN, is always answered).
+            let always = seg_len > 0 && !syn;
+            if always || !self.oow_rate_limited(now) {
+                self.ack_now = true;
+            }
+            return;
+        }
+        if rst {
+            // In window: the timewait socket is killed, nothing sent.
+            self.enter_closed();
+            return;
+        }
+        if syn && seq >= nxt {
+            self.send_reset_for(seg);
+            self.enter_closed();
+            return;
+        }
+        if !f.contains(TcpFlags::ACK) || end <= nxt || seg_len == 0 {
+            // "Dup ACK?": dropped in silence.
+            return;
+        }
+        if !fin || end != nxt + 1 {
+            // New data after close(): reset (TCP_TW_RST).
+            self.send_reset_for(seg);
+            self.enter_closed();
+            return;
+        }
+        // The FIN: TIME-WAIT, TS.Recent from it, and an ACK (TCP_TW_ACK).
+        // The timewait socket offers the window it was created with
+        // (tw_rcv_wnd), so the right edge moves with RCV.NXT.
+        self.fin_received = true;
+        self.rcv_nxt = end;
+        self.rcv_adv = edge + 1;
+        if let Some((tsval, _)) = ts {
+            self.ts_recent = tsval;
+        }
+        self.enter_time_wait(now);
+        self.ack_now = true;
     }
 
     fn on_segment_time_wait(&mut self, now: Instant, seg: &TcpRepr, payload: &[u8]) {
@@ -1826,17 +1906,11 @@ impl Tcb {
         // unacceptable one gets no ACK either (RFC 9293 3.10.7.4's first
         // check "should" answer it; its fifth check drops an acceptable one
         // anyway). Not in a passive SYN-RECEIVED, which Linux's request
-        // socket (tcp_check_req) handles in RFC order, nor in TIME-WAIT
-        // or an orphaned FIN-WAIT-2, which Linux keeps as a timewait socket
-        // (tcp_time_wait(sk, TCP_FIN_WAIT2, ...) with the default
-        // tcp_fin_timeout) whose tcp_timewait_state_process acknowledges an
-        // out-of-window segment whatever its flags.
-        let answered_in_rfc_order = match self.state {
-            TcpState::SynReceived => self.passive,
-            TcpState::FinWait2 => self.orphaned,
-            TcpState::TimeWait => true,
-            _ => false,
-        };
+        // socket (tcp_check_req) handles in RFC order; TIME-WAIT and an
+        // orphaned FIN-WAIT-2 have paths of their own, where an
+        // out-of-window segment is acknowledged whatever its flags
+        // (tcp_timewait_state_process).
+        let answered_in_rfc_order = self.passive && self.state == TcpState::SynReceived;
         if !f.intersects(TcpFlags::ACK | TcpFlags::SYN | TcpFlags::RST) && !answered_in_rfc_order {
             return;
         }
