@@ -687,7 +687,10 @@ impl Host {
         self.note_time_pub(now);
         let s = self.sock(fd)?;
         if s.shut_wr {
-            return Err(Errno::EPIPE);
+            // Linux tcp_sendmsg_locked: `sk_err || SEND_SHUTDOWN` goes to
+            // sk_stream_error, which reports a pending error (a reset
+            // after shutdown(SHUT_WR): ECONNRESET) before EPIPE.
+            return Err(self.take_conn_error(fd).unwrap_or(Errno::EPIPE));
         }
         let Some((id, c)) = self.conn_of(fd)? else {
             return Err(Errno::EPIPE);
