@@ -2072,11 +2072,19 @@ impl Tcb {
         // RFC 5681 2: a duplicate ACK carries no data, no SYN or FIN, and
         // does not change the advertised window.
         let dup_candidate = payload.is_empty() && !fin && seg_wnd == self.snd_wnd;
+        let prior_una = self.snd_una;
         self.on_ack_sender(now, ack, dup_candidate, &blocks);
-        // Window update (RFC 9293 3.10.7.4: SND.WL1 < SEG.SEQ or (= and SND.WL2 =< SEG.ACK)).
-        if self.snd_una <= ack
-            && (self.snd_wl1 < seq || (self.snd_wl1 == seq && self.snd_wl2 <= ack))
-        {
+        // Window update. RFC 9293 3.10.7.4 ("should"): when SND.WL1 <
+        // SEG.SEQ, or SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK. The stack
+        // follows Linux tcp_may_update_window: when the ACK advances
+        // SND.UNA, or SND.WL1 < SEG.SEQ, or SND.WL1 = SEG.SEQ and the window
+        // grows or is zero; so a segment at the same sequence number that
+        // acknowledges nothing new cannot shrink the window (oracle fuzz
+        // finding est.write.len: Linux kept sending full segments).
+        let may_update = ack > prior_una
+            || seq > self.snd_wl1
+            || (seq == self.snd_wl1 && (seg_wnd > self.snd_wnd || seg_wnd == 0));
+        if prior_una <= ack && may_update {
             self.snd_wnd =
                 u32::from(seg.window_len) << self.negotiated.map(|n| n.snd_wscale).unwrap_or(0);
             self.max_window = self.max_window.max(self.snd_wnd);
