@@ -82,35 +82,39 @@ enum Command {
     },
     /// Differential fuzzing: generated cases on Linux and the stack,
     /// divergences shrunk and written as scripts.
-    Fuzz {
-        /// Seed of the first case (case i uses seed + i).
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Stop after this many cases.
-        #[arg(long)]
-        cases: Option<u64>,
-        /// Stop after this many seconds (default 60 when --cases is not given).
-        #[arg(long)]
-        time: Option<u64>,
-        /// Cases run at once (each DUT of each in namespaces of its own).
-        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
-        jobs: u16,
-        /// At most this many stimuli per case.
-        #[arg(long, default_value_t = 8)]
-        steps: usize,
-        /// Where divergences are written.
-        #[arg(long, default_value = "corpus/divergences")]
-        out: PathBuf,
-        /// The two DUTs: linux and the one under test (stack or sim).
-        #[arg(long, value_delimiter = ',', default_value = "linux,stack")]
-        dut: Vec<String>,
-        /// The declared divergences (rows with scenario `fuzz`).
-        #[arg(long, default_value = "corpus/DIVERGENCES.md")]
-        divergences: PathBuf,
-        /// Runs a shrink may spend on one divergence.
-        #[arg(long, default_value_t = 40)]
-        shrink_budget: usize,
-    },
+    Fuzz(FuzzArgs),
+}
+
+/// `oracle fuzz`'s arguments.
+#[derive(clap::Args)]
+struct FuzzArgs {
+    /// Seed of the first case (case i uses seed + i).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Stop after this many cases.
+    #[arg(long)]
+    cases: Option<u64>,
+    /// Stop after this many seconds (default 60 when --cases is not given).
+    #[arg(long)]
+    time: Option<u64>,
+    /// Cases run at once (each DUT of each in namespaces of its own).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: u16,
+    /// At most this many stimuli per case.
+    #[arg(long, default_value_t = 8)]
+    steps: usize,
+    /// Where divergences are written.
+    #[arg(long, default_value = "corpus/divergences")]
+    out: PathBuf,
+    /// The two DUTs: linux and the one under test (stack or sim).
+    #[arg(long, value_delimiter = ',', default_value = "linux,stack")]
+    dut: Vec<String>,
+    /// The declared divergences (rows with scenario `fuzz`).
+    #[arg(long, default_value = "corpus/DIVERGENCES.md")]
+    divergences: PathBuf,
+    /// Runs a shrink may spend on one divergence.
+    #[arg(long, default_value_t = 40)]
+    shrink_budget: usize,
 }
 
 fn main() -> ExitCode {
@@ -146,30 +150,7 @@ fn real_main(
 ) -> anyhow::Result<bool> {
     let verbose = cli.verbose;
     let command = match cli.command {
-        Command::Fuzz {
-            seed,
-            cases,
-            time,
-            jobs,
-            steps,
-            out,
-            dut,
-            divergences,
-            shrink_budget,
-        } => {
-            return fuzz_main(
-                privilege,
-                seed,
-                cases,
-                time,
-                jobs,
-                steps,
-                out,
-                dut,
-                divergences,
-                shrink_budget,
-            )
-        }
+        Command::Fuzz(args) => return fuzz_main(privilege, args),
         run => run,
     };
     let Command::Run {
@@ -336,16 +317,19 @@ fn real_main(
 #[allow(clippy::too_many_arguments)]
 fn fuzz_main(
     privilege: Result<oracle::userns::Privilege, oracle::netns::NetnsError>,
-    seed: u64,
-    cases: Option<u64>,
-    time: Option<u64>,
-    jobs: u16,
-    steps: usize,
-    out: PathBuf,
-    dut: Vec<String>,
-    divergences: PathBuf,
-    shrink_budget: usize,
+    args: FuzzArgs,
 ) -> anyhow::Result<bool> {
+    let FuzzArgs {
+        seed,
+        cases,
+        time,
+        jobs,
+        steps,
+        out,
+        dut,
+        divergences,
+        shrink_budget,
+    } = args;
     if let Err(e) = privilege {
         bail!("oracle fuzz needs network namespaces: {e}");
     }

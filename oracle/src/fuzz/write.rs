@@ -10,7 +10,7 @@ use stack::wire::{FramePayload, FrameRepr, IpPayload, TcpOption};
 use super::gen::{render_lines, Case};
 use super::{Finding, FuzzOptions, WRITTEN_TOLERANCE};
 use crate::duts::{make_target, DutKind, DutSetup};
-use crate::run::{flag_letters, run_script, RunOptions, RunResult, Verdict};
+use crate::run::{flag_letters, option_text, run_script, RunOptions, RunResult, Verdict};
 use crate::trace::{Dir, TraceKind};
 
 /// A DUT frame as a `>` line: sequence numbers relative to `isn`, the TS
@@ -41,25 +41,17 @@ fn outbound_text(bytes: &[u8], isn: u32, ts_base: Option<u32>) -> Option<String>
     let mut opts = Vec::new();
     for o in tcp.options.iter() {
         opts.push(match o {
-            TcpOption::NoOperation => "nop".to_string(),
             TcpOption::EndOfList => continue,
-            TcpOption::MaxSegmentSize(m) => format!("mss {m}"),
-            TcpOption::WindowScale(w) => format!("wscale {w}"),
-            TcpOption::SackPermitted => "sackOK".into(),
-            TcpOption::SackRange { count, blocks } => {
-                let b: Vec<String> = blocks[..usize::from(*count).min(blocks.len())]
-                    .iter()
-                    .map(|(l, r)| format!("{l}:{r}"))
-                    .collect();
-                format!("sack {}", b.join(" "))
-            }
-            TcpOption::Timestamps { tsval, tsecr } => format!(
-                "TS val {} ecr {tsecr}",
-                tsval
+            // Unknown options cannot be written back as a script line.
+            TcpOption::Unknown { .. } => return None,
+            // TSval as the script's clock: relative to the DUT's first, + 100.
+            TcpOption::Timestamps { tsval, tsecr } => option_text(&TcpOption::Timestamps {
+                tsval: tsval
                     .wrapping_sub(ts_base.unwrap_or(*tsval))
-                    .wrapping_add(100)
-            ),
-            _ => return None,
+                    .wrapping_add(100),
+                tsecr: *tsecr,
+            }),
+            other => option_text(other),
         });
     }
     if !opts.is_empty() {
