@@ -59,6 +59,7 @@ fn main() {
             run: RunOptions::default(),
             declared: declared.clone(),
             seed: 1,
+            retry: true,
         };
         trials.push(Trial::test(id.clone(), move || run_one(&file, &opts)));
     }
@@ -68,6 +69,15 @@ fn main() {
 fn run_one(file: &Path, opts: &SuiteOptions) -> Result<(), Failed> {
     let o = suite::run_scenario(file, opts);
     let mut problems = suite::details(&o);
+    if let Some(first) = &o.retried {
+        // Shown whether or not the second run passed: a scenario that
+        // needs one is worth a look.
+        eprintln!(
+            "{}: run a second time; the first run failed:\n{first}",
+            o.id
+        );
+        problems.push_str(&format!("(first run:)\n{first}"));
+    }
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(repo_root().join("conformance/snapshots"));
     settings.set_prepend_module_to_snapshot(false);

@@ -79,6 +79,11 @@ enum Command {
         /// packetdrill scripts, which leave out e.g. delayed ACKs.
         #[arg(long)]
         lenient: bool,
+        /// Do not run a scenario a second time when its first run failed on
+        /// the real-time DUTs only (by default it is, and the first run's
+        /// failure is printed and kept in the JSON as `first_run`).
+        #[arg(long)]
+        no_retry: bool,
     },
     /// Differential fuzzing: generated cases on Linux and the stack,
     /// divergences shrunk and written as scripts.
@@ -168,6 +173,7 @@ fn real_main(
         report,
         jobs,
         lenient,
+        no_retry,
     } = command
     else {
         unreachable!("fuzz returned above");
@@ -221,6 +227,7 @@ fn real_main(
         },
         declared,
         seed,
+        retry: !no_retry,
     };
     let outcomes = run_all(&files, &opts, usize::from(jobs));
     let mut artifacts = report::Artifacts::new();
@@ -270,9 +277,21 @@ fn real_main(
             .with_context(|| format!("writing the report into {}", dir.display()))?;
     }
     print!("{}", suite::table(&outcomes, &duts));
+    for o in outcomes.iter().filter(|o| o.passed()) {
+        if let Some(first) = &o.retried {
+            println!(
+                "\n== {} == passed on a second run; the first run failed:\n{}",
+                o.id,
+                first.trim_end()
+            );
+        }
+    }
     let failed: Vec<_> = outcomes.iter().filter(|o| !o.passed()).collect();
     for o in &failed {
         println!("\n== {} ==\n{}", o.id, suite::details(o).trim_end());
+        if let Some(first) = &o.retried {
+            println!("(the first run failed too:)\n{}", first.trim_end());
+        }
         let notes = suite::notes(o);
         if !notes.is_empty() {
             println!(

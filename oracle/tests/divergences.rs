@@ -79,6 +79,7 @@ fn kept_divergences() -> Result<(), Failed> {
         run: RunOptions::default(),
         declared: load_declared(&corpus().join("DIVERGENCES.md")).map_err(|e| e.to_string())?,
         seed: 1,
+        retry: true,
     };
     let mut errors = Vec::new();
     for f in &files {

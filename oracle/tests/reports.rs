@@ -12,7 +12,7 @@ use oracle::duts::DutKind;
 use oracle::normalize::NormEvent;
 use oracle::report::{self, Artifacts};
 use oracle::run::{Failure, RunFacts, RunResult, Tolerance, Verdict};
-use oracle::suite::{DutOutcome, ScenarioOutcome};
+use oracle::suite::{self, DutOutcome, ScenarioOutcome};
 use oracle::trace::Trace;
 use quick_xml::events::Event;
 use serde_json::Value;
@@ -303,6 +303,7 @@ fn outcome() -> ScenarioOutcome {
         duts,
         diffs: vec![d],
         durations,
+        retried: Some("[linux] first run: late\n".into()),
     }
 }
 
@@ -314,6 +315,7 @@ fn json_has_the_first_difference_and_the_declared_ones() {
     let s = &v["scenarios"][0];
     assert_eq!(s["passed"], false);
     assert_eq!(s["comparison"], "differ");
+    assert_eq!(s["first_run"], "[linux] first run: late\n");
     assert_eq!(s["duts"]["linux"]["duration_ms"], 1500.0);
     assert_eq!(s["duts"]["sim"]["verdict"], "skipped");
     assert_eq!(s["duts"]["stack"]["line"], 4);
@@ -427,4 +429,30 @@ fn report_dir_is_cleared_only_when_it_holds_a_report() {
     assert!(!old.join("pcap").exists());
     report::html::clear(&old.join("missing")).unwrap();
     assert!(old.join("missing").join(report::html::MARKER).exists());
+}
+
+#[test]
+fn only_failures_confined_to_real_time_duts_get_a_second_run() {
+    // The fixture: the stack DUT failed, sim was skipped, the comparison differs.
+    let mut o = outcome();
+    assert!(suite::worth_a_second_run(&o));
+    // A failure in virtual time is deterministic: no second run.
+    let failure = Failure {
+        line: 4,
+        script: "+0 > . 1:1(0) ack 1".into(),
+        message: "bad outbound packet".into(),
+    };
+    o.duts
+        .insert(DutKind::Sim, ran(Vec::new(), Verdict::Failed(failure)));
+    assert!(!suite::worth_a_second_run(&o));
+    // Nor a script that does not parse.
+    let mut o = outcome();
+    o.parse_error = Some("x/y.pkt:1:1: expected a time".into());
+    assert!(!suite::worth_a_second_run(&o));
+    // Nor one that passed.
+    let mut o = outcome();
+    o.duts.clear();
+    o.diffs.clear();
+    assert!(o.passed());
+    assert!(!suite::worth_a_second_run(&o));
 }

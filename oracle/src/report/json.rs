@@ -87,6 +87,7 @@ pub fn scenario(o: &ScenarioOutcome, artifacts: &Artifacts) -> Value {
         "script_error": o.parse_error,
         "duts": duts,
         "comparison": comparison_name(o),
+        "first_run": o.retried,
         "comparisons": o.diffs.iter().map(comparison).collect::<Vec<_>>(),
     })
 }
