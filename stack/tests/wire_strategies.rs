@@ -333,9 +333,11 @@ pub fn frame() -> impl Strategy<Value = FrameSpec> {
         }),
         (
             // Not IPv4/ARP (our own variants), nor what etherparse decodes
-            // further: VLAN tags (0x8100, 0x88a8, 0x9100), IPv6 (0x86dd).
+            // further: VLAN tags (0x8100, 0x88a8, 0x9100), IPv6 (0x86dd),
+            // MACsec (0x88e5, whose 6-byte SecTAG etherparse 0.21 requires:
+            // a proptest run drew it, see the regressions file).
             any::<u16>().prop_filter("decoded", |t| {
-                ![0x0800, 0x0806, 0x8100, 0x88a8, 0x9100, 0x86dd].contains(t)
+                ![0x0800, 0x0806, 0x8100, 0x88a8, 0x9100, 0x86dd, 0x88e5].contains(t)
             }),
             mac(),
             mac(),
