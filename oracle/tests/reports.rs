@@ -456,3 +456,28 @@ fn only_failures_confined_to_real_time_duts_get_a_second_run() {
     assert!(o.passed());
     assert!(!suite::worth_a_second_run(&o));
 }
+
+#[test]
+fn html_shows_a_second_run_and_the_notes() {
+    // The fixture was run twice; its first run's failure is on its page.
+    let mut o = outcome();
+    let page = report::html::scenario_page(&o, Path::new("/r"), &Artifacts::new(), None);
+    assert!(page.contains("<h2>Second run</h2>"), "{page}");
+    assert!(page.contains("[linux] first run: late"));
+    assert!(!page.contains("<h2>Notes</h2>"));
+    let index = report::html::index(std::slice::from_ref(&o), &DutKind::ALL);
+    assert!(index.contains("[second run]"));
+    // A DUT's note (an unmapped sysctl) gets a section; no second run, no mark.
+    o.retried = None;
+    if let Some(DutOutcome::Ran { result, .. }) = o.duts.get_mut(&DutKind::Stack) {
+        result
+            .notes
+            .push("line 3: sysctl net.ipv4.tcp_ecn=1 not modelled".into());
+    }
+    let page = report::html::scenario_page(&o, Path::new("/r"), &Artifacts::new(), None);
+    assert!(page.contains("<h2>Notes</h2>"));
+    assert!(page.contains("tcp_ecn=1 not modelled"));
+    assert!(!page.contains("<h2>Second run</h2>"));
+    let index = report::html::index(&[o], &DutKind::ALL);
+    assert!(!index.contains("[second run]"));
+}

@@ -144,9 +144,15 @@ pub fn index(outcomes: &[ScenarioOutcome], duts: &[DutKind]) -> String {
             .values()
             .map(|t| t.as_secs_f64())
             .fold(0.0, f64::max);
+        // A second run (SuiteOptions::retry) is marked; its page says why.
+        let again = if o.retried.is_some() {
+            " <span title=\"the first run failed on a real-time DUT; see the scenario page\">[second run]</span>"
+        } else {
+            ""
+        };
         let _ = writeln!(
             b,
-            "<td class=\"{class}\">{}</td><td class=\"nw\">{secs:.1} s</td></tr>",
+            "<td class=\"{class}\">{}{again}</td><td class=\"nw\">{secs:.1} s</td></tr>",
             escape(&text)
         );
     }
@@ -219,6 +225,21 @@ pub fn scenario_page(
         );
     }
     b.push_str("</table>\n");
+    if let Some(first) = &o.retried {
+        let _ = writeln!(
+            b,
+            "<h2>Second run</h2><p>The first run failed on a real-time DUT only, so the scenario ran again; this page shows the second run. The first run:</p><pre class=\"msg\">{}</pre>",
+            escape(first.trim_end())
+        );
+    }
+    let notes = crate::suite::notes(o);
+    if !notes.is_empty() {
+        let _ = writeln!(
+            b,
+            "<h2>Notes</h2><p>Settings a DUT did not apply (backtick commands) and <code>print</code> output of <code>%{{ }}%</code> blocks:</p><pre class=\"msg\">{}</pre>",
+            escape(notes.trim_end())
+        );
+    }
 
     // Marks per DUT column, by event index.
     let mut marks: BTreeMap<&str, BTreeMap<usize, Mark>> = BTreeMap::new();
