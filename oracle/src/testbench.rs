@@ -60,47 +60,57 @@ impl std::fmt::Debug for PacketLink {
     }
 }
 
-fn open_channel(ifname: &str) -> Result<Channel, NetnsError> {
-    let err = |what: &'static str, errno: Errno| NetnsError::PacketSocket {
-        ifname: ifname.into(),
-        what,
-        errno,
-    };
-    // Protocol 0: receives nothing until pnet binds it to the interface with
-    // ETH_P_ALL, so no frame of another interface can slip in.
+/// An AF_PACKET raw socket with protocol 0 (it receives nothing until bound
+/// with a protocol) and the `SOL_PACKET` option `opt` set to 1.
+fn packet_socket(
+    ifname: &str,
+    opt: libc::c_int,
+    what: &'static str,
+) -> Result<std::os::fd::OwnedFd, NetnsError> {
+    use std::os::fd::{AsRawFd, FromRawFd};
     // SAFETY: plain syscall.
-    let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
-    if fd < 0 {
-        return Err(err("socket(AF_PACKET)", Errno::last()));
+    let raw = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
+    if raw < 0 {
+        return Err(packet_error(ifname, "socket(AF_PACKET)", Errno::last()));
     }
+    // SAFETY: a fresh fd we own (closed on drop, on every error path too).
+    let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(raw) };
     let one: libc::c_int = 1;
     // SAFETY: live fd, pointer/length of a c_int.
     let r = unsafe {
         libc::setsockopt(
-            fd,
+            fd.as_raw_fd(),
             libc::SOL_PACKET,
-            PACKET_IGNORE_OUTGOING,
-            &one as *const libc::c_int as *const libc::c_void,
+            opt,
+            (&one as *const libc::c_int).cast(),
             std::mem::size_of::<libc::c_int>() as libc::socklen_t,
         )
     };
     if r != 0 {
-        let e = Errno::last();
-        // SAFETY: closing our own fd.
-        unsafe { libc::close(fd) };
-        return Err(err(
-            "setsockopt(PACKET_IGNORE_OUTGOING) (needs Linux >= 4.20)",
-            e,
-        ));
+        return Err(packet_error(ifname, what, Errno::last()));
     }
-    let st = match link_state(ifname) {
-        Ok(st) => st,
-        Err(e) => {
-            // SAFETY: closing our own fd.
-            unsafe { libc::close(fd) };
-            return Err(e);
-        }
-    };
+    Ok(fd)
+}
+
+fn packet_error(ifname: &str, what: &'static str, errno: Errno) -> NetnsError {
+    NetnsError::PacketSocket {
+        ifname: ifname.into(),
+        what,
+        errno,
+    }
+}
+
+fn open_channel(ifname: &str) -> Result<Channel, NetnsError> {
+    use std::os::fd::IntoRawFd;
+    // Protocol 0: receives nothing until pnet binds it to the interface with
+    // ETH_P_ALL, so no frame of another interface can slip in.
+    let fd = packet_socket(
+        ifname,
+        PACKET_IGNORE_OUTGOING,
+        "setsockopt(PACKET_IGNORE_OUTGOING) (needs Linux >= 4.20)",
+    )?;
+    let st = link_state(ifname)?;
+    let fd = fd.into_raw_fd();
     let iface = NetworkInterface {
         name: ifname.to_string(),
         description: String::new(),
@@ -121,7 +131,8 @@ fn open_channel(ifname: &str) -> Result<Channel, NetnsError> {
     // pnet binds (ETH_P_ALL, ifindex), sets promiscuous mode and O_NONBLOCK;
     // it owns (and on bind failure closes) the fd from here on.
     pnet_datalink::channel(&iface, config).map_err(|e| {
-        err(
+        packet_error(
+            ifname,
             "pnet channel (bind)",
             Errno(e.raw_os_error().unwrap_or(libc::EIO)),
         )
@@ -131,34 +142,10 @@ fn open_channel(ifname: &str) -> Result<Channel, NetnsError> {
 /// A send-only AF_PACKET socket with `PACKET_VNET_HDR` bound to `ifname`
 /// with protocol 0 (so it receives nothing).
 fn open_vnet_sender(ifname: &str) -> Result<std::os::fd::OwnedFd, NetnsError> {
-    use std::os::fd::FromRawFd;
+    use std::os::fd::AsRawFd;
     const PACKET_VNET_HDR: libc::c_int = 15;
-    let err = |what: &'static str, errno: Errno| NetnsError::PacketSocket {
-        ifname: ifname.into(),
-        what,
-        errno,
-    };
-    // SAFETY: plain syscall.
-    let raw = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
-    if raw < 0 {
-        return Err(err("socket(AF_PACKET)", Errno::last()));
-    }
-    // SAFETY: a fresh fd we own.
-    let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(raw) };
-    let one: libc::c_int = 1;
-    // SAFETY: live fd, pointer/length of a c_int.
-    let r = unsafe {
-        libc::setsockopt(
-            raw,
-            libc::SOL_PACKET,
-            PACKET_VNET_HDR,
-            (&one as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if r != 0 {
-        return Err(err("setsockopt(PACKET_VNET_HDR)", Errno::last()));
-    }
+    let fd = packet_socket(ifname, PACKET_VNET_HDR, "setsockopt(PACKET_VNET_HDR)")?;
+    let raw = fd.as_raw_fd();
     let st = link_state(ifname)?;
     // SAFETY: sockaddr_ll is plain data.
     let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
@@ -174,7 +161,7 @@ fn open_vnet_sender(ifname: &str) -> Result<std::os::fd::OwnedFd, NetnsError> {
         )
     };
     if r != 0 {
-        return Err(err("bind(AF_PACKET)", Errno::last()));
+        return Err(packet_error(ifname, "bind(AF_PACKET)", Errno::last()));
     }
     Ok(fd)
 }
