@@ -1513,11 +1513,8 @@ impl Tcb {
             && !f.contains(TcpFlags::SYN)
             && !f.contains(TcpFlags::FIN)
             && payload.is_empty();
-        // Linux tcp_may_update_window.
         let nwin = u32::from(seg.window_len) << self.negotiated.map_or(0, |n| n.snd_wscale);
-        let may_update = ack > self.snd_una
-            || seq > self.snd_wl1
-            || (seq == self.snd_wl1 && (nwin > self.snd_wnd || nwin == 0));
+        let may_update = self.may_update_window(self.snd_una, ack, seq, nwin);
         let replay = self.rtt.rto().total_millis() * 6 / 5;
         let disordered = pure
             && seq == self.rcv_nxt
@@ -1525,6 +1522,20 @@ impl Tcb {
             && !may_update
             && i64::from(behind) <= replay;
         !disordered
+    }
+
+    /// Linux tcp_may_update_window: whether a segment (SEG.SEQ `seq`,
+    /// SEG.ACK `ack`, scaled window `nwin`) updates the send window, given
+    /// SND.UNA before it (`una`): when its ACK advances SND.UNA, or SND.WL1
+    /// < SEG.SEQ, or SND.WL1 = SEG.SEQ and the window grows or is zero.
+    /// RFC 9293 3.10.7.4's rule ("should": SND.WL1 < SEG.SEQ, or SND.WL1 =
+    /// SEG.SEQ and SND.WL2 =< SEG.ACK) would also let a segment that
+    /// acknowledges nothing new shrink the window (oracle fuzz finding
+    /// est.write.len: Linux kept sending full segments).
+    fn may_update_window(&self, una: SeqNumber, ack: SeqNumber, seq: SeqNumber, nwin: u32) -> bool {
+        ack > una
+            || seq > self.snd_wl1
+            || (seq == self.snd_wl1 && (nwin > self.snd_wnd || nwin == 0))
     }
 
     /// Linux tcp_reset_check: besides SEG.SEQ = RCV.NXT, a RST at RCV.NXT − 1
@@ -2074,19 +2085,10 @@ impl Tcb {
         let dup_candidate = payload.is_empty() && !fin && seg_wnd == self.snd_wnd;
         let prior_una = self.snd_una;
         self.on_ack_sender(now, ack, dup_candidate, &blocks);
-        // Window update. RFC 9293 3.10.7.4 ("should"): when SND.WL1 <
-        // SEG.SEQ, or SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK. The stack
-        // follows Linux tcp_may_update_window: when the ACK advances
-        // SND.UNA, or SND.WL1 < SEG.SEQ, or SND.WL1 = SEG.SEQ and the window
-        // grows or is zero; so a segment at the same sequence number that
-        // acknowledges nothing new cannot shrink the window (oracle fuzz
-        // finding est.write.len: Linux kept sending full segments).
-        let may_update = ack > prior_una
-            || seq > self.snd_wl1
-            || (seq == self.snd_wl1 && (seg_wnd > self.snd_wnd || seg_wnd == 0));
-        if prior_una <= ack && may_update {
-            self.snd_wnd =
-                u32::from(seg.window_len) << self.negotiated.map(|n| n.snd_wscale).unwrap_or(0);
+        // Window update, by Linux's rule rather than RFC 9293's (see
+        // `may_update_window`).
+        if prior_una <= ack && self.may_update_window(prior_una, ack, seq, seg_wnd) {
+            self.snd_wnd = seg_wnd;
             self.max_window = self.max_window.max(self.snd_wnd);
             self.snd_wl1 = seq;
             self.snd_wl2 = ack;
