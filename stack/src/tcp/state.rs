@@ -1229,6 +1229,15 @@ impl Tcb {
                 }
                 return None;
             }
+            // RFC 5681 3.1 / Linux tcp_cwnd_test: a new FIN is a packet as
+            // a segment of data is, so it waits for room in cwnd too (after
+            // a timeout: until the retransmission is ACKed). `oracle fuzz`:
+            // est.close.extra-FA and finin.close.extra-FA, a FIN sent
+            // beside the retransmission that filled a one-segment cwnd.
+            if self.snd_nxt == self.snd_max && cwnd_room == 0 {
+                self.cwnd_validate(true);
+                return None;
+            }
             let seq = self.snd_nxt;
             let seg = self.build(now, seq, TcpFlags::FIN | TcpFlags::ACK, Vec::new());
             self.note_sent(now, seq, 1);
@@ -1320,8 +1329,9 @@ impl Tcb {
                         && !(len == avail && self.fin_queued);
                     return !nagle_hold;
                 }
-                // A new FIN waits for the window (see `poll_data`).
-                let fin_blocked = self.snd_nxt == self.snd_max && self.snd_wnd <= in_flight;
+                // A new FIN waits for the window and cwnd (see `poll_data`).
+                let fin_blocked = self.snd_nxt == self.snd_max
+                    && (self.snd_wnd <= in_flight || self.cwnd_room() == 0);
                 avail == 0 && fin_unsent && !fin_blocked
             }
             _ => false,
