@@ -598,11 +598,14 @@ impl Host {
     /// The earliest time at which [`transmit`](Self::transmit) has something
     /// to do: the last time seen if output is pending, else the earliest timer.
     pub fn poll_at(&self) -> Option<Instant> {
-        if !self.tx.is_empty() || self.conns.values().any(|c| c.tcb.wants_output()) {
+        if !self.tx.is_empty() {
             return Some(self.last_now);
         }
         let mut t = crate::tcp::timer::earliest(self.neighbors.poll_at(), self.frags.poll_at());
         for c in self.conns.values() {
+            if c.tcb.wants_output() {
+                return Some(self.last_now);
+            }
             t = crate::tcp::timer::earliest(t, c.tcb.poll_at());
         }
         t

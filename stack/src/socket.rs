@@ -1199,22 +1199,24 @@ impl Host {
     }
 
     pub(crate) fn tcp_timers(&mut self, now: Instant) {
-        let due: Vec<u64> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| c.tcb.poll_at().is_some_and(|t| t <= now))
-            .map(|(k, _)| *k)
-            .collect();
-        for id in due {
-            if let Some(c) = self.conns.get_mut(&id) {
+        // A timer touches only its own TCB, so the table is walked in place.
+        for c in self.conns.values_mut() {
+            if c.tcb.poll_at().is_some_and(|t| t <= now) {
                 c.tcb.on_timer(now);
             }
         }
     }
 
     pub(crate) fn tcp_output(&mut self, now: Instant) {
-        let ids: Vec<u64> = self.conns.keys().copied().collect();
-        for id in ids {
+        // The connections present now, in id order, without copying the ids
+        // out (this runs on every transmit): ids only grow, so the walk stops
+        // at the last one present when it started.
+        let Some(&last) = self.conns.keys().next_back() else {
+            return;
+        };
+        let mut next = self.conns.keys().next().copied();
+        while let Some(id) = next.filter(|&id| id <= last) {
+            next = self.conns.range(id + 1..).next().map(|(&k, _)| k);
             // Bounded per call: at most a window's worth of segments.
             for _ in 0..256 {
                 let Some(c) = self.conns.get_mut(&id) else {
