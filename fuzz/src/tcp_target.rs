@@ -483,6 +483,8 @@ struct Harness {
     /// check fails or a trace is printed.
     what: Option<Step>,
     buf: Vec<u8>,
+    /// The peer's frames are built here.
+    frame_buf: Vec<u8>,
     /// `TCP_INPUT_TRACE` set: print every step and DUT segment.
     trace: bool,
 }
@@ -514,6 +516,7 @@ impl Harness {
             step: 0,
             what: None,
             buf: Vec::new(),
+            frame_buf: Vec::new(),
             trace: *TRACE.get_or_init(|| std::env::var_os("TCP_INPUT_TRACE").is_some()),
         }
     }
@@ -536,6 +539,15 @@ impl Harness {
             self.now.total_millis(),
             self.setup.target
         )
+    }
+
+    /// [`live`](Self::live) as the last check saw it: between a check and
+    /// the next step nothing changes the host.
+    fn live_checked(&self) -> Option<(u64, Snap)> {
+        self.prev
+            .iter()
+            .find(|(_, s)| s.state != Closed)
+            .map(|(id, s)| (*id, *s))
     }
 
     /// The connection of the peer's 4-tuple that is not CLOSED, if any.
@@ -583,7 +595,9 @@ impl Harness {
         o
     }
 
-    fn frame(repr: &TcpRepr, payload: &[u8]) -> Vec<u8> {
+    /// The peer's frame for `repr`, written into `buf` (one buffer for
+    /// every segment of an input instead of one allocation each).
+    fn frame(repr: &TcpRepr, payload: &[u8], buf: &mut Vec<u8>) {
         let ip = Ipv4Repr {
             ident: 1,
             dont_frag: true,
@@ -595,15 +609,19 @@ impl Harness {
                 repr.header_len() + payload.len(),
             )
         };
-        FrameRepr {
+        let f = FrameRepr {
             eth: EthernetRepr {
                 src_addr: PEER_MAC,
                 dst_addr: DUT_MAC,
                 ethertype: EtherType::Ipv4,
             },
             payload: FramePayload::Ipv4(ip, IpPayload::Tcp(*repr, payload)),
+        };
+        buf.clear();
+        buf.resize(f.buffer_len(), 0);
+        if let Err(e) = f.emit(buf) {
+            panic!("tcp_input harness: peer frame does not emit: {e}");
         }
-        .to_vec()
     }
 
     fn send_segment(
@@ -626,8 +644,10 @@ impl Harness {
             options,
             payload_len: payload.len(),
         };
-        let f = Self::frame(&repr, payload);
+        let mut f = std::mem::take(&mut self.frame_buf);
+        Self::frame(&repr, payload, &mut f);
         self.host.receive(self.now, &f);
+        self.frame_buf = f;
         self.drain(Cause::Segment, Some(&repr));
     }
 
@@ -859,11 +879,9 @@ impl Harness {
             let p = self.host.profile();
             (p.send_buffer, p.recv_buffer)
         };
+        // Filled by the loop below, in the table's ascending id order.
         let mut cur = std::mem::take(&mut self.cur);
         cur.0.clear();
-        cur.0
-            .extend(self.host.connections().map(|(id, t)| (id, Snap::of(t))));
-        cur.0.sort_unstable_by_key(|&(id, _)| id);
         let n = self.host.connection_count();
         // Reset children stay in the accept queue until accepted (as
         // Linux), which the backlog bounds (> BACKLOG queued: SYNs are
@@ -873,14 +891,13 @@ impl Harness {
             n <= BACKLOG as usize + 1 + 3,
             "{n} connections for one peer 4-tuple (backlog {BACKLOG})"
         );
-        let live = cur.values().filter(|s| s.state != Closed).count();
-        check!(self, live <= 1, "{live} live connections for one 4-tuple");
         if let Some(l) = self.listener {
             let st = self.host.tcp_state(l);
             check!(self, st == Some(TcpState::Listen), "listener in {st:?}");
         }
         for (id, t) in self.host.connections() {
             let s = Snap::of(t);
+            cur.0.push((id, s));
             check!(
                 self,
                 s.snd_una <= s.snd_nxt && s.snd_nxt <= s.snd_max,
@@ -985,6 +1002,8 @@ impl Harness {
                 }
             }
         }
+        let live = cur.values().filter(|s| s.state != Closed).count();
+        check!(self, live <= 1, "{live} live connections for one 4-tuple");
         for (id, o) in self.prev.iter() {
             if !cur.contains_key(id) {
                 check!(
@@ -997,7 +1016,7 @@ impl Harness {
             }
         }
         self.right_edge.retain(|id, _| cur.contains_key(id));
-        if let Some((_, s)) = self.live() {
+        if let Some(s) = cur.values().find(|s| s.state != Closed).copied() {
             if s.state != SynSent {
                 self.peer_nxt = s.rcv_nxt.get();
             }
@@ -1128,7 +1147,7 @@ impl Harness {
         match step {
             Step::Segment(g) => {
                 self.what = Some(*step);
-                let live = self.live();
+                let live = self.live_checked();
                 let seq_base = match live {
                     Some((_, c)) if c.state != SynSent => c.rcv_nxt.get(),
                     _ => self.peer_nxt,
