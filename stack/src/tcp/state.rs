@@ -832,7 +832,8 @@ impl Tcb {
 
     /// ABORT (RFC 9293 3.10.5): send `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>`
     /// in synchronized states and SYN-RECEIVED, then CLOSED. Linux
-    /// (tcp_send_active_reset) includes the window and timestamps.
+    /// (tcp_send_active_reset) includes the window, timestamps and SACK
+    /// blocks.
     pub fn abort(&mut self, now: Instant) {
         self.orphaned = true;
         match self.state {
@@ -982,8 +983,10 @@ impl Tcb {
             let w = self.window_field();
             let ts = self.ts_in_use().then(|| (self.ts_now(now), self.ts_recent));
             let mut sack: Vec<(u32, u32)> = Vec::new();
-            if has_ack && self.negotiated.is_some_and(|n| n.sack) && !flags.contains(TcpFlags::RST)
-            {
+            // An ABORT's RST|ACK carries SACK blocks too: Linux
+            // tcp_send_active_reset goes through tcp_transmit_skb, whose
+            // tcp_established_options adds them to any segment.
+            if has_ack && self.negotiated.is_some_and(|n| n.sack) {
                 // RFC 2883: a D-SACK block goes first; RFC 2018 4: then the
                 // block with the most recent segment, then the others.
                 if let Some((l, r)) = self.dsack.take() {
