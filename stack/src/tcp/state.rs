@@ -1592,9 +1592,9 @@ impl Tcb {
         self.last_rcv = now;
         // What this segment lets us send is a new burst (Linux
         // tcp_write_xmit cuts its GSO bursts from here; a lone segment the
-        // window allows carries no PSH).
+        // window allows carries no PSH). A deferred burst (`tso_hold`) is
+        // decided again only once the segment's ACK is taken.
         self.burst_segs = 0;
-        self.tso_hold = false;
         // An ACK carrying a D-SACK (RFC 2883: its first block at or below
         // the cumulative ACK) answers a duplicate, and its TSecr echoes
         // TS.Recent from an earlier transmission (RFC 7323 4.3 does not
@@ -2079,6 +2079,12 @@ impl Tcb {
             self.challenge_ack(now);
             return;
         }
+        // The ACK is taken: Linux decides a deferred burst again
+        // (tcp_data_snd_check after tcp_ack), which it never does for a
+        // segment dropped before this point. `oracle fuzz`:
+        // est.seg-PA-oow.len and est.seg-PA.extra-A, data sent after an
+        // out-of-window segment or an ACK of unsent data.
+        self.tso_hold = false;
         // Linux tcp_ack: an old ACK (below SND.UNA) skips the TS.Recent update.
         let old_ack = ack < self.snd_una;
         let seg_wnd =
