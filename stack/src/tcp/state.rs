@@ -794,6 +794,12 @@ impl Tcb {
         if self.fin_queued {
             return;
         }
+        // Linux tcp_send_fin pushes the queue (__tcp_push_pending_frames):
+        // a new transmission opportunity, so a deferred burst is decided
+        // again, as on a write. `oracle fuzz`: est.close.missing-A, the
+        // segment Linux sends on close() with one segment of cwnd left.
+        self.burst_segs = 0;
+        self.tso_hold = false;
         match self.state {
             TcpState::SynReceived => self.fin_queued = true,
             TcpState::Established => {
