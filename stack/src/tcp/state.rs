@@ -2162,13 +2162,27 @@ impl Tcb {
         // (tcp_v4_send_reset) and the connection is gone. Linux's test is
         // `end_seq != seq && after(end_seq - fin, rcv_nxt)`: a FIN alone
         // beyond RCV.NXT resets too (`oracle fuzz`, closed.seg-FPA-oow.flags).
-        if self.rcv_shutdown
-            && matches!(self.state, TcpState::FinWait1 | TcpState::FinWait2)
+        // After the peer's FIN (CLOSE-WAIT, CLOSING, LAST-ACK, the receive
+        // side shut by it) Linux falls through to the same test for a
+        // segment that starts before RCV.NXT: old data running past the FIN
+        // resets (`oracle fuzz`, finin.seg-FA-oow.missing-R); one starting
+        // at or after RCV.NXT is ignored (the seventh step below).
+        let abort_on_data = match self.state {
+            TcpState::FinWait1 | TcpState::FinWait2 => self.rcv_shutdown,
+            TcpState::CloseWait | TcpState::Closing | TcpState::LastAck => seq < self.rcv_nxt,
+            _ => false,
+        };
+        if abort_on_data
             && (!payload.is_empty() || fin)
             && seq + payload.len() as u32 > self.rcv_nxt
         {
             self.send_reset_for(seg);
-            self.error = Some(TcpError::Reset);
+            // Linux tcp_reset: EPIPE in CLOSE-WAIT, else ECONNRESET.
+            self.error = Some(if self.state == TcpState::CloseWait {
+                TcpError::ResetAfterFin
+            } else {
+                TcpError::Reset
+            });
             self.enter_closed();
             return;
         }
