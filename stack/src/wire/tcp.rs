@@ -534,7 +534,18 @@ impl TcpOptions {
     /// Length of the options on the wire, before padding (items after the
     /// first `EndOfList` do not count).
     pub fn wire_len(&self) -> usize {
-        self.emitted().iter().map(TcpOption::wire_len).sum()
+        // `emitted()` summed in one pass (this runs several times per frame).
+        let mut len = 0;
+        let mut eol = false;
+        for o in self.as_slice() {
+            if o.is_eol() {
+                eol = true;
+            } else if eol {
+                break;
+            }
+            len += o.wire_len();
+        }
+        len
     }
 
     /// Length on the wire including zero padding to a multiple of 4.
