@@ -606,7 +606,7 @@ impl TcpOptions {
             // Cannot overflow: each item takes at least one of ≤ 40 bytes.
             opts.items[usize::from(opts.len)] = opt;
             opts.len += 1;
-            if opt == TcpOption::EndOfList {
+            if opt.is_eol() {
                 // RFC 9293 MUST-69: the rest is zero padding, one item a byte.
                 for &b in &buf[1..] {
                     if b != 0 {
