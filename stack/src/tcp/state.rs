@@ -2177,13 +2177,9 @@ impl Tcb {
             && seq + payload.len() as u32 > self.rcv_nxt
         {
             self.send_reset_for(seg);
-            // Linux tcp_reset: EPIPE in CLOSE-WAIT, else ECONNRESET.
-            self.error = Some(if self.state == TcpState::CloseWait {
-                TcpError::ResetAfterFin
-            } else {
-                TcpError::Reset
-            });
-            self.enter_closed();
+            // Linux tcp_reset, as for a RST from the peer: EPIPE in
+            // CLOSE-WAIT, else ECONNRESET.
+            self.reset_by_peer();
             return;
         }
 
