@@ -36,9 +36,7 @@ pub fn parse_frame(data: &[u8]) {
     };
     // Emitted into one buffer per thread rather than a new vector per input.
     EMITTED.with_borrow_mut(|bytes| {
-        bytes.clear();
-        bytes.resize(repr.buffer_len(), 0);
-        let n = repr.emit(bytes).expect("a parsed frame must emit");
+        let n = repr.emit_into(bytes);
         assert_eq!(n, repr.buffer_len());
         let again =
             FrameRepr::parse(bytes).expect("an emitted frame must parse, checksums included");

@@ -609,19 +609,15 @@ impl Harness {
                 repr.header_len() + payload.len(),
             )
         };
-        let f = FrameRepr {
+        FrameRepr {
             eth: EthernetRepr {
                 src_addr: PEER_MAC,
                 dst_addr: DUT_MAC,
                 ethertype: EtherType::Ipv4,
             },
             payload: FramePayload::Ipv4(ip, IpPayload::Tcp(*repr, payload)),
-        };
-        buf.clear();
-        buf.resize(f.buffer_len(), 0);
-        if let Err(e) = f.emit(buf) {
-            panic!("tcp_input harness: peer frame does not emit: {e}");
         }
+        .emit_into(buf);
     }
 
     fn send_segment(

@@ -164,11 +164,24 @@ impl<'a> FrameRepr<'a> {
     /// # Panics
     /// If [`emit`](Self::emit) fails (a length that does not fit its field).
     pub fn to_vec(&self) -> Vec<u8> {
-        let mut v = vec![0u8; self.buffer_len()];
-        if let Err(e) = self.emit(&mut v) {
-            panic!("FrameRepr::to_vec: {e}");
-        }
+        let mut v = Vec::new();
+        self.emit_into(&mut v);
         v
+    }
+
+    /// The emitted frame in `buf`, replacing its contents (a buffer reused
+    /// across frames saves an allocation each); returns what
+    /// [`emit`](Self::emit) returns, the bytes written.
+    ///
+    /// # Panics
+    /// If [`emit`](Self::emit) fails (a length that does not fit its field).
+    pub fn emit_into(&self, buf: &mut Vec<u8>) -> usize {
+        buf.clear();
+        buf.resize(self.buffer_len(), 0);
+        match self.emit(buf) {
+            Ok(n) => n,
+            Err(e) => panic!("FrameRepr::emit_into: {e}"),
+        }
     }
 }
 
