@@ -492,6 +492,46 @@ impl Tcb {
         }
     }
 
+    /// The SACK blocks we report (RFC 2018), the most recent first: the
+    /// out-of-order data, and an out-of-order FIN's sequence number. Linux
+    /// queues a segment beyond RCV.NXT by its end_seq, which counts the FIN
+    /// (tcp_data_queue_ofo; a FIN alone is queued too), so its blocks cover
+    /// the FIN (`oracle fuzz`, est.seg-FPA-oow.opts, finin.seg-FA.opts).
+    /// RFC 2018 3 describes blocks of data and says nothing of the FIN.
+    fn sack_blocks(&self) -> Vec<(SeqNumber, SeqNumber)> {
+        let mut blocks = self.recv.sack_blocks(None);
+        if let Some(f) = self.ooo_fin.filter(|&f| f > self.rcv_nxt) {
+            // Blocks are in sequence order and disjoint: extend the one
+            // ending at (or covering) the FIN, or insert [f, f + 1), then
+            // join it with a block starting right after it.
+            let i = match blocks.iter().position(|&(_, r)| r >= f) {
+                Some(i) if blocks[i].0 <= f => {
+                    blocks[i].1 = blocks[i].1.max(f + 1);
+                    i
+                }
+                Some(i) => {
+                    blocks.insert(i, (f, f + 1));
+                    i
+                }
+                None => {
+                    blocks.push((f, f + 1));
+                    blocks.len() - 1
+                }
+            };
+            if i + 1 < blocks.len() && blocks[i + 1].0 <= blocks[i].1 {
+                let (_, r) = blocks.remove(i + 1);
+                blocks[i].1 = blocks[i].1.max(r);
+            }
+        }
+        if let Some(r) = self.last_ooo {
+            if let Some(i) = blocks.iter().position(|&(l, h)| r.in_range(l, h)) {
+                let b = blocks.remove(i);
+                blocks.insert(0, b);
+            }
+        }
+        blocks
+    }
+
     /// Payload limit of the next data segment: the MSS less the SACK
     /// option that segment will carry (Linux tcp_current_mss counts the SACK
     /// blocks in the header), so that data plus options never exceed the MTU.
@@ -500,7 +540,7 @@ impl Tcb {
         if !self.negotiated.is_some_and(|n| n.sack) {
             return mss;
         }
-        let blocks = self.recv.sack_blocks(None).len() + usize::from(self.dsack.is_some());
+        let blocks = self.sack_blocks().len() + usize::from(self.dsack.is_some());
         let n = blocks.min(if self.ts_in_use() { 3 } else { 4 }) as u32;
         if n == 0 {
             return mss;
@@ -998,7 +1038,7 @@ impl Tcb {
                 if let Some((l, r)) = self.dsack.take() {
                     sack.push((l.get(), r.get()));
                 }
-                for (l, r) in self.recv.sack_blocks(self.last_ooo) {
+                for (l, r) in self.sack_blocks() {
                     sack.push((l.get(), r.get()));
                 }
             }
@@ -1576,13 +1616,7 @@ impl Tcb {
             return true;
         }
         let sack = self.negotiated.is_some_and(|n| n.sack);
-        sack && self
-            .recv
-            .sack_blocks(self.last_ooo)
-            .iter()
-            .map(|&(_, r)| r)
-            .max()
-            == Some(seq)
+        sack && self.sack_blocks().iter().map(|&(_, r)| r).max() == Some(seq)
     }
 
     /// RFC 5961 5.2 as Linux tcp_ack applies it: an ACK is acceptable if
@@ -2236,6 +2270,10 @@ impl Tcb {
             let fin_at = seq + payload.len() as u32;
             if fin_at > self.rcv_nxt {
                 self.ooo_fin = Some(fin_at);
+                if payload.is_empty() {
+                    // A FIN alone is the most recent block (RFC 2018 4).
+                    self.last_ooo = Some(fin_at);
+                }
                 self.ack_now = true;
             }
         }
@@ -2352,6 +2390,13 @@ impl Tcb {
         self.fin_received = true;
         self.rcv_nxt = self.rcv_nxt + 1;
         self.ack_now = true;
+        // Linux tcp_fin: out-of-order data after the FIN is dropped ("we
+        // have something out-of-order _after_ FIN ... For now drop them"),
+        // and the SACK blocks with it (tcp_sack_reset), so later ACKs carry
+        // none (`oracle fuzz`, est.seg-FPA.opts). No data after the FIN can
+        // ever be delivered (RFC 9293 3.10.7.4 eighth check).
+        self.recv.clear_ooo();
+        self.last_ooo = None;
         let fin_acked = self.fin_queued && self.snd_una == self.fin_seq() + 1;
         match self.state {
             TcpState::SynReceived | TcpState::Established => self.state = TcpState::CloseWait,
