@@ -245,6 +245,9 @@ pub struct Tcb {
     psh_marks: VecDeque<(SeqNumber, SeqNumber, bool)>,
     /// New data held back for the next ACK (see `tso_defers`).
     tso_hold: bool,
+    /// The persist timer fired with the peer's window open but smaller
+    /// than the next segment: send what fits once (Linux tcp_write_wakeup).
+    sws_push: bool,
     delack_timer: Timer,
     /// Consecutive duplicate ACKs (RFC 5681 3.2).
     dupacks: u32,
@@ -371,6 +374,7 @@ impl Tcb {
             pingpong: false,
             burst_segs: 0,
             tso_hold: false,
+            sws_push: false,
             psh_marks: VecDeque::new(),
             rcv_mem: None,
             pmtu: None,
@@ -1168,6 +1172,14 @@ impl Tcb {
         self.snd_sml > self.snd_una && self.snd_sml <= self.snd_nxt
     }
 
+    /// Sender SWS avoidance (see `poll_data`): whether new data waits
+    /// because the peer's window cannot take its next segment, a full `mss`
+    /// or all of the `avail` queued bytes (Linux tcp_snd_wnd_test).
+    fn sws_holds(&self, avail: usize, mss: usize) -> bool {
+        let wnd_room = self.snd_wnd.saturating_sub(self.snd_nxt - self.snd_una);
+        self.snd_nxt == self.snd_max && (wnd_room as usize) < avail.min(mss)
+    }
+
     fn poll_data(&mut self, now: Instant) -> Option<Segment> {
         if let Some(seg) = self.poll_retransmission(now) {
             return Some(seg);
@@ -1201,6 +1213,20 @@ impl Tcb {
             }
         }
         let fin_unsent = self.fin_queued && self.snd_nxt == self.fin_seq();
+        // Sender SWS avoidance (RFC 9293 3.8.6.2.1, MUST-38; RFC 1122
+        // 4.2.3.4) as Linux tcp_snd_wnd_test does it: new data leaves only
+        // when its next segment, a full MSS or all that is queued, fits in
+        // the peer's window. A smaller open window is left to the persist
+        // timer, which then sends what fits (`on_timer`, Linux
+        // tcp_write_wakeup); RFC 1122's third case (a fraction of the
+        // largest window) is not used. `oracle fuzz`: finin.write.len.
+        let sws_push = std::mem::take(&mut self.sws_push);
+        if len > 0 && !sws_push && self.sws_holds(avail, mss) {
+            if in_flight == 0 {
+                self.rtx_timer.set_if_idle(now, self.rtt.rto());
+            }
+            return None;
+        }
         if len > 0 && self.tso_defers(now, avail, usable, mss) {
             self.tso_hold = true;
             self.cwnd_validate(true);
@@ -1228,7 +1254,8 @@ impl Tcb {
                         flags |= TcpFlags::PSH;
                     }
                     self.burst_segs += 1;
-                } else if last || burst_end {
+                } else if last || burst_end || sws_push {
+                    // tcp_write_wakeup sets PSH on the piece it cuts.
                     flags |= TcpFlags::PSH;
                     self.burst_segs = 0;
                     self.mark_psh(end - len as u32, end, last);
@@ -1370,6 +1397,10 @@ impl Tcb {
                     // Deferred until the next ACK (`tso_defers`).
                     return false;
                 }
+                if len > 0 && !self.sws_push && self.sws_holds(avail, self.data_mss() as usize) {
+                    // Sender SWS avoidance (see `poll_data`).
+                    return false;
+                }
                 if len > 0 {
                     let nagle_hold = !self.nodelay
                         && self.snd_nxt == self.snd_max
@@ -1427,6 +1458,16 @@ impl Tcb {
         }
         let in_flight = self.snd_nxt - self.snd_una;
         let unsent_data = self.send.len() > (self.snd_nxt - self.send_seq) as usize;
+        if self.state.is_synchronized() && in_flight == 0 && unsent_data && self.snd_wnd > 0 {
+            // The peer's window is open but smaller than the next segment
+            // (sender SWS avoidance, see `poll_data`): Linux tcp_write_wakeup
+            // sends what fits, with PSH, instead of a probe, and the timer
+            // is not backed off (tcp_send_probe0 resets icsk_backoff once
+            // packets are out). The data segment re-arms the timer.
+            self.sws_push = true;
+            self.rtx_timer.set(now, self.rtt.rto());
+            return;
+        }
         // A FIN waiting for the window is probed for as data is.
         let fin_waiting = self.fin_queued
             && self.snd_nxt == self.fin_seq()
