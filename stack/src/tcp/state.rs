@@ -214,6 +214,9 @@ pub struct Tcb {
     recv: RecvBuffer,
     fin_received: bool,
     ooo_fin: Option<SeqNumber>,
+    /// Drop the out-of-order data once the next ACK has reported it (the
+    /// ACK of a FIN received in FIN-WAIT; see `process_fin`).
+    sack_purge_after_ack: bool,
     /// SO_KEEPALIVE and its parameters (idle, interval, count).
     keepalive: Option<(crate::time::Duration, crate::time::Duration, u32)>,
     ka_timer: Timer,
@@ -350,6 +353,7 @@ impl Tcb {
             recv: RecvBuffer::new(profile.recv_buffer, profile.max_ooo_segments),
             fin_received: false,
             ooo_fin: None,
+            sack_purge_after_ack: false,
             last_ooo: None,
             dsack: None,
             dupacks: 0,
@@ -534,6 +538,55 @@ impl Tcb {
             }
         }
         blocks
+    }
+
+    /// The D-SACK block (RFC 2883 4: "the first SACK block ... should
+    /// specify the contiguous block of data that triggered this ACK" when it
+    /// repeats data already received) for a segment `[seq, end)` beyond
+    /// RCV.NXT that repeats data held out of order, as Linux
+    /// tcp_data_queue_ofo reports it: all of it when a queued range covers
+    /// it; from `seq` to the end of a range it starts inside; then every
+    /// later range it overlaps, joined (tcp_dsack_set / tcp_dsack_extend).
+    /// `oracle fuzz`: est.seg-PA-oow.opts, finin.seg-A-oow.opts.
+    fn ooo_dsack(&self, seq: SeqNumber, end: SeqNumber) -> Option<(SeqNumber, SeqNumber)> {
+        fn extend(d: &mut Option<(SeqNumber, SeqNumber)>, l: SeqNumber, r: SeqNumber) {
+            match d {
+                None => *d = Some((l, r)),
+                // tcp_sack_extend: only a range touching the first.
+                Some((a, b)) if l <= *b && *a <= r => {
+                    *a = (*a).min(l);
+                    *b = (*b).max(r);
+                }
+                Some(_) => {}
+            }
+        }
+        let blocks = self.recv.sack_blocks(None);
+        let mut d = None;
+        let mut i = blocks.partition_point(|&(_, r)| r <= seq);
+        if let Some(&(l, r)) = blocks.get(i) {
+            if l <= seq {
+                if end <= r {
+                    return Some((seq, end));
+                }
+                if seq > l {
+                    d = Some((seq, r));
+                } else {
+                    extend(&mut d, l, r);
+                }
+                i += 1;
+            }
+        }
+        for &(l, r) in blocks.get(i..).unwrap_or(&[]) {
+            if end <= l {
+                break;
+            }
+            if end < r {
+                extend(&mut d, l, end);
+                break;
+            }
+            extend(&mut d, l, r);
+        }
+        d
     }
 
     /// Payload limit of the next data segment: the MSS less the SACK
@@ -1049,6 +1102,11 @@ impl Tcb {
             (w, segment_options(ts, &sack))
         };
         if has_ack {
+            if std::mem::take(&mut self.sack_purge_after_ack) {
+                // The ACK of a FIN in FIN-WAIT (see `process_fin`).
+                self.recv.clear_ooo();
+                self.last_ooo = None;
+            }
             self.last_ack_sent = self.rcv_nxt;
             self.ack_now = false;
             // Linux tcp_event_ack_sent: one quick ACK used, delayed ACK cancelled.
@@ -2283,6 +2341,11 @@ impl Tcb {
             let data = payload.get(skip..).unwrap_or(&[]);
             let data = &data[..data.len().min(room)];
             if start > self.rcv_nxt && !data.is_empty() {
+                if self.negotiated.is_some_and(|n| n.sack) {
+                    if let Some(d) = self.ooo_dsack(start, start + data.len() as u32) {
+                        self.dsack = Some(d);
+                    }
+                }
                 self.last_ooo = Some(start);
             } else if skip > 0 && self.negotiated.is_some_and(|n| n.sack) {
                 // Partly or wholly duplicate segment: D-SACK the duplicate
@@ -2433,11 +2496,18 @@ impl Tcb {
         self.ack_now = true;
         // Linux tcp_fin: out-of-order data after the FIN is dropped ("we
         // have something out-of-order _after_ FIN ... For now drop them"),
-        // and the SACK blocks with it (tcp_sack_reset), so later ACKs carry
-        // none (`oracle fuzz`, est.seg-FPA.opts). No data after the FIN can
-        // ever be delivered (RFC 9293 3.10.7.4 eighth check).
-        self.recv.clear_ooo();
-        self.last_ooo = None;
+        // and the SACK and D-SACK blocks with it (tcp_sack_reset), so later
+        // ACKs carry none (`oracle fuzz`, est.seg-FPA.opts). No data after
+        // the FIN can ever be delivered (RFC 9293 3.10.7.4 eighth check). In
+        // FIN-WAIT-1 and FIN-WAIT-2 tcp_fin sends the FIN's ACK before that
+        // purge, so that one ACK still carries them (finout.seg-FA.opts).
+        if matches!(self.state, TcpState::FinWait1 | TcpState::FinWait2) {
+            self.sack_purge_after_ack = true;
+        } else {
+            self.recv.clear_ooo();
+            self.last_ooo = None;
+            self.dsack = None;
+        }
         let fin_acked = self.fin_queued && self.snd_una == self.fin_seq() + 1;
         match self.state {
             TcpState::SynReceived | TcpState::Established => self.state = TcpState::CloseWait,
