@@ -725,8 +725,16 @@ impl Host {
         };
         if c.tcb.recv_available() > 0 {
             let c = self.conns.get_mut(&id).ok_or(Errno::ENOTCONN)?;
-            return Ok(c.tcb.recv(buf));
+            let n = c.tcb.recv(buf);
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            // Only the urgent byte was there, and it is not part of the
+            // stream (see `Tcb::recv`): as if nothing were readable.
         }
+        let Some((_, c)) = self.conn_of(fd)? else {
+            return Err(Errno::ENOTCONN);
+        };
         // Linux tcp_recvmsg: after the peer's FIN (SOCK_DONE) recv returns 0
         // and leaves a pending error for send()/SO_ERROR.
         if c.tcb.fin_received() {

@@ -116,6 +116,14 @@ impl RecvBuffer {
         blocks
     }
 
+    /// Drop up to `n` readable bytes without copying them (the urgent byte
+    /// Linux takes out of the stream); returns how many were dropped.
+    pub fn skip(&mut self, n: usize) -> usize {
+        let n = n.min(self.ready.len());
+        self.ready.drain(..n);
+        n
+    }
+
     /// Drop out-of-order data (e.g. on reset).
     pub fn clear_ooo(&mut self) {
         self.ooo.clear();

@@ -214,6 +214,9 @@ pub struct Tcb {
     recv: RecvBuffer,
     fin_received: bool,
     ooo_fin: Option<SeqNumber>,
+    /// The peer's urgent byte (Linux tp->urg_seq while tp->urg_data is
+    /// set): taken out of the stream when reads reach it (see `recv`).
+    urg_seq: Option<SeqNumber>,
     /// Drop the out-of-order data once the next ACK has reported it (the
     /// ACK of a FIN received in FIN-WAIT; see `process_fin`).
     sack_purge_after_ack: bool,
@@ -353,6 +356,7 @@ impl Tcb {
             recv: RecvBuffer::new(profile.recv_buffer, profile.max_ooo_segments),
             fin_received: false,
             ooo_fin: None,
+            urg_seq: None,
             sack_purge_after_ack: false,
             last_ooo: None,
             dsack: None,
@@ -587,6 +591,27 @@ impl Tcb {
             extend(&mut d, l, r);
         }
         d
+    }
+
+    /// A segment's urgent pointer (RFC 9293 3.8.5, 3.10.7.4 sixth check) as
+    /// Linux tcp_check_urg reads it: it points just past the urgent byte
+    /// (RFC 6093 2: every implementation does so; net.ipv4.tcp_stdurg 0),
+    /// is ignored when that byte was already read, lies below RCV.NXT or is
+    /// not newer than the one pending; a new one replaces it, and an old
+    /// urgent byte the application has reached is dropped first.
+    fn check_urg(&mut self, seq: SeqNumber, up: u16) {
+        let ptr = seq + u32::from(up.saturating_sub(1));
+        let copied = self.rcv_nxt - self.recv.readable() as u32;
+        if copied > ptr || ptr < self.rcv_nxt {
+            return;
+        }
+        if self.urg_seq.is_some_and(|u| ptr <= u) {
+            return;
+        }
+        if self.urg_seq == Some(copied) && copied != self.rcv_nxt {
+            self.recv.skip(1);
+        }
+        self.urg_seq = Some(ptr);
     }
 
     /// Payload limit of the next data segment: the MSS less the SACK
@@ -846,8 +871,25 @@ impl Tcb {
 
     /// RECEIVE (RFC 9293 3.10.3): copy in-order data out.
     pub fn recv(&mut self, buf: &mut [u8]) -> usize {
-        let n = self.recv.read(buf);
-        if n > 0 && self.rcv_mem.is_some() {
+        // The urgent byte (RFC 9293 3.8.5; RFC 6093 3: Linux's "out of
+        // band" byte, without SO_OOBINLINE) is not part of the stream, as
+        // Linux tcp_recvmsg: a read stops before it; one that starts at it
+        // drops it and reads on.
+        let mut limit = buf.len();
+        let mut skipped = 0;
+        if let Some(u) = self.urg_seq {
+            let copied = self.rcv_nxt - self.recv.readable() as u32;
+            if u.in_range(copied, self.rcv_nxt) && !buf.is_empty() {
+                if u == copied {
+                    skipped = self.recv.skip(1);
+                    self.urg_seq = None;
+                } else {
+                    limit = limit.min((u - copied) as usize);
+                }
+            }
+        }
+        let n = self.recv.read(&mut buf[..limit]);
+        if (n > 0 || skipped > 0) && self.rcv_mem.is_some() {
             let copied = self.rcv_nxt - self.recv.readable() as u32;
             self.rcv_mem_release(copied);
             if self.state.is_synchronized() && !self.fin_received {
@@ -865,7 +907,7 @@ impl Tcb {
             }
             return n;
         }
-        if n > 0 && self.state.is_synchronized() && !self.fin_received {
+        if (n > 0 || skipped > 0) && self.state.is_synchronized() && !self.fin_received {
             // Linux tcp_cleanup_rbuf: send a window update when the window
             // the peer sees can at least double.
             let cur = if self.rcv_adv > self.rcv_nxt {
@@ -2314,6 +2356,11 @@ impl Tcb {
             // CLOSE-WAIT, else ECONNRESET.
             self.reset_by_peer();
             return;
+        }
+
+        // Sixth: the URG bit (RFC 9293 3.10.7.4), as Linux tcp_urg.
+        if seg.flags.contains(TcpFlags::URG) {
+            self.check_urg(seq, seg.urgent_pointer);
         }
 
         // Seventh: segment text.
