@@ -89,6 +89,14 @@ pub struct Profile {
     pub delayed_ack: Duration,
     /// Quick-ACK budget at the start of a connection. Linux: TCP_MAX_QUICKACKS 16.
     pub quickacks: u32,
+    /// The ACK of a FIN that moves the connection to CLOSE-WAIT is delayed
+    /// (`Some`), unless something else forces one: by `delayed_ack` once
+    /// in-order data has arrived, else by this tick. Linux: tcp_fin enters
+    /// interactive (pingpong) mode, so __tcp_ack_snd_check arms the
+    /// delayed-ACK timer with the ATO, which is 0 before any data arrived,
+    /// i.e. the next jiffy (4 ms at HZ=250; measured 0.4-8 ms). `None`: at
+    /// once, as RFC 9293 3.10.7.4 reads ("return an ACK for the FIN").
+    pub fin_ack_tick: Option<Duration>,
     /// TIME-WAIT length (2*MSL). Linux: TCP_TIMEWAIT_LEN 60 s; RFC 9293: 2*MSL, MSL = 2 min.
     pub time_wait: Duration,
     /// Orphaned FIN-WAIT-2 timeout. Linux: net.ipv4.tcp_fin_timeout = 60 s.
@@ -238,6 +246,7 @@ impl Profile {
             retries2: 15,
             delayed_ack: Duration::from_millis(40),
             quickacks: 16,
+            fin_ack_tick: Some(Duration::from_millis(4)),
             time_wait: Duration::from_secs(60),
             fin_wait2_timeout: Duration::from_secs(60),
             keepalive_time: Duration::from_secs(7200),
@@ -292,6 +301,7 @@ impl Profile {
             zero_window_probe_data: true,              // RFC 1122 4.2.2.17
             window_scale: 7,
             delayed_ack: Duration::from_millis(200), // RFC 9293 3.8.6.3 MUST < 0.5 s
+            fin_ack_tick: None,                      // RFC 9293 3.10.7.4
             push_burst: 0,                           // RFC 9293 3.9.1: PSH ends the SEND
             syn_linear_timeouts: 0,                  // RFC 6298 5.5: always back off
             pad_frames: true,                        // RFC 894: 46-octet minimum data field

@@ -230,6 +230,9 @@ fn active_close_through_time_wait() {
     net.a.shutdown(net.now, s, Shutdown::Write).unwrap();
     assert_eq!(net.a.tcp_state(s), Some(TcpState::FinWait1));
     net.run();
+    // B acknowledges the FIN with a delayed ACK (`Profile::fin_ack_tick`).
+    assert_eq!(net.a.tcp_state(s), Some(TcpState::FinWait1));
+    net.advance(Duration::from_millis(10));
     assert_eq!(net.a.tcp_state(s), Some(TcpState::FinWait2));
     assert_eq!(net.b.tcp_state(c), Some(TcpState::CloseWait));
     let mut buf = [0u8; 10];
@@ -258,8 +261,17 @@ fn passive_close_and_time_wait_refin() {
     net.b.close(net.now, c).unwrap();
     net.run();
     assert_eq!(net.a.tcp_state(s), Some(TcpState::CloseWait));
+    assert!(
+        net.tcp_frames(End::A).is_empty(),
+        "the FIN's ACK is delayed (Linux tcp_fin: pingpong mode)"
+    );
+    net.advance(Duration::from_millis(10));
     let a_frames = net.tcp_frames(End::A);
-    assert_eq!(flags(&a_frames[0].0), ".", "peer FIN acknowledged at once");
+    assert_eq!(
+        flags(&a_frames[0].0),
+        ".",
+        "peer FIN acknowledged on the next tick"
+    );
     net.a.close(net.now, s).unwrap();
     net.run();
     let a_frames = net.tcp_frames(End::A);
@@ -526,6 +538,7 @@ fn linger2_bounds_orphaned_fin_wait_2() {
     assert_eq!(net.a.getsockopt(s, SockOpt::Linger2), Ok(-1));
     net.a.shutdown(net.now, s, Shutdown::Write).unwrap();
     net.run();
+    net.advance(Duration::from_millis(10));
     assert_eq!(net.a.tcp_state(s), Some(TcpState::FinWait2));
     net.clear();
     net.a.close(net.now, s).unwrap();
@@ -1253,9 +1266,18 @@ fn active_open_window_trace_matches_linux() {
             )[0]
             .window_len,
         );
-        windows.push(
-            p.tcp_to_a(&mut a, now, seg(11101, TcpFlags::ACK | TcpFlags::FIN), &[])[0].window_len,
-        );
+        // The FIN's ACK is delayed (`Profile::fin_ack_tick`; data has
+        // arrived, so by the 40 ms ATO).
+        assert!(p
+            .tcp_to_a(&mut a, now, seg(11101, TcpFlags::ACK | TcpFlags::FIN), &[])
+            .is_empty());
+        let now = now + Duration::from_millis(40);
+        let ack = match FrameRepr::parse(&a.transmit(now).unwrap()).unwrap().payload {
+            FramePayload::Ipv4(_, IpPayload::Tcp(t, _)) => t,
+            _ => panic!(),
+        };
+        assert_eq!(flags(&ack), ".");
+        windows.push(ack.window_len);
         assert_eq!(a.recv(now, c, &mut buf), Ok(1100));
         a.close(now, c).unwrap();
         let fin = match FrameRepr::parse(&a.transmit(now).unwrap()).unwrap().payload {

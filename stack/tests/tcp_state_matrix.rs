@@ -141,7 +141,7 @@ fn drain(t: &mut Tcb, now: Instant) -> Vec<(TcpRepr, Vec<u8>)> {
 
 /// An established pair driven by a real handshake: `us` the active side.
 fn established() -> (Tcb, Tcb) {
-    let p = Profile::linux();
+    let p = matrix_profile();
     let now = t0();
     let mut us = Tcb::connect(&p, US, PEER, US_ISS, 7);
     let syn = us.poll(now).expect("SYN");
@@ -153,9 +153,20 @@ fn established() -> (Tcb, Tcb) {
     (us, peer)
 }
 
+/// The matrix checks RFC 9293's answers, so the ACK of a FIN into
+/// CLOSE-WAIT goes at once (the linux profile's delayed one,
+/// `Profile::fin_ack_tick`, is checked in core_pair.rs and by the
+/// scenarios).
+fn matrix_profile() -> Profile {
+    Profile {
+        fin_ack_tick: None,
+        ..Profile::linux()
+    }
+}
+
 /// Bring a connection into `row` the way the wire does.
 fn reach(row: Row) -> Fx {
-    let p = Profile::linux();
+    let p = matrix_profile();
     let now = t0();
     let mut synack = None;
     let mut us = match row {

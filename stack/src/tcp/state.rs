@@ -237,6 +237,12 @@ pub struct Tcb {
     /// Interactive mode (Linux inet_csk_in_pingpong_mode): the application
     /// answers received data at once, so ACKs wait to ride on the answer.
     pingpong: bool,
+    /// `ack_now` was set only for a reason interactive mode cancels (a
+    /// quick ACK; see `schedule_ack`).
+    ack_now_unforced: bool,
+    /// In-order data has arrived: Linux's ATO (icsk_ack.ato) is set,
+    /// TCP_ATO_MIN, by tcp_event_data_recv; before, it is 0.
+    ato_set: bool,
     /// Segments sent since the last one with PSH (see
     /// [`Profile::push_burst`]).
     burst_segs: u32,
@@ -380,6 +386,8 @@ impl Tcb {
             rcv_mss: 536,
             last_data_rcv: None,
             pingpong: false,
+            ack_now_unforced: false,
+            ato_set: false,
             burst_segs: 0,
             tso_hold: false,
             sws_push: false,
@@ -889,6 +897,15 @@ impl Tcb {
             }
         }
         let n = self.recv.read(&mut buf[..limit]);
+        if (n > 0 || skipped > 0)
+            && self.delack_timer.is_armed()
+            && self.rcv_nxt - self.last_ack_sent > self.rcv_mss
+        {
+            // Linux tcp_cleanup_rbuf: a delayed ACK still pending for more
+            // than one segment's worth goes out when the application reads
+            // (`oracle fuzz`, finin.read.missing-A).
+            self.ack_now = true;
+        }
         if (n > 0 || skipped > 0) && self.rcv_mem.is_some() {
             let copied = self.rcv_nxt - self.recv.readable() as u32;
             self.rcv_mem_release(copied);
@@ -1151,6 +1168,7 @@ impl Tcb {
             }
             self.last_ack_sent = self.rcv_nxt;
             self.ack_now = false;
+            self.ack_now_unforced = false;
             // Linux tcp_event_ack_sent: one quick ACK used, delayed ACK cancelled.
             self.quick = self.quick.saturating_sub(1);
             self.delack_timer.stop();
@@ -2003,8 +2021,14 @@ impl Tcb {
             self.wait_timer.set(now, self.profile.time_wait);
             return;
         }
-        if f.contains(TcpFlags::SYN) || seq != self.rcv_nxt || !payload.is_empty() {
-            // Linux tcp_timewait_state_process: out-of-window → TCP_TW_ACK.
+        if f.contains(TcpFlags::SYN)
+            || seq != self.rcv_nxt
+            || !payload.is_empty()
+            || f.contains(TcpFlags::FIN)
+        {
+            // Linux tcp_timewait_state_process: anything but a bare ACK (or
+            // RST) at RCV.NXT → TCP_TW_ACK; a FIN counts as text (seq !=
+            // end_seq; `oracle fuzz`, finin-finout.seg-FPA.missing-A).
             self.ack_now = true;
         }
     }
@@ -2403,9 +2427,16 @@ impl Tcb {
             let had_ooo = self.recv.ooo_segments() > 0;
             let in_order = start == self.rcv_nxt && !data.is_empty();
             let adv = self.recv.insert(self.rcv_nxt, start, data);
+            // Linux tcp_event_data_recv (in-order data only) sets the ATO.
+            self.ato_set |= adv > 0;
             self.rcv_mem_charge(start + data.len() as u32, data.len());
             self.rcv_nxt = self.rcv_nxt + adv;
-            self.schedule_ack(now, payload.len(), in_order && !had_ooo && skip == 0);
+            self.schedule_ack(
+                now,
+                payload.len(),
+                in_order && !had_ooo && skip == 0,
+                skip > 0,
+            );
         }
 
         // Eighth: FIN, processed once all data before it has arrived. A FIN
@@ -2495,7 +2526,7 @@ impl Tcb {
     /// duplicate or gap-filling segments are acknowledged at once. In
     /// interactive (ping-pong) mode, see [`Tcb::data_sent`], there are no
     /// quick ACKs. Not modelled: Linux's adaptive ATO.
-    fn schedule_ack(&mut self, now: Instant, len: usize, plain_in_order: bool) {
+    fn schedule_ack(&mut self, now: Instant, len: usize, plain_in_order: bool, partial: bool) {
         // Linux tcp_measure_rcv_mss (simplified): the largest segment seen, at least 536.
         let adv_mss = u32::from(self.offer.mss);
         if len as u32 >= self.rcv_mss {
@@ -2516,10 +2547,15 @@ impl Tcb {
         let no_shrink = self
             .rcvbuf_select_window()
             .is_none_or(|w| w >= self.rcv_wnd);
-        if !plain_in_order
-            || quick
-            || (self.rcv_nxt - self.last_ack_sent > self.rcv_mss && no_shrink)
-        {
+        let two_frames = self.rcv_nxt - self.last_ack_sent > self.rcv_mss && no_shrink;
+        if !plain_in_order || quick || two_frames {
+            // What Linux would not send at once in interactive mode: a
+            // quick ACK, and the ACK of data partly below RCV.NXT (its
+            // D-SACK does not force one; tcp_data_queue queues the rest as
+            // in-order data). See `process_fin`.
+            let forced = (!plain_in_order && !partial) || two_frames;
+            let forced_before = self.ack_now && !self.ack_now_unforced;
+            self.ack_now_unforced = !forced && !forced_before;
             self.ack_now = true;
         } else {
             self.delack_timer.set_if_idle(now, self.profile.delayed_ack);
@@ -2540,7 +2576,31 @@ impl Tcb {
     fn process_fin(&mut self, now: Instant) {
         self.fin_received = true;
         self.rcv_nxt = self.rcv_nxt + 1;
-        self.ack_now = true;
+        let to_close_wait = matches!(self.state, TcpState::SynReceived | TcpState::Established);
+        match self.profile.fin_ack_tick {
+            Some(tick) if to_close_wait => {
+                // Linux tcp_fin → inet_csk_enter_pingpong_mode: no quick ACK
+                // for this FIN; __tcp_ack_snd_check arms the delayed-ACK
+                // timer (the ATO once in-order data has arrived, else the
+                // next jiffy), unless something else forces an ACK now (data
+                // out of order, more than one full segment unacknowledged).
+                // RFC 1122 4.2.3.2 allows the delay (< 0.5 s). `oracle
+                // fuzz`: finin.read.missing-A, finin.seg-PA.missing-A,
+                // est.seg-FPA-oow.extra-A.
+                self.pingpong = true;
+                if !self.ack_now || self.ack_now_unforced {
+                    self.ack_now = false;
+                    self.ack_now_unforced = false;
+                    let d = if self.ato_set {
+                        self.profile.delayed_ack
+                    } else {
+                        tick
+                    };
+                    self.delack_timer.set_if_idle(now, d);
+                }
+            }
+            _ => self.ack_now = true,
+        }
         // Linux tcp_fin: out-of-order data after the FIN is dropped ("we
         // have something out-of-order _after_ FIN ... For now drop them"),
         // and the SACK and D-SACK blocks with it (tcp_sack_reset), so later
@@ -2720,6 +2780,11 @@ mod tests {
         assert_eq!(c.state, TcpState::FinWait1);
         pump(now, &mut c, &mut s);
         assert_eq!(s.state, TcpState::CloseWait);
+        // The ACK of that FIN is delayed (`Profile::fin_ack_tick`).
+        pump(now, &mut s, &mut c);
+        assert_eq!(c.state, TcpState::FinWait1);
+        let now = now + Duration::from_millis(50);
+        s.on_timer(now);
         pump(now, &mut s, &mut c);
         assert_eq!(c.state, TcpState::FinWait2);
         s.close(now);
