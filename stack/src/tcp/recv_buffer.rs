@@ -116,6 +116,11 @@ impl RecvBuffer {
         blocks
     }
 
+    /// The out-of-order segments as held, `[start, end)`, by start.
+    pub fn ooo_ranges(&self) -> impl Iterator<Item = (SeqNumber, SeqNumber)> + '_ {
+        self.ooo.iter().map(|(s, d)| (*s, *s + d.len() as u32))
+    }
+
     /// Drop up to `n` readable bytes without copying them (the urgent byte
     /// Linux takes out of the stream); returns how many were dropped.
     pub fn skip(&mut self, n: usize) -> usize {

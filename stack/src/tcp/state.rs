@@ -561,17 +561,7 @@ impl Tcb {
     /// later range it overlaps, joined (tcp_dsack_set / tcp_dsack_extend).
     /// `oracle fuzz`: est.seg-PA-oow.opts, finin.seg-A-oow.opts.
     fn ooo_dsack(&self, seq: SeqNumber, end: SeqNumber) -> Option<(SeqNumber, SeqNumber)> {
-        fn extend(d: &mut Option<(SeqNumber, SeqNumber)>, l: SeqNumber, r: SeqNumber) {
-            match d {
-                None => *d = Some((l, r)),
-                // tcp_sack_extend: only a range touching the first.
-                Some((a, b)) if l <= *b && *a <= r => {
-                    *a = (*a).min(l);
-                    *b = (*b).max(r);
-                }
-                Some(_) => {}
-            }
-        }
+        let extend = dsack_extend;
         let blocks = self.recv.sack_blocks(None);
         let mut d = None;
         let mut i = blocks.partition_point(|&(_, r)| r <= seq);
@@ -2021,6 +2011,29 @@ impl Tcb {
             self.wait_timer.set(now, self.profile.time_wait);
             return;
         }
+        let bare_ack = seq == self.rcv_nxt
+            && payload.is_empty()
+            && !f.contains(TcpFlags::FIN)
+            && !f.contains(TcpFlags::SYN);
+        if bare_ack {
+            // Linux tcp_timewait_state_process: a bare ACK at RCV.NXT that
+            // PAWS accepts records its TSval (tw_ts_recent) and restarts
+            // the TIME-WAIT timer (inet_twsk_reschedule); later answers
+            // echo that TSval (`oracle fuzz`, finin-finout.seg-PA.opts).
+            let paws_ok = match seg.options.timestamps() {
+                Some((tsval, _)) if self.ts_in_use() => {
+                    (tsval.wrapping_sub(self.ts_recent) as i32) >= 0
+                }
+                _ => true,
+            };
+            if paws_ok {
+                if let Some((tsval, _)) = seg.options.timestamps().filter(|_| self.ts_in_use()) {
+                    self.ts_recent = tsval;
+                }
+                self.wait_timer.set(now, self.profile.time_wait);
+            }
+            return;
+        }
         if f.contains(TcpFlags::SYN)
             || seq != self.rcv_nxt
             || !payload.is_empty()
@@ -2203,6 +2216,9 @@ impl Tcb {
             // D-SACK. Linux tests end_seq != seq, so a FIN alone counts:
             // an old FIN is reported as [seq, seq + 1) (oracle fuzz finding).
             if seg_len > 0 && seq < self.rcv_nxt {
+                // tcp_enter_quickack_mode sets the ATO (see `process_fin`;
+                // `oracle fuzz`, est.seg-FA.extra-A).
+                self.ato_set = true;
                 let end = (seq + seg_len).min(self.rcv_nxt);
                 self.dsack = Some((seq, end));
             }
@@ -2215,8 +2231,10 @@ impl Tcb {
             // tcp_data_queue, out_of_window; RFC 2883).
             self.ack_now = true;
             // Linux tcp_data_queue: any segment with end_seq != seq, a FIN
-            // alone included.
+            // alone included; out_of_window enters quick-ACK mode, which
+            // sets the ATO (see `process_fin`).
             if seg_len > 0 {
+                self.ato_set = true;
                 let end = (seq + seg_len).min(self.rcv_nxt);
                 self.dsack = Some((seq, end));
             }
@@ -2426,6 +2444,21 @@ impl Tcb {
             }
             let had_ooo = self.recv.ooo_segments() > 0;
             let in_order = start == self.rcv_nxt && !data.is_empty();
+            if in_order && had_ooo && self.negotiated.is_some_and(|n| n.sack) {
+                // Linux tcp_ofo_queue: out-of-order data held that this
+                // in-order segment repeats is reported with a D-SACK (RFC
+                // 2883 4; tcp_dsack_extend), up to the segment's end
+                // (`oracle fuzz`, finout.seg-PA.opts).
+                let high = start + data.len() as u32;
+                let mut d = self.dsack;
+                for (l, r) in self.recv.ooo_ranges() {
+                    if l >= high {
+                        break;
+                    }
+                    dsack_extend(&mut d, l, r.min(high));
+                }
+                self.dsack = d;
+            }
             let adv = self.recv.insert(self.rcv_nxt, start, data);
             // Linux tcp_event_data_recv (in-order data only) sets the ATO.
             self.ato_set |= adv > 0;
@@ -2588,6 +2621,11 @@ impl Tcb {
                 // fuzz`: finin.read.missing-A, finin.seg-PA.missing-A,
                 // est.seg-FPA-oow.extra-A.
                 self.pingpong = true;
+                // Not modelled: Linux also ACKs at once when, the FIN
+                // counted, more than one segment is unacknowledged and its
+                // window would not shrink (__tcp_ack_snd_check), which
+                // depends on its receive-window growth (`oracle fuzz`,
+                // est.seg-FA.missing-A, open).
                 if !self.ack_now || self.ack_now_unforced {
                     self.ack_now = false;
                     self.ack_now_unforced = false;
@@ -2681,6 +2719,19 @@ impl Tcb {
             self.rtx_timer.set(now, self.rtt.rto());
         }
         data as u32
+    }
+}
+
+/// Linux tcp_dsack_extend: a D-SACK range is set, or extended by one that
+/// touches it (tcp_sack_extend); another is left out.
+fn dsack_extend(d: &mut Option<(SeqNumber, SeqNumber)>, l: SeqNumber, r: SeqNumber) {
+    match d {
+        None => *d = Some((l, r)),
+        Some((a, b)) if l <= *b && *a <= r => {
+            *a = (*a).min(l);
+            *b = (*b).max(r);
+        }
+        Some(_) => {}
     }
 }
 
