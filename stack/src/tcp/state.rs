@@ -591,6 +591,12 @@ impl Tcb {
         d
     }
 
+    /// The sequence number of the next byte the application reads (Linux
+    /// tp->copied_seq): RCV.NXT less what is readable, less the FIN.
+    fn copied_seq(&self) -> SeqNumber {
+        self.rcv_nxt - self.recv.readable() as u32 - u32::from(self.fin_received)
+    }
+
     /// A segment's urgent pointer (RFC 9293 3.8.5, 3.10.7.4 sixth check) as
     /// Linux tcp_check_urg reads it: it points just past the urgent byte
     /// (RFC 6093 2: every implementation does so; net.ipv4.tcp_stdurg 0),
@@ -599,14 +605,14 @@ impl Tcb {
     /// urgent byte the application has reached is dropped first.
     fn check_urg(&mut self, seq: SeqNumber, up: u16) {
         let ptr = seq + u32::from(up.saturating_sub(1));
-        let copied = self.rcv_nxt - self.recv.readable() as u32;
+        let copied = self.copied_seq();
         if copied > ptr || ptr < self.rcv_nxt {
             return;
         }
         if self.urg_seq.is_some_and(|u| ptr <= u) {
             return;
         }
-        if self.urg_seq == Some(copied) && copied != self.rcv_nxt {
+        if self.urg_seq == Some(copied) && self.recv.readable() > 0 {
             self.recv.skip(1);
         }
         self.urg_seq = Some(ptr);
@@ -876,8 +882,8 @@ impl Tcb {
         let mut limit = buf.len();
         let mut skipped = 0;
         if let Some(u) = self.urg_seq {
-            let copied = self.rcv_nxt - self.recv.readable() as u32;
-            if u.in_range(copied, self.rcv_nxt) && !buf.is_empty() {
+            let copied = self.copied_seq();
+            if u.in_range(copied, copied + self.recv.readable() as u32) && !buf.is_empty() {
                 if u == copied {
                     skipped = self.recv.skip(1);
                     self.urg_seq = None;
