@@ -98,13 +98,25 @@ impl RecvBuffer {
 
     /// The out-of-order data as merged `[left, right)` ranges (RFC 2018 SACK
     /// blocks), the range containing `recent` first, then in sequence order.
-    pub fn sack_blocks(&self, recent: Option<SeqNumber>) -> Vec<(SeqNumber, SeqNumber)> {
+    /// `fin`, an out-of-order FIN's sequence number, is merged in as the
+    /// range `[fin, fin + 1)` (see `Tcb::sack_blocks`).
+    pub fn sack_blocks(
+        &self,
+        recent: Option<SeqNumber>,
+        fin: Option<SeqNumber>,
+    ) -> Vec<(SeqNumber, SeqNumber)> {
+        // The FIN goes in sequence order among the segments' ranges.
+        let at = fin.map(|f| (self.ooo.partition_point(|(s, _)| *s <= f), (f, f + 1)));
+        let ranges = self.ooo_ranges().enumerate().flat_map(|(i, r)| {
+            let fin_here = at.filter(|(j, _)| *j == i).map(|(_, f)| f);
+            fin_here.into_iter().chain([r])
+        });
+        let fin_last = at.filter(|(j, _)| *j == self.ooo.len()).map(|(_, f)| f);
         let mut blocks: Vec<(SeqNumber, SeqNumber)> = Vec::new();
-        for (s, d) in &self.ooo {
-            let e = *s + d.len() as u32;
+        for (s, e) in ranges.chain(fin_last) {
             match blocks.last_mut() {
-                Some(last) if *s <= last.1 => last.1 = last.1.max(e),
-                _ => blocks.push((*s, e)),
+                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                _ => blocks.push((s, e)),
             }
         }
         if let Some(r) = recent {
@@ -138,6 +150,28 @@ impl RecvBuffer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn out_of_order_fin_joins_the_blocks() {
+        let n = SeqNumber(1000);
+        let mut b = RecvBuffer::new(100, 4);
+        // A FIN alone: one block of one sequence number.
+        assert_eq!(b.sack_blocks(None, Some(n + 20)), [(n + 20, n + 21)]);
+        b.insert(n, n + 10, b"0123456789");
+        b.insert(n, n + 21, b"x");
+        // Ending the data, and bridging to the next block: one block.
+        assert_eq!(b.sack_blocks(None, Some(n + 20)), [(n + 10, n + 22)]);
+        // Before all, apart: its own block, first in sequence order.
+        assert_eq!(
+            b.sack_blocks(None, Some(n + 5)),
+            [(n + 5, n + 6), (n + 10, n + 20), (n + 21, n + 22)]
+        );
+        // After all, the most recent first.
+        assert_eq!(
+            b.sack_blocks(Some(n + 30), Some(n + 30)),
+            [(n + 30, n + 31), (n + 10, n + 20), (n + 21, n + 22)]
+        );
+    }
 
     #[test]
     fn reassembles() {

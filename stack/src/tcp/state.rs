@@ -519,37 +519,8 @@ impl Tcb {
     /// the FIN (`oracle fuzz`, est.seg-FPA-oow.opts, finin.seg-FA.opts).
     /// RFC 2018 3 describes blocks of data and says nothing of the FIN.
     fn sack_blocks(&self) -> Vec<(SeqNumber, SeqNumber)> {
-        let mut blocks = self.recv.sack_blocks(None);
-        if let Some(f) = self.ooo_fin.filter(|&f| f > self.rcv_nxt) {
-            // Blocks are in sequence order and disjoint: extend the one
-            // ending at (or covering) the FIN, or insert [f, f + 1), then
-            // join it with a block starting right after it.
-            let i = match blocks.iter().position(|&(_, r)| r >= f) {
-                Some(i) if blocks[i].0 <= f => {
-                    blocks[i].1 = blocks[i].1.max(f + 1);
-                    i
-                }
-                Some(i) => {
-                    blocks.insert(i, (f, f + 1));
-                    i
-                }
-                None => {
-                    blocks.push((f, f + 1));
-                    blocks.len() - 1
-                }
-            };
-            if i + 1 < blocks.len() && blocks[i + 1].0 <= blocks[i].1 {
-                let (_, r) = blocks.remove(i + 1);
-                blocks[i].1 = blocks[i].1.max(r);
-            }
-        }
-        if let Some(r) = self.last_ooo {
-            if let Some(i) = blocks.iter().position(|&(l, h)| r.in_range(l, h)) {
-                let b = blocks.remove(i);
-                blocks.insert(0, b);
-            }
-        }
-        blocks
+        let fin = self.ooo_fin.filter(|&f| f > self.rcv_nxt);
+        self.recv.sack_blocks(self.last_ooo, fin)
     }
 
     /// The D-SACK block (RFC 2883 4: "the first SACK block ... should
@@ -561,8 +532,7 @@ impl Tcb {
     /// later range it overlaps, joined (tcp_dsack_set / tcp_dsack_extend).
     /// `oracle fuzz`: est.seg-PA-oow.opts, finin.seg-A-oow.opts.
     fn ooo_dsack(&self, seq: SeqNumber, end: SeqNumber) -> Option<(SeqNumber, SeqNumber)> {
-        let extend = dsack_extend;
-        let blocks = self.recv.sack_blocks(None);
+        let blocks = self.recv.sack_blocks(None, None);
         let mut d = None;
         let mut i = blocks.partition_point(|&(_, r)| r <= seq);
         if let Some(&(l, r)) = blocks.get(i) {
@@ -573,7 +543,7 @@ impl Tcb {
                 if seq > l {
                     d = Some((seq, r));
                 } else {
-                    extend(&mut d, l, r);
+                    dsack_extend(&mut d, l, r);
                 }
                 i += 1;
             }
@@ -583,10 +553,10 @@ impl Tcb {
                 break;
             }
             if end < r {
-                extend(&mut d, l, end);
+                dsack_extend(&mut d, l, end);
                 break;
             }
-            extend(&mut d, l, r);
+            dsack_extend(&mut d, l, r);
         }
         d
     }
@@ -2026,15 +1996,14 @@ impl Tcb {
             // PAWS accepts records its TSval (tw_ts_recent) and restarts
             // the TIME-WAIT timer (inet_twsk_reschedule); later answers
             // echo that TSval (`oracle fuzz`, finin-finout.seg-PA.opts).
-            let paws_ok = match seg.options.timestamps() {
-                Some((tsval, _)) if self.ts_in_use() => {
-                    (tsval.wrapping_sub(self.ts_recent) as i32) >= 0
-                }
-                _ => true,
-            };
-            if paws_ok {
-                if let Some((tsval, _)) = seg.options.timestamps().filter(|_| self.ts_in_use()) {
-                    self.ts_recent = tsval;
+            let tsval = seg
+                .options
+                .timestamps()
+                .filter(|_| self.ts_in_use())
+                .map(|t| t.0);
+            if tsval.is_none_or(|v| (v.wrapping_sub(self.ts_recent) as i32) >= 0) {
+                if let Some(v) = tsval {
+                    self.ts_recent = v;
                 }
                 self.wait_timer.set(now, self.profile.time_wait);
             }
@@ -2456,14 +2425,9 @@ impl Tcb {
                 // 2883 4; tcp_dsack_extend), up to the segment's end
                 // (`oracle fuzz`, finout.seg-PA.opts).
                 let high = start + data.len() as u32;
-                let mut d = self.dsack;
-                for (l, r) in self.recv.ooo_ranges() {
-                    if l >= high {
-                        break;
-                    }
-                    dsack_extend(&mut d, l, r.min(high));
+                for (l, r) in self.recv.ooo_ranges().take_while(|&(l, _)| l < high) {
+                    dsack_extend(&mut self.dsack, l, r.min(high));
                 }
-                self.dsack = d;
             }
             let adv = self.recv.insert(self.rcv_nxt, start, data);
             // Linux tcp_event_data_recv (in-order data only) sets the ATO.
@@ -3375,7 +3339,10 @@ mod tests {
             "kept whole once the queue is empty"
         );
         let end = SeqNumber(straddling.seq_number) + 100;
-        assert_eq!(s.recv.sack_blocks(None).first().map(|b| b.1), Some(end));
+        assert_eq!(
+            s.recv.sack_blocks(None, None).first().map(|b| b.1),
+            Some(end)
+        );
     }
 
     #[test]
