@@ -1259,9 +1259,16 @@ impl Tcb {
     /// Sender SWS avoidance (see `poll_data`): whether new data waits
     /// because the peer's window cannot take its next segment, a full `mss`
     /// or all of the `avail` queued bytes (Linux tcp_snd_wnd_test).
+    ///
+    /// Linux tests once per GSO burst, at its start: a burst whose first
+    /// full segment fits is then cut to the window (tcp_mss_split_point), so
+    /// the segment after it may be a window-filling partial one, held only
+    /// by Nagle. In the middle of a burst (`burst_segs` > 0) nothing is
+    /// held here. `oracle fuzz`: est.write.missing-PA,
+    /// finin.write.missing-PA.
     fn sws_holds(&self, avail: usize, mss: usize) -> bool {
         let wnd_room = self.snd_wnd.saturating_sub(self.snd_nxt - self.snd_una);
-        self.snd_nxt == self.snd_max && (wnd_room as usize) < avail.min(mss)
+        self.burst_segs == 0 && self.snd_nxt == self.snd_max && (wnd_room as usize) < avail.min(mss)
     }
 
     fn poll_data(&mut self, now: Instant) -> Option<Segment> {
