@@ -955,6 +955,10 @@ impl Tcb {
                 return;
             }
             self.wait_timer.set(now, self.fin_time());
+            if self.is_timewait_fin_wait2() {
+                // Linux tcp_close → tcp_time_wait (see `enter_time_wait`).
+                self.last_oow_ack = None;
+            }
         }
     }
 
@@ -1000,6 +1004,12 @@ impl Tcb {
     }
 
     fn enter_time_wait(&mut self, now: Instant) {
+        if !(self.state == TcpState::FinWait2 && self.is_timewait_fin_wait2()) {
+            // Linux tcp_time_wait makes a timewait socket whose ACK rate
+            // limit starts afresh (tw_last_oow_ack_time = 0); an orphaned
+            // FIN-WAIT-2 already is one and keeps its own.
+            self.last_oow_ack = None;
+        }
         self.state = TcpState::TimeWait;
         self.rtx_timer.stop();
         // RFC 9293 3.10.7.4: start the time-wait timer (2*MSL; Linux TCP_TIMEWAIT_LEN 60 s).
@@ -1926,9 +1936,8 @@ impl Tcb {
         let end = seq + seg_len;
         let ts = seg.options.timestamps();
         // Linux tcp_timewait_state_process: tcp_paws_reject (not for RSTs).
-        let paws_reject = self.ts_in_use()
-            && !rst
-            && ts.is_some_and(|(tsval, _)| self.paws_rejects(seg, payload, tsval));
+        let paws_reject =
+            self.ts_in_use() && !rst && ts.is_some_and(|(v, _)| self.tw_paws_rejects(v));
         // Linux tcp_in_window against the window the timewait socket keeps
         // (tw_rcv_wnd: what was offered, RCV.NXT .. the advertised edge).
         let (nxt, edge) = (self.rcv_nxt, self.rcv_adv.max(self.rcv_nxt));
@@ -1975,55 +1984,66 @@ impl Tcb {
         self.ack_now = true;
     }
 
+    /// PAWS in a timewait socket (Linux tcp_paws_reject, which calls
+    /// tcp_paws_check with a window of 0, not TCP_PAWS_WINDOW): any TSval
+    /// behind TS.Recent, unless TS.Recent is 0. Unlike a full socket
+    /// (`paws_rejects`), no exception for a disordered ACK. Measured:
+    /// tcp/time-wait-new-fin (a TSval one behind is answered).
+    fn tw_paws_rejects(&self, tsval: u32) -> bool {
+        self.ts_recent != 0 && (self.ts_recent.wrapping_sub(tsval) as i32) > 0
+    }
+
+    /// A segment in TIME-WAIT, as Linux tcp_timewait_state_process handles
+    /// its TCP_TIME_WAIT substate (RFC 9293 3.10.7.4 for TIME-WAIT: only a
+    /// retransmitted FIN is expected; RFC 1337 is not applied, as
+    /// tcp_rfc1337 = 0). A SYN that opens a new incarnation never gets here
+    /// (`time_wait_reuse` in the socket layer).
     fn on_segment_time_wait(&mut self, now: Instant, seg: &TcpRepr, payload: &[u8]) {
         let f = seg.flags;
         let seq = SeqNumber(seg.seq_number);
-        if f.contains(TcpFlags::RST) {
-            // RFC 9293 3.10.7.4 second check: RST in TIME-WAIT → CLOSED
-            // (Linux, tcp_rfc1337 = 0, kills the time-wait socket).
-            if seq == self.rcv_nxt {
+        let rst = f.contains(TcpFlags::RST);
+        let syn = f.contains(TcpFlags::SYN);
+        let seg_len = payload.len() as u32 + u32::from(syn) + u32::from(f.contains(TcpFlags::FIN));
+        let tsval = seg
+            .options
+            .timestamps()
+            .filter(|_| self.ts_in_use())
+            .map(|t| t.0);
+        // tcp_paws_reject (RSTs exempt, as in FIN-WAIT-2 above).
+        let paws_reject = !rst && tsval.is_some_and(|v| self.tw_paws_rejects(v));
+        if !paws_reject && seq == self.rcv_nxt && (seg_len == 0 || rst) {
+            // "In window segment, it may be only reset or bare ack."
+            if rst {
+                // RFC 9293 3.10.7.4 second check: RST in TIME-WAIT → CLOSED
+                // (Linux, tcp_rfc1337 = 0, kills the time-wait socket).
                 self.enter_closed();
+                return;
             }
-            return;
-        }
-        let end = seq + payload.len() as u32 + u32::from(f.contains(TcpFlags::FIN));
-        if f.contains(TcpFlags::FIN) && end == self.rcv_nxt {
-            // RFC 9293 3.10.7.4 eighth: retransmitted FIN: acknowledge it and
-            // restart the 2 MSL timeout.
-            self.ack_now = true;
+            // A bare ACK restarts the timer (inet_twsk_reschedule) and its
+            // TSval becomes TS.Recent; later answers echo it (`oracle
+            // fuzz`, finin-finout.seg-PA.opts).
             self.wait_timer.set(now, self.profile.time_wait);
-            return;
-        }
-        let bare_ack = seq == self.rcv_nxt
-            && payload.is_empty()
-            && !f.contains(TcpFlags::FIN)
-            && !f.contains(TcpFlags::SYN);
-        if bare_ack {
-            // Linux tcp_timewait_state_process: a bare ACK at RCV.NXT that
-            // PAWS accepts records its TSval (tw_ts_recent) and restarts
-            // the TIME-WAIT timer (inet_twsk_reschedule); later answers
-            // echo that TSval (`oracle fuzz`, finin-finout.seg-PA.opts).
-            let tsval = seg
-                .options
-                .timestamps()
-                .filter(|_| self.ts_in_use())
-                .map(|t| t.0);
-            if tsval.is_none_or(|v| (v.wrapping_sub(self.ts_recent) as i32) >= 0) {
-                if let Some(v) = tsval {
-                    self.ts_recent = v;
-                }
-                self.wait_timer.set(now, self.profile.time_wait);
+            if let Some(v) = tsval {
+                self.ts_recent = v;
             }
             return;
         }
-        if f.contains(TcpFlags::SYN)
-            || seq != self.rcv_nxt
-            || !payload.is_empty()
-            || f.contains(TcpFlags::FIN)
-        {
-            // Linux tcp_timewait_state_process: anything but a bare ACK (or
-            // RST) at RCV.NXT → TCP_TW_ACK; a FIN counts as text (seq !=
-            // end_seq; `oracle fuzz`, finin-finout.seg-FPA.missing-A).
+        if rst {
+            return;
+        }
+        // Anything else (a retransmitted FIN, data, a SYN that does not
+        // reopen, a segment PAWS rejects) is answered with an ACK, and
+        // restarts the timer if it carries ACK or failed PAWS.
+        if paws_reject || f.contains(TcpFlags::ACK) {
+            self.wait_timer.set(now, self.profile.time_wait);
+        }
+        // tcp_timewait_check_oow_rate_limit: at most one ACK per
+        // invalid_ratelimit, except for a segment with data or a FIN and
+        // no SYN (tcp_oow_rate_limited: "not likely part of an ACK loop").
+        // A FIN at RCV.NXT − 1 is the retransmitted FIN of RFC 9293
+        // 3.10.7.4's eighth check; one at RCV.NXT is text as well
+        // (`oracle fuzz`, finin-finout.seg-FPA.missing-A).
+        if (seg_len > 0 && !syn) || !self.oow_rate_limited(now) {
             self.ack_now = true;
         }
     }
@@ -2330,6 +2350,13 @@ impl Tcb {
                 }
                 if self.orphaned {
                     self.wait_timer.set(now, self.fin_time());
+                    if self.is_timewait_fin_wait2() {
+                        // tcp_time_wait(sk, TCP_FIN_WAIT2, tmo): a new
+                        // timewait socket, a fresh ACK rate limit (see
+                        // `enter_time_wait`). `oracle fuzz`:
+                        // closed-finin.seg-A-oow.missing-A.
+                        self.last_oow_ack = None;
+                    }
                 }
             }
             TcpState::Closing if fin_acked => {
