@@ -2443,6 +2443,12 @@ impl Tcb {
                     if let Some(d) = self.ooo_dsack(start, start + data.len() as u32) {
                         self.dsack = Some(d);
                     }
+                    // A large out-of-order segment grows Linux's window and
+                    // its ACK sets the ATO (`Profile::ooo_grow_min`):
+                    // `oracle fuzz`, est.seg-FA.extra-A, est.seg-FPA.extra-A.
+                    if self.profile.ooo_grow_min.is_some_and(|m| data.len() >= m) {
+                        self.ato_set = true;
+                    }
                 }
                 self.last_ooo = Some(start);
             } else if skip > 0 && self.negotiated.is_some_and(|n| n.sack) {
