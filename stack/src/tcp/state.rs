@@ -260,6 +260,8 @@ pub struct Tcb {
     /// The persist timer fired with the peer's window open but smaller
     /// than the next segment: send what fits once (Linux tcp_write_wakeup).
     sws_push: bool,
+    /// `poll_data` sends only retransmissions (see `retransmit_before_text`).
+    rexmit_only: bool,
     delack_timer: Timer,
     /// Consecutive duplicate ACKs (RFC 5681 3.2).
     dupacks: u32,
@@ -391,6 +393,7 @@ impl Tcb {
             burst_segs: 0,
             tso_hold: false,
             sws_push: false,
+            rexmit_only: false,
             psh_marks: VecDeque::new(),
             rcv_mem: None,
             pmtu: None,
@@ -1295,6 +1298,9 @@ impl Tcb {
             if let Some(end) = self.sb.sacked_until(self.snd_nxt) {
                 self.snd_nxt = end.min(self.snd_max);
             }
+        }
+        if self.rexmit_only && self.snd_nxt >= self.snd_max {
+            return None;
         }
         let offset = (self.snd_nxt - self.send_seq) as usize;
         let avail = self.send.len().saturating_sub(offset);
@@ -2382,6 +2388,10 @@ impl Tcb {
             }
         }
 
+        if !payload.is_empty() || fin {
+            self.retransmit_before_text(now);
+        }
+
         // Linux tcp_rcv_state_process (FIN-WAIT-1/2 with the receive side shut,
         // e.g. after close()): new data → reset (LINUX_MIB_TCPABORTONDATA; RFC
         // 1122 4.2.2.13 permits it). The RST answers the segment
@@ -2508,6 +2518,32 @@ impl Tcb {
             self.ooo_fin = None;
             self.process_fin(now);
         }
+    }
+
+    /// Retransmissions that the ACK of a segment carrying text makes due in
+    /// fast recovery or after a timeout go out at once, before that text is
+    /// processed, and so acknowledge RCV.NXT from before it: Linux sends
+    /// them from tcp_ack (tcp_xmit_recovery → tcp_xmit_retransmit_queue),
+    /// which runs before tcp_data_queue. New data still waits for the end
+    /// of the segment (tcp_data_snd_check). `oracle fuzz`:
+    /// est.seg-FPA.rexmit-ack.
+    fn retransmit_before_text(&mut self, now: Instant) {
+        if !matches!(self.ca, CaState::Recovery { .. } | CaState::Loss { .. })
+            || !matches!(
+                self.state,
+                TcpState::Established | TcpState::FinWait1 | TcpState::Closing
+            )
+        {
+            return;
+        }
+        self.rexmit_only = true;
+        for _ in 0..64 {
+            match self.poll_data(now) {
+                Some(seg) => self.outbox.push_back(seg),
+                None => break,
+            }
+        }
+        self.rexmit_only = false;
     }
 
     /// Simultaneous open (RFC 9293 3.5, Figure 8): in SYN-RECEIVED the
