@@ -185,7 +185,7 @@ pub const MAX_PLAIN_PAYLOAD: u32 = 1460;
 
 /// How long the runner waits for frames after the last line, or after an
 /// error, so the trace shows what the DUT did next.
-const DRAIN: Micros = 20_000;
+pub(crate) const DRAIN: Micros = 20_000;
 
 /// A call waiting for its socket to become ready (packetdrill's blocking call).
 struct Pending {

@@ -24,6 +24,7 @@ use crate::duts::{make_target, DutKind, DutSetup};
 use crate::normalize::{normalize, NormEvent};
 use crate::run::{run_script, RunOptions, RunResult, Tolerance, Verdict};
 use crate::script;
+use crate::target::Micros;
 
 use gen::{render, render_lines, stim_kind, Case, Line, Open};
 
@@ -129,40 +130,120 @@ pub struct Finding {
 struct Group {
     /// Script line (1-based) of the stimulus.
     line: usize,
+    /// When the stimulus ran.
+    at: Micros,
     /// A call's result.
     result: Option<String>,
     /// The frames the DUT sent before the next stimulus.
     outs: Vec<NormEvent>,
+    /// `repeat[j]`: `outs[j]` resends what the DUT had sent before (data
+    /// below the highest sequence number sent, or the same segment again,
+    /// e.g. a retransmitted FIN): what a retransmission timer sends.
+    repeat: Vec<bool>,
 }
 
 fn groups(norm: &[NormEvent]) -> Vec<Group> {
     let mut out: Vec<Group> = Vec::new();
+    let mut highest = 0u32;
+    let mut seen: HashSet<String> = HashSet::new();
     for e in norm {
         match (e.dir, e.line) {
             ('<' | '=', Some(line)) => out.push(Group {
                 line,
+                at: e.at,
                 result: (e.dir == '=').then(|| {
                     e.fields
                         .iter()
                         .find(|(k, _)| *k == "_result")
                         .map_or(String::new(), |(_, v)| v.clone())
                 }),
-                outs: Vec::new(),
+                ..Group::default()
             }),
             _ => {
+                let text = event_text(e);
+                let repeat = is_rexmit(e, &mut highest) || !seen.insert(text);
+                if out.is_empty() {
+                    out.push(Group::default());
+                }
                 if let Some(g) = out.last_mut() {
                     g.outs.push(e.clone());
-                } else {
-                    out.push(Group {
-                        line: 0,
-                        result: None,
-                        outs: vec![e.clone()],
-                    });
+                    g.repeat.push(repeat);
                 }
             }
         }
     }
     out
+}
+
+/// Linux runs its retransmission timers on the timer wheel, which files a
+/// timeout of 64–511 jiffies (0.26–2 s at HZ=250, e.g. a doubled RTO) at a
+/// granularity of 8 jiffies, 32 ms: it fires up to that much after the
+/// stack's exact timer (plus a jiffy of tick). A retransmission that one
+/// DUT sends this close before the next stimulus and the other does not
+/// (it comes after the stimulus, or the stimulus made it moot, e.g. by a
+/// reset) is a race at the boundary, not a difference in behaviour.
+const RACE_SLACK: Micros = 36_000;
+
+/// An event this soon after its stimulus answers it, whatever it is (both
+/// DUTs answer within a few hundred µs; measured up to 0.3 ms).
+const RESPONSE_DELAY: Micros = 1_000;
+
+/// Drops the retransmissions that race a stimulus boundary (see
+/// [`RACE_SLACK`]) from the groups before they are compared: a trailing
+/// one-sided repeat sent late in its group and within the slack of the
+/// next stimulus (or of the end of the trace), and, if the other DUT sends
+/// the same segment first thing after that stimulus, that one too.
+/// Returns how many were dropped.
+fn drop_boundary_races(a: &mut [Group], b: &mut [Group]) -> usize {
+    let mut dropped = 0;
+    let n = a.len().min(b.len());
+    for i in 0..n {
+        let end = |g: &[Group]| {
+            g.get(i + 1)
+                .map_or(g[i].at + crate::run::DRAIN, |next| next.at)
+        };
+        let (end_a, end_b) = (end(a), end(b));
+        let mut carried: Option<(bool, String)> = None;
+        while a[i].outs.len() != b[i].outs.len() {
+            let a_longer = a[i].outs.len() > b[i].outs.len();
+            let (g, end) = if a_longer {
+                (&mut a[i], end_a)
+            } else {
+                (&mut b[i], end_b)
+            };
+            let (Some(e), Some(&rep)) = (g.outs.last(), g.repeat.last()) else {
+                break;
+            };
+            let late = e.at - g.at >= RESPONSE_DELAY && end - e.at <= RACE_SLACK;
+            if !(rep && late && e.dir == '>') {
+                break;
+            }
+            carried = Some((a_longer, event_text(e)));
+            g.outs.pop();
+            g.repeat.pop();
+            dropped += 1;
+        }
+        // The other DUT's copy, sent just after the next stimulus.
+        if let Some((a_had, text)) = carried {
+            let other = if a_had {
+                b.get_mut(i + 1)
+            } else {
+                a.get_mut(i + 1)
+            };
+            if let Some(g) = other {
+                let first_is_copy = g
+                    .outs
+                    .first()
+                    .is_some_and(|e| e.at - g.at <= RACE_SLACK && event_text(e) == text);
+                if first_is_copy {
+                    g.outs.remove(0);
+                    g.repeat.remove(0);
+                    dropped += 1;
+                }
+            }
+        }
+    }
+    dropped
 }
 
 /// An event without its line and time: what is compared.
@@ -305,7 +386,8 @@ fn context(lines: &[Line], case: &Case, line: usize) -> (String, Option<usize>) 
 /// stimulus by stimulus.
 pub fn compare(case: &Case, linux: &[NormEvent], other: &[NormEvent]) -> Vec<Finding> {
     let lines = render_lines(case);
-    let (gl, go) = (groups(linux), groups(other));
+    let (mut gl, mut go) = (groups(linux), groups(other));
+    drop_boundary_races(&mut gl, &mut go);
     let mut out = Vec::new();
     // The highest sequence number each DUT has sent so far: a data
     // segment starting below it is a retransmission.
@@ -548,6 +630,9 @@ fn one_case(opts: &FuzzOptions, seed: u64, found: &Mutex<HashSet<String>>) -> Ou
     if findings.is_empty() {
         return Outcome::Agree;
     }
+    for f in &findings {
+        tracing::debug!(seed, signature = %f.signature, linux = %f.linux, other = %f.other, "difference");
+    }
     let Some(first) = first_new(&opts.declared, &findings) else {
         return Outcome::Declared;
     };
@@ -780,6 +865,50 @@ mod tests {
         let f = compare(&case, &linux, &other);
         assert_eq!(f.len(), 1, "{f:?}");
         assert!(f[0].signature.ends_with(".rexmit-flags"), "{f:?}");
+    }
+
+    fn at(mut e: NormEvent, t: Micros) -> NormEvent {
+        e.at = t;
+        e
+    }
+
+    /// A retransmission one DUT's exact timer sends just before the next
+    /// stimulus, which Linux's coarser timer wheel would send after it, is
+    /// not a finding; the same repeat as an answer to its stimulus, or a
+    /// new segment late in the group, still is.
+    #[test]
+    fn boundary_races_are_not_findings() {
+        let case = gen::generate(3, 4);
+        let n = render_lines(&case).len();
+        assert!(n >= 2);
+        let fin = ev('>', None, "F. 1:1(0) ack 1 win 502");
+        let prefix = |x: &NormEvent| vec![at(ev('<', Some(n - 1), "x"), 0), at(x.clone(), 100)];
+        // Stimulus n-1 at 0, its answer the FIN; stimulus n at 400 ms.
+        let mut linux = prefix(&fin);
+        linux.push(at(ev('<', Some(n), "x"), 400_000));
+        let mut other = prefix(&fin);
+        // The FIN again, 9 ms before the next stimulus: a timer's race.
+        other.push(at(fin.clone(), 391_000));
+        other.push(at(ev('<', Some(n), "x"), 400_000));
+        assert_eq!(compare(&case, &linux, &other), vec![]);
+        // Linux sends it just after the stimulus: both copies drop.
+        let mut linux2 = linux.clone();
+        linux2.push(at(fin.clone(), 405_000));
+        assert_eq!(compare(&case, &linux2, &other), vec![]);
+        // 100 ms before the stimulus: a difference.
+        let mut early = prefix(&fin);
+        early.push(at(fin.clone(), 300_000));
+        early.push(at(ev('<', Some(n), "x"), 400_000));
+        let f = compare(&case, &linux, &early);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0].signature.ends_with(".extra-FA"), "{f:?}");
+        // A new segment late in the group is not a retransmission.
+        let mut new_seg = prefix(&fin);
+        new_seg.push(at(ev('>', None, "P. 1:2(1) ack 1 win 502"), 391_000));
+        new_seg.push(at(ev('<', Some(n), "x"), 400_000));
+        let f = compare(&case, &linux, &new_seg);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0].signature.ends_with(".extra-PA"), "{f:?}");
     }
 
     #[test]
