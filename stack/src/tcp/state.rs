@@ -1369,8 +1369,15 @@ impl Tcb {
                 } else {
                     self.burst_segs += 1;
                 }
-                if last && self.fin_queued {
-                    // Linux tcp_send_fin piggybacks the FIN on the last unsent segment.
+                // Linux tcp_send_fin piggybacks the FIN on the last unsent
+                // segment. A FIN never sent is new data, which
+                // `retransmit_before_text` leaves for after the segment's
+                // text (Linux queues it as an skb of its own behind the
+                // lost one; tcp_xmit_retransmit_queue resends only that).
+                // `fuzz`: tcp_input, the data of a closed connection reset
+                // it right after such a retransmission.
+                let new_fin = self.snd_max <= self.fin_seq();
+                if last && self.fin_queued && !(self.rexmit_only && new_fin) {
                     flags |= TcpFlags::FIN;
                 }
                 let payload = self.send.slice(offset, len);
