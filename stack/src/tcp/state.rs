@@ -1319,6 +1319,12 @@ impl Tcb {
                 len = len.min((l - self.snd_nxt) as usize);
             }
         }
+        if self.rexmit_only {
+            // Only what was sent before (`retransmit_before_text`): a
+            // go-back-N segment stops at SND.MAX, as Linux resends the
+            // lost skbs and nothing past them. `fuzz`: tcp_input (ASan).
+            len = len.min((self.snd_max - self.snd_nxt) as usize);
+        }
         let fin_unsent = self.fin_queued && self.snd_nxt == self.fin_seq();
         // Sender SWS avoidance (RFC 9293 3.8.6.2.1, MUST-38; RFC 1122
         // 4.2.3.4) as Linux tcp_snd_wnd_test does it: new data leaves only
