@@ -2480,8 +2480,22 @@ impl Tcb {
                 let dup_end = (seq + payload.len() as u32).min(self.rcv_nxt);
                 self.dsack = Some((seq, dup_end));
             }
-            let had_ooo = self.recv.ooo_segments() > 0;
             let in_order = start == self.rcv_nxt && !data.is_empty();
+            if fin
+                && in_order
+                && skip + data.len() == payload.len()
+                && self.state == TcpState::Established
+            {
+                // Linux tcp_data_queue calls tcp_fin, which drops the
+                // out-of-order queue, before tcp_ofo_queue: what was held
+                // beyond this segment's FIN is neither merged nor a gap
+                // this segment fills, so it forces no immediate ACK (the
+                // FIN's ACK is delayed, see `process_fin`). `oracle fuzz`:
+                // est.seg-FA.extra-A.
+                self.recv.clear_ooo();
+                self.last_ooo = None;
+            }
+            let had_ooo = self.recv.ooo_segments() > 0;
             if in_order && had_ooo && self.negotiated.is_some_and(|n| n.sack) {
                 // Linux tcp_ofo_queue: out-of-order data held that this
                 // in-order segment repeats is reported with a D-SACK (RFC
