@@ -957,12 +957,26 @@ impl Tcb {
                 self.abort(now);
                 return;
             }
-            self.wait_timer.set(now, self.fin_time());
-            if self.is_timewait_fin_wait2() {
-                // Linux tcp_close → tcp_time_wait (see `enter_time_wait`).
-                self.last_oow_ack = None;
-            }
+            self.orphaned_fin_wait2(now);
         }
+    }
+
+    /// An orphaned connection in FIN-WAIT-2 (close() there, or our FIN
+    /// acknowledged after close()): the FIN-WAIT-2 timeout runs, and Linux
+    /// holds it as a timewait socket (see `is_timewait_fin_wait2`).
+    fn orphaned_fin_wait2(&mut self, now: Instant) {
+        self.wait_timer.set(now, self.fin_time());
+        if self.is_timewait_fin_wait2() {
+            // `oracle fuzz`: closed-finin.seg-A-oow.missing-A.
+            self.new_timewait_socket();
+        }
+    }
+
+    /// Linux tcp_time_wait makes a timewait socket whose rate limit for ACKs
+    /// answering out-of-window segments starts afresh
+    /// (tw_last_oow_ack_time = 0).
+    fn new_timewait_socket(&mut self) {
+        self.last_oow_ack = None;
     }
 
     /// ABORT (RFC 9293 3.10.5): send `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>`
@@ -1007,11 +1021,10 @@ impl Tcb {
     }
 
     fn enter_time_wait(&mut self, now: Instant) {
+        // An orphaned FIN-WAIT-2 already is a timewait socket and keeps
+        // its rate limit.
         if !(self.state == TcpState::FinWait2 && self.is_timewait_fin_wait2()) {
-            // Linux tcp_time_wait makes a timewait socket whose ACK rate
-            // limit starts afresh (tw_last_oow_ack_time = 0); an orphaned
-            // FIN-WAIT-2 already is one and keeps its own.
-            self.last_oow_ack = None;
+            self.new_timewait_socket();
         }
         self.state = TcpState::TimeWait;
         self.rtx_timer.stop();
@@ -1142,8 +1155,7 @@ impl Tcb {
         if has_ack {
             if std::mem::take(&mut self.sack_purge_after_ack) {
                 // The ACK of a FIN in FIN-WAIT (see `process_fin`).
-                self.recv.clear_ooo();
-                self.last_ooo = None;
+                self.drop_ooo();
             }
             self.last_ack_sent = self.rcv_nxt;
             self.ack_now = false;
@@ -2368,14 +2380,7 @@ impl Tcb {
                     return;
                 }
                 if self.orphaned {
-                    self.wait_timer.set(now, self.fin_time());
-                    if self.is_timewait_fin_wait2() {
-                        // tcp_time_wait(sk, TCP_FIN_WAIT2, tmo): a new
-                        // timewait socket, a fresh ACK rate limit (see
-                        // `enter_time_wait`). `oracle fuzz`:
-                        // closed-finin.seg-A-oow.missing-A.
-                        self.last_oow_ack = None;
-                    }
+                    self.orphaned_fin_wait2(now);
                 }
             }
             TcpState::Closing if fin_acked => {
@@ -2492,8 +2497,7 @@ impl Tcb {
                 // this segment fills, so it forces no immediate ACK (the
                 // FIN's ACK is delayed, see `process_fin`). `oracle fuzz`:
                 // est.seg-FA.extra-A.
-                self.recv.clear_ooo();
-                self.last_ooo = None;
+                self.drop_ooo();
             }
             let had_ooo = self.recv.ooo_segments() > 0;
             if in_order && had_ooo && self.negotiated.is_some_and(|n| n.sack) {
@@ -2679,6 +2683,13 @@ impl Tcb {
         }
     }
 
+    /// The out-of-order data and what its SACK blocks would report go
+    /// (Linux tcp_fin: skb_rbtree_purge of the out-of-order queue).
+    fn drop_ooo(&mut self) {
+        self.recv.clear_ooo();
+        self.last_ooo = None;
+    }
+
     fn process_fin(&mut self, now: Instant) {
         self.fin_received = true;
         self.rcv_nxt = self.rcv_nxt + 1;
@@ -2722,8 +2733,7 @@ impl Tcb {
         if matches!(self.state, TcpState::FinWait1 | TcpState::FinWait2) {
             self.sack_purge_after_ack = true;
         } else {
-            self.recv.clear_ooo();
-            self.last_ooo = None;
+            self.drop_ooo();
             self.dsack = None;
         }
         let fin_acked = self.fin_queued && self.snd_una == self.fin_seq() + 1;
