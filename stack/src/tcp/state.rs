@@ -224,16 +224,19 @@ pub struct Tcb {
     keepalive: Option<(crate::time::Duration, crate::time::Duration, u32)>,
     ka_timer: Timer,
     ka_probes_out: u32,
-    /// Time the last segment was received (Linux icsk_ack.lrcvtime).
+    /// Time the last segment was received (for keepalive; Linux
+    /// tp->rcv_tstamp).
     last_rcv: Instant,
     /// Quick-ACK budget (Linux icsk_ack.quick).
     quick: u32,
     quickack_started: bool,
     /// Receive MSS estimate (Linux icsk_ack.rcv_mss).
     rcv_mss: u32,
-    /// Time the last data segment was received (Linux icsk_ack.lrcvtime);
-    /// `None` until data has arrived (Linux: icsk_ack.ato still 0).
-    last_data_rcv: Option<Instant>,
+    /// Linux icsk_ack.lrcvtime: when the handshake completed (tcp_finish_connect,
+    /// or tcp_create_openreq_child for a passive open), then when in-order
+    /// data last arrived (tcp_event_data_recv). `None` after a simultaneous
+    /// open until data arrives: Linux never sets it on that path.
+    lrcvtime: Option<Instant>,
     /// Interactive mode (Linux inet_csk_in_pingpong_mode): the application
     /// answers received data at once, so ACKs wait to ride on the answer.
     pingpong: bool,
@@ -386,7 +389,7 @@ impl Tcb {
             quick: 0,
             quickack_started: false,
             rcv_mss: 536,
-            last_data_rcv: None,
+            lrcvtime: None,
             pingpong: false,
             ack_now_unforced: false,
             ato_set: false,
@@ -1475,11 +1478,14 @@ impl Tcb {
     }
 
     /// Linux tcp_event_data_sent: data sent within the delayed-ACK time
-    /// (icsk_ack.ato, TCP_ATO_MIN at first) of receiving data makes the
-    /// connection interactive (inet_csk_inc_pingpong_cnt; TCP_PINGPONG_THRESH
-    /// is 1): quick ACKs stop, ACKs wait to ride on the answer.
+    /// (icsk_ack.ato) of `lrcvtime` makes the connection interactive
+    /// (inet_csk_inc_pingpong_cnt; TCP_PINGPONG_THRESH is 1): quick ACKs
+    /// stop, ACKs wait to ride on the answer. The ATO is 0 until in-order
+    /// data or a duplicate sets it (`ato_set`), so before that nothing sent
+    /// counts; after a duplicate alone, `lrcvtime` is still the handshake's
+    /// (`oracle fuzz`, est.seg-A.extra-A).
     fn data_sent(&mut self, now: Instant) {
-        if let Some(t) = self.last_data_rcv {
+        if let (true, Some(t)) = (self.ato_set, self.lrcvtime) {
             if now - t < self.profile.delayed_ack {
                 self.pingpong = true;
             }
@@ -1922,6 +1928,7 @@ impl Tcb {
         if f.contains(TcpFlags::ACK) {
             self.process_ack(now, ack);
             self.state = TcpState::Established;
+            self.lrcvtime = Some(now); // Linux tcp_finish_connect
             self.retries = 0;
             self.arm_keepalive(now);
             let _ = payload; // Data on a SYN-ACK is rare; Linux queues it, we drop it (it is retransmitted).
@@ -2309,6 +2316,11 @@ impl Tcb {
         if self.state == TcpState::SynReceived {
             if self.snd_una < ack && ack <= self.snd_max {
                 self.state = TcpState::Established;
+                if self.passive {
+                    // Linux tcp_create_openreq_child; a simultaneous open
+                    // leaves it unset.
+                    self.lrcvtime = Some(now);
+                }
                 self.retries = 0;
                 self.arm_keepalive(now);
                 self.snd_wnd =
@@ -2511,8 +2523,12 @@ impl Tcb {
                 }
             }
             let adv = self.recv.insert(self.rcv_nxt, start, data);
-            // Linux tcp_event_data_recv (in-order data only) sets the ATO.
-            self.ato_set |= adv > 0;
+            // Linux tcp_event_data_recv (in-order data only) sets the ATO
+            // and lrcvtime.
+            if adv > 0 {
+                self.ato_set = true;
+                self.lrcvtime = Some(now);
+            }
             self.rcv_mem_charge(start + data.len() as u32, data.len());
             self.rcv_nxt = self.rcv_nxt + adv;
             self.schedule_ack(
@@ -2649,7 +2665,6 @@ impl Tcb {
             let q = if q == 0 { 2 } else { q };
             self.quick = q.min(self.profile.quickacks);
         }
-        self.last_data_rcv = Some(now);
         // Linux tcp_in_quickack_mode: quick ACKs only outside interactive mode.
         let quick = self.quick > 0 && !self.pingpong;
         // Linux __tcp_ack_snd_check: two full segments are acknowledged at
