@@ -2511,18 +2511,36 @@ impl Tcb {
                 // est.seg-FA.extra-A.
                 self.drop_ooo();
             }
-            let had_ooo = self.recv.ooo_segments() > 0;
+            // A FIN held beyond RCV.NXT is out-of-order data to Linux (an
+            // skb of its own in the out-of-order queue, end_seq counting
+            // the FIN; see `sack_blocks`).
+            let held_fin = self.ooo_fin.filter(|&f| f >= self.rcv_nxt);
+            let had_ooo = self.recv.ooo_segments() > 0 || held_fin.is_some();
             if in_order && had_ooo && self.negotiated.is_some_and(|n| n.sack) {
                 // Linux tcp_ofo_queue: out-of-order data held that this
                 // in-order segment repeats is reported with a D-SACK (RFC
-                // 2883 4; tcp_dsack_extend), up to the segment's end
-                // (`oracle fuzz`, finout.seg-PA.opts).
+                // 2883 4; tcp_dsack_extend), up to the segment's end, in
+                // sequence order, a held FIN included as its one octet
+                // (`oracle fuzz`, finout.seg-PA.opts, est.seg-PA.opts).
                 let high = start + data.len() as u32;
+                let mut fin = held_fin.filter(|&f| f < high);
                 for (l, r) in self.recv.ooo_ranges().take_while(|&(l, _)| l < high) {
+                    if let Some(f) = fin.filter(|&f| f < l) {
+                        dsack_extend(&mut self.dsack, f, f + 1);
+                        fin = None;
+                    }
                     dsack_extend(&mut self.dsack, l, r.min(high));
+                }
+                if let Some(f) = fin {
+                    dsack_extend(&mut self.dsack, f, f + 1);
                 }
             }
             let adv = self.recv.insert(self.rcv_nxt, start, data);
+            if self.ooo_fin.is_some_and(|f| f < self.rcv_nxt + adv) {
+                // In-order data ran past the held FIN: Linux's
+                // tcp_ofo_queue drops that skb, wholly below RCV.NXT.
+                self.ooo_fin = None;
+            }
             // Linux tcp_event_data_recv (in-order data only) sets the ATO
             // and lrcvtime.
             if adv > 0 {
