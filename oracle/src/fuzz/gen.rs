@@ -315,6 +315,25 @@ pub fn stim_kind(s: &Stim) -> String {
     }
 }
 
+/// Whether `g`, sent with the model at `m`, is an in-sequence segment with
+/// only ACK (and PSH) whose ACK lies before the DUT's ISN + 1, and no
+/// further than 2^31 behind its modelled SND.NXT. Such an ACK is older than
+/// SND.UNA − MAX.SND.WND for any SND.UNA (Linux bounds MAX.SND.WND by the
+/// bytes acknowledged, so the bound is never below ISN + 1) and not after
+/// SND.NXT: RFC 5961 5.2 discards the segment and sends an ACK, while
+/// Linux's header prediction (tcp_rcv_established) may queue its data, or
+/// record its TSval, before tcp_ack rejects the ACK.
+pub fn old_ack(g: &Seg, m: &Model) -> bool {
+    const ACK: u8 = 0x10;
+    const PSH: u8 = 0x08;
+    if g.flags & ACK == 0 || g.flags & !(ACK | PSH) != 0 || g.seq_off != 0 {
+        return false;
+    }
+    let ack = (i64::from(m.dut_nxt) + g.ack_off) as u32;
+    let behind_isn1 = 1u32.wrapping_sub(ack);
+    (behind_isn1 as i32) > 0 && u64::from(behind_isn1) + u64::from(m.dut_nxt) < 1 << 31
+}
+
 /// One rendered line of a case and what kind of line it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
@@ -331,6 +350,11 @@ pub struct Line {
     pub call: bool,
     /// The model state before this line (for signatures).
     pub state: &'static str,
+    /// An in-sequence segment with only ACK (and PSH) whose ACK is older
+    /// than anything the DUT has sent (before its ISN + 1, so below
+    /// SND.UNA − MAX.SND.WND however much was acknowledged): RFC 5961 5.2
+    /// drops it, Linux's header prediction may take it (see [`old_ack`]).
+    pub old_ack: bool,
 }
 
 fn ts_opt(m: &Model) -> String {
@@ -350,7 +374,7 @@ pub fn render_lines(case: &Case) -> Vec<Line> {
     };
     let mut out = Vec::new();
     let mut at: i64 = 0;
-    let mut push = |at: i64, text: String, step, ts_ecr, call, state| {
+    let push = |out: &mut Vec<Line>, at: i64, text: String, step, ts_ecr, call, state| {
         out.push(Line {
             at,
             text,
@@ -358,6 +382,7 @@ pub fn render_lines(case: &Case) -> Vec<Line> {
             ts_ecr,
             call,
             state,
+            old_ack: false,
         })
     };
     let mut syn_opts = Vec::new();
@@ -387,6 +412,7 @@ pub fn render_lines(case: &Case) -> Vec<Line> {
     match p.open {
         Open::Passive => {
             push(
+                &mut out,
                 0,
                 "socket(..., SOCK_STREAM, IPPROTO_TCP) = 3".into(),
                 None,
@@ -395,6 +421,7 @@ pub fn render_lines(case: &Case) -> Vec<Line> {
                 "est",
             );
             push(
+                &mut out,
                 0,
                 "setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0".into(),
                 None,
@@ -402,9 +429,26 @@ pub fn render_lines(case: &Case) -> Vec<Line> {
                 true,
                 "est",
             );
-            push(0, "bind(3, ..., ...) = 0".into(), None, false, true, "est");
-            push(0, "listen(3, 1) = 0".into(), None, false, true, "est");
             push(
+                &mut out,
+                0,
+                "bind(3, ..., ...) = 0".into(),
+                None,
+                false,
+                true,
+                "est",
+            );
+            push(
+                &mut out,
+                0,
+                "listen(3, 1) = 0".into(),
+                None,
+                false,
+                true,
+                "est",
+            );
+            push(
+                &mut out,
                 0,
                 format!("< S 0:0(0) win {}{syn_opts}", p.win),
                 None,
@@ -420,6 +464,7 @@ pub fn render_lines(case: &Case) -> Vec<Line> {
                 String::new()
             };
             push(
+                &mut out,
                 at,
                 format!("< . 1:1(0) ack 1 win {}{ts}", p.win),
                 None,
@@ -432,6 +477,7 @@ pub fn render_lines(case: &Case) -> Vec<Line> {
             at += 5_000;
             m.ts_val += 5;
             push(
+                &mut out,
                 at,
                 "accept(3, ..., ...) = 4".into(),
                 None,
@@ -440,6 +486,7 @@ pub fn render_lines(case: &Case) -> Vec<Line> {
                 "est",
             );
             push(
+                &mut out,
                 at,
                 "fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0".into(),
                 None,
@@ -450,6 +497,7 @@ pub fn render_lines(case: &Case) -> Vec<Line> {
         }
         Open::Active => {
             push(
+                &mut out,
                 0,
                 "socket(..., SOCK_STREAM, IPPROTO_TCP) = 3".into(),
                 None,
@@ -458,6 +506,7 @@ pub fn render_lines(case: &Case) -> Vec<Line> {
                 "est",
             );
             push(
+                &mut out,
                 0,
                 "fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0".into(),
                 None,
@@ -466,6 +515,7 @@ pub fn render_lines(case: &Case) -> Vec<Line> {
                 "est",
             );
             push(
+                &mut out,
                 0,
                 "connect(3, ..., ...) = -1 EINPROGRESS".into(),
                 None,
@@ -476,6 +526,7 @@ pub fn render_lines(case: &Case) -> Vec<Line> {
             at += 10_000;
             m.ts_val += 10;
             push(
+                &mut out,
                 at,
                 format!("< S. 0:0(0) ack 1 win {}{syn_opts}", p.win),
                 None,
@@ -528,7 +579,10 @@ pub fn render_lines(case: &Case) -> Vec<Line> {
                 if !opts.is_empty() {
                     let _ = write!(text, " <{}>", opts.join(","));
                 }
-                push(at, text, Some(i), with_ts, false, state);
+                push(&mut out, at, text, Some(i), with_ts, false, state);
+                if let Some(l) = out.last_mut() {
+                    l.old_ack = old_ack(g, &m);
+                }
                 if g.seq_off == 0 {
                     if g.flags & 0x04 != 0 {
                         m.reset = true;
@@ -544,6 +598,7 @@ pub fn render_lines(case: &Case) -> Vec<Line> {
             }
             Stim::Write(n) => {
                 push(
+                    &mut out,
                     at,
                     format!("write({fd}, ..., {n}) = {n}"),
                     Some(i),
@@ -557,6 +612,7 @@ pub fn render_lines(case: &Case) -> Vec<Line> {
             }
             Stim::Read(n) => {
                 push(
+                    &mut out,
                     at,
                     format!("read({fd}, ..., {n}) = {n}"),
                     Some(i),
@@ -572,7 +628,7 @@ pub fn render_lines(case: &Case) -> Vec<Line> {
                 } else {
                     format!("shutdown({fd}, SHUT_WR) = 0")
                 };
-                push(at, text, Some(i), false, true, state);
+                push(&mut out, at, text, Some(i), false, true, state);
                 if !m.fin_out {
                     m.fin_out = true;
                     m.dut_nxt = m.dut_nxt.wrapping_add(1);
@@ -580,6 +636,7 @@ pub fn render_lines(case: &Case) -> Vec<Line> {
             }
             Stim::ShutRd => {
                 push(
+                    &mut out,
                     at,
                     format!("shutdown({fd}, SHUT_RD) = 0"),
                     Some(i),
@@ -591,6 +648,7 @@ pub fn render_lines(case: &Case) -> Vec<Line> {
             Stim::NoDelay(on) => {
                 let v = u8::from(*on);
                 push(
+                    &mut out,
                     at,
                     format!("setsockopt({fd}, IPPROTO_TCP, TCP_NODELAY, [{v}], 4) = 0"),
                     Some(i),
@@ -601,6 +659,7 @@ pub fn render_lines(case: &Case) -> Vec<Line> {
             }
             Stim::SoError => {
                 push(
+                    &mut out,
                     at,
                     format!("getsockopt({fd}, SOL_SOCKET, SO_ERROR, [0], [4]) = 0"),
                     Some(i),
