@@ -2256,9 +2256,7 @@ impl Tcb {
             // D-SACK. Linux tests end_seq != seq, so a FIN alone counts:
             // an old FIN is reported as [seq, seq + 1) (oracle fuzz finding).
             if seg_len > 0 && seq < self.rcv_nxt {
-                // tcp_enter_quickack_mode sets the ATO (see `process_fin`;
-                // `oracle fuzz`, est.seg-FA.extra-A).
-                self.ato_set = true;
+                self.enter_quickack_mode();
                 let end = (seq + seg_len).min(self.rcv_nxt);
                 self.dsack = Some((seq, end));
             }
@@ -2271,10 +2269,9 @@ impl Tcb {
             // tcp_data_queue, out_of_window; RFC 2883).
             self.ack_now = true;
             // Linux tcp_data_queue: any segment with end_seq != seq, a FIN
-            // alone included; out_of_window enters quick-ACK mode, which
-            // sets the ATO (see `process_fin`).
+            // alone included; out_of_window enters quick-ACK mode.
             if seg_len > 0 {
-                self.ato_set = true;
+                self.enter_quickack_mode();
                 let end = (seq + seg_len).min(self.rcv_nxt);
                 self.dsack = Some((seq, end));
             }
@@ -2659,6 +2656,23 @@ impl Tcb {
             self.dsack = Some((seq, seq + 1));
         }
         self.ack_now = true;
+    }
+
+    /// Linux tcp_enter_quickack_mode, for a duplicate (tcp_send_dupack,
+    /// tcp_data_queue's out_of_window): quick ACKs topped up as
+    /// tcp_incr_quickack does, interactive mode left, and the ATO set, so
+    /// the first in-order data no longer starts the quick-ACK budget
+    /// (tcp_event_data_recv only does while the ATO is 0). The ATO makes a
+    /// later FIN's ACK wait 40 ms (see `process_fin`; `oracle fuzz`,
+    /// est.seg-FA.extra-A); leaving interactive mode makes the next data's
+    /// ACK immediate (est.seg-A.missing-A).
+    fn enter_quickack_mode(&mut self) {
+        let q = self.rcv_wnd / (2 * self.rcv_mss.max(1));
+        let q = if q == 0 { 2 } else { q };
+        self.quick = self.quick.max(q.min(self.profile.quickacks));
+        self.quickack_started = true;
+        self.pingpong = false;
+        self.ato_set = true;
     }
 
     /// When to acknowledge received data (RFC 9293 3.8.6.3, RFC 1122
