@@ -217,6 +217,13 @@ impl Pair for Ours {
             mtu: MTU,
             send_buffer: buffer,
             recv_buffer: buffer,
+            // Keep trying, as smoltcp does: the table measures goodput, not
+            // when to give up. With 30 % loss each way a probe round trip
+            // fails with probability 0.51, so over the thousands of
+            // zero-window episodes of a 128-byte buffer a run of 15 failed
+            // persist probes happens, and Linux (tcp_probe_timer, after
+            // tcp_retries2 unanswered probes) would abort as the stack does.
+            retries2: 1000,
             ..stack::Profile::linux()
         };
         let mut rx = stack::Host::new(ours_config(MAC_RX, IP_RX, &profile), seed * 2);
@@ -630,7 +637,11 @@ reads at once. Each cell transfers 1 MiB (netsim: 10 MiB) and divides the
 bytes read by the simulated time from the start (ARP and handshake included).
 
 - ours: `Profile::linux()` (Reno with SACK, timestamps, window scale 7)
-  with `send_buffer` and `recv_buffer` set to the row's size.
+  with `send_buffer` and `recv_buffer` set to the row's size, and
+  `retries2` raised from 15 to 1000 so that its sender keeps trying, as
+  smoltcp's does: at 30 % loss each way a run of 15 unanswered persist
+  probes happens over a 128-byte transfer's thousands of zero-window
+  episodes, and Linux too would then abort (tcp_probe_timer).
 - smoltcp 0.14: its defaults, which are netsim's: no congestion control, so
   only the peer's window limits its sender.
 - smoltcp-reno: the same with its Reno congestion control.
