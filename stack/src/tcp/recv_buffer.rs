@@ -98,22 +98,25 @@ impl RecvBuffer {
 
     /// The out-of-order data as merged `[left, right)` ranges (RFC 2018 SACK
     /// blocks), the range containing `recent` first, then in sequence order.
-    /// `fin`, an out-of-order FIN's sequence number, is merged in as the
-    /// range `[fin, fin + 1)` (see `Tcb::sack_blocks`).
+    /// `fins`, the sequence numbers of FINs held out of order (ascending),
+    /// are merged in as ranges `[fin, fin + 1)` (see `Tcb::sack_blocks`).
     pub fn sack_blocks(
         &self,
         recent: Option<SeqNumber>,
-        fin: Option<SeqNumber>,
+        fins: impl IntoIterator<Item = SeqNumber>,
     ) -> Vec<(SeqNumber, SeqNumber)> {
-        // The FIN goes in sequence order among the segments' ranges.
-        let at = fin.map(|f| (self.ooo.partition_point(|(s, _)| *s <= f), (f, f + 1)));
-        let ranges = self.ooo_ranges().enumerate().flat_map(|(i, r)| {
-            let fin_here = at.filter(|(j, _)| *j == i).map(|(_, f)| f);
-            fin_here.into_iter().chain([r])
-        });
-        let fin_last = at.filter(|(j, _)| *j == self.ooo.len()).map(|(_, f)| f);
+        // The FINs go in sequence order among the segments' ranges.
+        let mut fins = fins.into_iter().map(|f| (f, f + 1)).peekable();
+        let mut ranges: Vec<(SeqNumber, SeqNumber)> = Vec::new();
+        for r in self.ooo_ranges() {
+            while let Some(f) = fins.next_if(|f| f.0 < r.0) {
+                ranges.push(f);
+            }
+            ranges.push(r);
+        }
+        ranges.extend(fins);
         let mut blocks: Vec<(SeqNumber, SeqNumber)> = Vec::new();
-        for (s, e) in ranges.chain(fin_last) {
+        for (s, e) in ranges {
             match blocks.last_mut() {
                 Some(last) if s <= last.1 => last.1 = last.1.max(e),
                 _ => blocks.push((s, e)),
@@ -170,6 +173,21 @@ mod tests {
         assert_eq!(
             b.sack_blocks(Some(n + 30), Some(n + 30)),
             [(n + 30, n + 31), (n + 10, n + 20), (n + 21, n + 22)]
+        );
+    }
+
+    #[test]
+    fn several_out_of_order_fins_join_the_blocks() {
+        let n = SeqNumber(1000);
+        let mut b = RecvBuffer::new(100, 4);
+        b.insert(n, n + 2, b"x");
+        // A FIN after data [2, 3) and another one octet on: one block, as
+        // Linux's adjacent out-of-order skbs (finin.seg-FPA.opts).
+        assert_eq!(b.sack_blocks(None, [n + 3, n + 4]), [(n + 2, n + 5)]);
+        // Apart, each its own block, in sequence order.
+        assert_eq!(
+            b.sack_blocks(None, [n + 1, n + 9]),
+            [(n + 1, n + 3), (n + 9, n + 10)]
         );
     }
 

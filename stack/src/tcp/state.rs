@@ -27,6 +27,11 @@ mod info;
 mod rcvbuf;
 mod recovery;
 
+/// FINs held beyond RCV.NXT at most (see `Tcb::ooo_fins`): only a peer
+/// that contradicts itself sends more than one, and the bound keeps what
+/// it can make us hold fixed.
+const MAX_OOO_FINS: usize = 4;
+
 pub use info::TcpInfo;
 
 /// Loss-recovery phases, as Linux names them (icsk_ca_state; its Disorder
@@ -213,7 +218,13 @@ pub struct Tcb {
     snd_sml: SeqNumber,
     recv: RecvBuffer,
     fin_received: bool,
-    ooo_fin: Option<SeqNumber>,
+    /// FINs held beyond RCV.NXT, by sequence number, at most
+    /// [`MAX_OOO_FINS`]. Linux queues each FIN-carrying segment beyond
+    /// RCV.NXT in its out-of-order queue by end_seq, so a peer that sends
+    /// FINs at several places has each of them SACKed, and the first one
+    /// RCV.NXT reaches is processed (tcp_ofo_queue → tcp_fin, which drops
+    /// the rest). `oracle fuzz`: finin.seg-FA.opts, finin.seg-FPA.opts.
+    ooo_fins: Vec<SeqNumber>,
     /// The peer's urgent byte (Linux tp->urg_seq while tp->urg_data is
     /// set): taken out of the stream when reads reach it (see `recv`).
     urg_seq: Option<SeqNumber>,
@@ -366,7 +377,7 @@ impl Tcb {
             snd_sml: iss,
             recv: RecvBuffer::new(profile.recv_buffer, profile.max_ooo_segments),
             fin_received: false,
-            ooo_fin: None,
+            ooo_fins: Vec::new(),
             urg_seq: None,
             sack_purge_after_ack: false,
             last_ooo: None,
@@ -525,8 +536,9 @@ impl Tcb {
     /// the FIN (`oracle fuzz`, est.seg-FPA-oow.opts, finin.seg-FA.opts).
     /// RFC 2018 3 describes blocks of data and says nothing of the FIN.
     fn sack_blocks(&self) -> Vec<(SeqNumber, SeqNumber)> {
-        let fin = self.ooo_fin.filter(|&f| f > self.rcv_nxt);
-        self.recv.sack_blocks(self.last_ooo, fin)
+        let rcv_nxt = self.rcv_nxt;
+        let fins = self.ooo_fins.iter().copied().filter(|&f| f > rcv_nxt);
+        self.recv.sack_blocks(self.last_ooo, fins)
     }
 
     /// The D-SACK block (RFC 2883 4: "the first SACK block ... should
@@ -2511,8 +2523,7 @@ impl Tcb {
             // A FIN held beyond RCV.NXT is out-of-order data to Linux (an
             // skb of its own in the out-of-order queue, end_seq counting
             // the FIN; see `sack_blocks`).
-            let held_fin = self.ooo_fin.filter(|&f| f >= self.rcv_nxt);
-            let had_ooo = self.recv.ooo_segments() > 0 || held_fin.is_some();
+            let had_ooo = self.recv.ooo_segments() > 0 || !self.ooo_fins.is_empty();
             if in_order && had_ooo && self.negotiated.is_some_and(|n| n.sack) {
                 // Linux tcp_ofo_queue: out-of-order data held that this
                 // in-order segment repeats is reported with a D-SACK (RFC
@@ -2520,24 +2531,27 @@ impl Tcb {
                 // sequence order, a held FIN included as its one octet
                 // (`oracle fuzz`, finout.seg-PA.opts, est.seg-PA.opts).
                 let high = start + data.len() as u32;
-                let mut fin = held_fin.filter(|&f| f < high);
+                let mut fins = self
+                    .ooo_fins
+                    .iter()
+                    .copied()
+                    .filter(|&f| f < high)
+                    .peekable();
                 for (l, r) in self.recv.ooo_ranges().take_while(|&(l, _)| l < high) {
-                    if let Some(f) = fin.filter(|&f| f < l) {
+                    while let Some(f) = fins.next_if(|&f| f < l) {
                         dsack_extend(&mut self.dsack, f, f + 1);
-                        fin = None;
                     }
                     dsack_extend(&mut self.dsack, l, r.min(high));
                 }
-                if let Some(f) = fin {
+                for f in fins {
                     dsack_extend(&mut self.dsack, f, f + 1);
                 }
             }
             let adv = self.recv.insert(self.rcv_nxt, start, data);
-            if self.ooo_fin.is_some_and(|f| f < self.rcv_nxt + adv) {
-                // In-order data ran past the held FIN: Linux's
-                // tcp_ofo_queue drops that skb, wholly below RCV.NXT.
-                self.ooo_fin = None;
-            }
+            // In-order data ran past held FINs: Linux's tcp_ofo_queue drops
+            // those skbs, wholly below RCV.NXT.
+            let past = self.rcv_nxt + adv;
+            self.ooo_fins.retain(|&f| f >= past);
             // Linux tcp_event_data_recv (in-order data only) sets the ATO
             // and lrcvtime.
             if adv > 0 {
@@ -2566,7 +2580,12 @@ impl Tcb {
         {
             let fin_at = seq + payload.len() as u32;
             if fin_at > self.rcv_nxt {
-                self.ooo_fin = Some(fin_at);
+                if let Err(i) = self.ooo_fins.binary_search(&fin_at) {
+                    if i < MAX_OOO_FINS {
+                        self.ooo_fins.insert(i, fin_at);
+                        self.ooo_fins.truncate(MAX_OOO_FINS);
+                    }
+                }
                 if payload.is_empty() {
                     // A FIN alone is the most recent block (RFC 2018 4).
                     self.last_ooo = Some(fin_at);
@@ -2575,9 +2594,9 @@ impl Tcb {
             }
         }
         let fin_now = fin && seq + payload.len() as u32 == self.rcv_nxt;
-        let ooo_fin_now = self.ooo_fin == Some(self.rcv_nxt);
+        let ooo_fin_now = self.ooo_fins.first() == Some(&self.rcv_nxt);
         if (fin_now || ooo_fin_now) && !self.fin_received {
-            self.ooo_fin = None;
+            self.ooo_fins.clear();
             self.process_fin(now);
         }
     }
@@ -2734,6 +2753,7 @@ impl Tcb {
     /// (Linux tcp_fin: skb_rbtree_purge of the out-of-order queue).
     fn drop_ooo(&mut self) {
         self.recv.clear_ooo();
+        self.ooo_fins.clear();
         self.last_ooo = None;
     }
 
