@@ -984,6 +984,11 @@ impl Tcb {
         if self.is_timewait_fin_wait2() {
             // `oracle fuzz`: closed-finin.seg-A-oow.missing-A.
             self.new_timewait_socket();
+            // The timewait socket keeps no out-of-order queue or SACK
+            // state, so its ACKs (tcp_v4_timewait_ack) carry no blocks.
+            // `oracle fuzz`: closed-finin.seg-A-oow.opts.
+            self.drop_ooo();
+            self.dsack = None;
         }
     }
 
