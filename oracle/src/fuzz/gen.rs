@@ -331,7 +331,10 @@ pub fn old_ack(g: &Seg, m: &Model) -> bool {
     }
     let ack = (i64::from(m.dut_nxt) + g.ack_off) as u32;
     let behind_isn1 = 1u32.wrapping_sub(ack);
-    (behind_isn1 as i32) > 0 && u64::from(behind_isn1) + u64::from(m.dut_nxt) < 1 << 31
+    // Its distance back from SND.NXT, at most the modelled one, stays
+    // below 2^31, so that Linux's !after(ack, snd_nxt) holds.
+    (behind_isn1 as i32) > 0
+        && u64::from(behind_isn1) + u64::from(m.dut_nxt.saturating_sub(1)) < 1 << 31
 }
 
 /// One rendered line of a case and what kind of line it is.

@@ -951,6 +951,14 @@ mod tests {
         assert!(!gen::old_ack(&seg(0x18, 5, -65_535), &m), "not in sequence");
         assert!(!gen::old_ack(&seg(0x19, 0, -65_535), &m), "FIN");
         assert!(!gen::old_ack(&seg(0x18, 0, -(1 << 31)), &m), "2^31 away");
+        let one_sent = gen::Model {
+            dut_nxt: 2,
+            ..m.clone()
+        };
+        // 2^31 - 1 behind SND.NXT (est.seg-A.missing-A, ack 2147483651):
+        // before ISN + 1, and not after SND.NXT.
+        assert!(gen::old_ack(&seg(0x10, 0, 2_147_483_649), &one_sent));
+        assert!(!gen::old_ack(&seg(0x10, 0, 2_147_483_648), &one_sent));
         let later = gen::Model {
             dut_nxt: 1001,
             ..m.clone()
