@@ -388,6 +388,10 @@ pub fn render_lines(case: &Case) -> Vec<Line> {
             old_ack: false,
         })
     };
+    // A call of the connection's opening (est state, no step).
+    let call = |out: &mut Vec<Line>, at: i64, text: &str| {
+        push(out, at, text.into(), None, false, true, "est")
+    };
     let mut syn_opts = Vec::new();
     if let Some(v) = p.mss {
         syn_opts.push(format!("mss {v}"));
@@ -414,42 +418,14 @@ pub fn render_lines(case: &Case) -> Vec<Line> {
     let fd = conn_fd(p);
     match p.open {
         Open::Passive => {
-            push(
+            call(&mut out, 0, "socket(..., SOCK_STREAM, IPPROTO_TCP) = 3");
+            call(
                 &mut out,
                 0,
-                "socket(..., SOCK_STREAM, IPPROTO_TCP) = 3".into(),
-                None,
-                false,
-                true,
-                "est",
+                "setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0",
             );
-            push(
-                &mut out,
-                0,
-                "setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0".into(),
-                None,
-                false,
-                true,
-                "est",
-            );
-            push(
-                &mut out,
-                0,
-                "bind(3, ..., ...) = 0".into(),
-                None,
-                false,
-                true,
-                "est",
-            );
-            push(
-                &mut out,
-                0,
-                "listen(3, 1) = 0".into(),
-                None,
-                false,
-                true,
-                "est",
-            );
+            call(&mut out, 0, "bind(3, ..., ...) = 0");
+            call(&mut out, 0, "listen(3, 1) = 0");
             push(
                 &mut out,
                 0,
@@ -479,53 +455,13 @@ pub fn render_lines(case: &Case) -> Vec<Line> {
             // make the fcntl that follows "a call while another is pending".
             at += 5_000;
             m.ts_val += 5;
-            push(
-                &mut out,
-                at,
-                "accept(3, ..., ...) = 4".into(),
-                None,
-                false,
-                true,
-                "est",
-            );
-            push(
-                &mut out,
-                at,
-                "fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0".into(),
-                None,
-                false,
-                true,
-                "est",
-            );
+            call(&mut out, at, "accept(3, ..., ...) = 4");
+            call(&mut out, at, "fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0");
         }
         Open::Active => {
-            push(
-                &mut out,
-                0,
-                "socket(..., SOCK_STREAM, IPPROTO_TCP) = 3".into(),
-                None,
-                false,
-                true,
-                "est",
-            );
-            push(
-                &mut out,
-                0,
-                "fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0".into(),
-                None,
-                false,
-                true,
-                "est",
-            );
-            push(
-                &mut out,
-                0,
-                "connect(3, ..., ...) = -1 EINPROGRESS".into(),
-                None,
-                false,
-                true,
-                "est",
-            );
+            call(&mut out, 0, "socket(..., SOCK_STREAM, IPPROTO_TCP) = 3");
+            call(&mut out, 0, "fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0");
+            call(&mut out, 0, "connect(3, ..., ...) = -1 EINPROGRESS");
             at += 10_000;
             m.ts_val += 10;
             push(
