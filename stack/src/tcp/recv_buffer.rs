@@ -105,18 +105,8 @@ impl RecvBuffer {
         recent: Option<SeqNumber>,
         fins: impl IntoIterator<Item = SeqNumber>,
     ) -> Vec<(SeqNumber, SeqNumber)> {
-        // The FINs go in sequence order among the segments' ranges.
-        let mut fins = fins.into_iter().map(|f| (f, f + 1)).peekable();
-        let mut ranges: Vec<(SeqNumber, SeqNumber)> = Vec::new();
-        for r in self.ooo_ranges() {
-            while let Some(f) = fins.next_if(|f| f.0 < r.0) {
-                ranges.push(f);
-            }
-            ranges.push(r);
-        }
-        ranges.extend(fins);
         let mut blocks: Vec<(SeqNumber, SeqNumber)> = Vec::new();
-        for (s, e) in ranges {
+        for (s, e) in self.ooo_and_fin_ranges(fins) {
             match blocks.last_mut() {
                 Some(last) if s <= last.1 => last.1 = last.1.max(e),
                 _ => blocks.push((s, e)),
@@ -129,6 +119,25 @@ impl RecvBuffer {
             }
         }
         blocks
+    }
+
+    /// The out-of-order segments' ranges and the FINs held out of order
+    /// (`fins`, ascending) as ranges `[fin, fin + 1)`, in sequence order,
+    /// not merged.
+    pub fn ooo_and_fin_ranges(
+        &self,
+        fins: impl IntoIterator<Item = SeqNumber>,
+    ) -> Vec<(SeqNumber, SeqNumber)> {
+        let mut fins = fins.into_iter().map(|f| (f, f + 1)).peekable();
+        let mut ranges = Vec::new();
+        for r in self.ooo_ranges() {
+            while let Some(f) = fins.next_if(|f| f.0 < r.0) {
+                ranges.push(f);
+            }
+            ranges.push(r);
+        }
+        ranges.extend(fins);
+        ranges
     }
 
     /// The out-of-order segments as held, `[start, end)`, by start.

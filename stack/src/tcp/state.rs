@@ -2536,20 +2536,9 @@ impl Tcb {
                 // sequence order, a held FIN included as its one octet
                 // (`oracle fuzz`, finout.seg-PA.opts, est.seg-PA.opts).
                 let high = start + data.len() as u32;
-                let mut fins = self
-                    .ooo_fins
-                    .iter()
-                    .copied()
-                    .filter(|&f| f < high)
-                    .peekable();
-                for (l, r) in self.recv.ooo_ranges().take_while(|&(l, _)| l < high) {
-                    while let Some(f) = fins.next_if(|&f| f < l) {
-                        dsack_extend(&mut self.dsack, f, f + 1);
-                    }
+                let ranges = self.recv.ooo_and_fin_ranges(self.ooo_fins.iter().copied());
+                for (l, r) in ranges.into_iter().take_while(|&(l, _)| l < high) {
                     dsack_extend(&mut self.dsack, l, r.min(high));
-                }
-                for f in fins {
-                    dsack_extend(&mut self.dsack, f, f + 1);
                 }
             }
             let adv = self.recv.insert(self.rcv_nxt, start, data);
@@ -2691,12 +2680,20 @@ impl Tcb {
     /// est.seg-FA.extra-A); leaving interactive mode makes the next data's
     /// ACK immediate (est.seg-A.missing-A).
     fn enter_quickack_mode(&mut self) {
+        self.incr_quickack();
+        self.pingpong = false;
+        self.ato_set = true;
+    }
+
+    /// Linux tcp_incr_quickack: the quick-ACK budget rises to window /
+    /// (2 * rcv_mss), 2 if that is 0, at most TCP_MAX_QUICKACKS; once it
+    /// has started, the first data no longer starts it (see
+    /// `schedule_ack`).
+    fn incr_quickack(&mut self) {
         let q = self.rcv_wnd / (2 * self.rcv_mss.max(1));
         let q = if q == 0 { 2 } else { q };
         self.quick = self.quick.max(q.min(self.profile.quickacks));
         self.quickack_started = true;
-        self.pingpong = false;
-        self.ato_set = true;
     }
 
     /// When to acknowledge received data (RFC 9293 3.8.6.3, RFC 1122
@@ -2715,11 +2712,7 @@ impl Tcb {
             self.rcv_mss = (len as u32).min(adv_mss).max(1);
         }
         if !self.quickack_started {
-            self.quickack_started = true;
-            // Linux tcp_incr_quickack: window / (2 * rcv_mss), 2 if that is 0.
-            let q = self.rcv_wnd / (2 * self.rcv_mss.max(1));
-            let q = if q == 0 { 2 } else { q };
-            self.quick = q.min(self.profile.quickacks);
+            self.incr_quickack();
         }
         // Linux tcp_in_quickack_mode: quick ACKs only outside interactive mode.
         let quick = self.quick > 0 && !self.pingpong;
