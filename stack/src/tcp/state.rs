@@ -228,6 +228,10 @@ pub struct Tcb {
     /// The peer's urgent byte (Linux tp->urg_seq while tp->urg_data is
     /// set): taken out of the stream when reads reach it (see `recv`).
     urg_seq: Option<SeqNumber>,
+    /// The SACK blocks the ACK of a FIN received in FIN-WAIT carries: the
+    /// ones that stood before the segment that reached the FIN (see
+    /// `process_fin`). Taken by that ACK.
+    fin_ack_sack: Option<Vec<(SeqNumber, SeqNumber)>>,
     /// Drop the out-of-order data once the next ACK has reported it (the
     /// ACK of a FIN received in FIN-WAIT; see `process_fin`).
     sack_purge_after_ack: bool,
@@ -379,6 +383,7 @@ impl Tcb {
             fin_received: false,
             ooo_fins: Vec::new(),
             urg_seq: None,
+            fin_ack_sack: None,
             sack_purge_after_ack: false,
             last_ooo: None,
             dsack: None,
@@ -1166,7 +1171,11 @@ impl Tcb {
                 if let Some((l, r)) = self.dsack.take() {
                     sack.push((l.get(), r.get()));
                 }
-                for (l, r) in self.sack_blocks() {
+                let blocks = match self.fin_ack_sack.take() {
+                    Some(b) => b,
+                    None => self.sack_blocks(),
+                };
+                for (l, r) in blocks {
                     sack.push((l.get(), r.get()));
                 }
             }
@@ -2469,6 +2478,7 @@ impl Tcb {
         }
 
         // Seventh: segment text.
+        let mut pre_sack = None;
         if !payload.is_empty()
             && matches!(
                 self.state,
@@ -2529,6 +2539,15 @@ impl Tcb {
             // skb of its own in the out-of-order queue, end_seq counting
             // the FIN; see `sack_blocks`).
             let had_ooo = self.recv.ooo_segments() > 0 || !self.ooo_fins.is_empty();
+            if in_order
+                && had_ooo
+                && matches!(self.state, TcpState::FinWait1 | TcpState::FinWait2)
+                && self.negotiated.is_some_and(|n| n.sack)
+            {
+                // Should this segment reach a held FIN, its ACK reports
+                // these (see `process_fin`).
+                pre_sack = Some(self.sack_blocks());
+            }
             if in_order && had_ooo && self.negotiated.is_some_and(|n| n.sack) {
                 // Linux tcp_ofo_queue: out-of-order data held that this
                 // in-order segment repeats is reported with a D-SACK (RFC
@@ -2590,6 +2609,11 @@ impl Tcb {
         let fin_now = fin && seq + payload.len() as u32 == self.rcv_nxt;
         let ooo_fin_now = self.ooo_fins.first() == Some(&self.rcv_nxt);
         if (fin_now || ooo_fin_now) && !self.fin_received {
+            if matches!(self.state, TcpState::FinWait1 | TcpState::FinWait2)
+                && self.negotiated.is_some_and(|n| n.sack)
+            {
+                self.fin_ack_sack = Some(pre_sack.unwrap_or_else(|| self.sack_blocks()));
+            }
             self.ooo_fins.clear();
             self.process_fin(now);
         }
@@ -2794,7 +2818,10 @@ impl Tcb {
         // ACKs carry none (`oracle fuzz`, est.seg-FPA.opts). No data after
         // the FIN can ever be delivered (RFC 9293 3.10.7.4 eighth check). In
         // FIN-WAIT-1 and FIN-WAIT-2 tcp_fin sends the FIN's ACK before that
-        // purge, so that one ACK still carries them (finout.seg-FA.opts).
+        // purge, so that one ACK still carries them (finout.seg-FA.opts):
+        // the D-SACK, and the blocks as they stood before this segment
+        // (`fin_ack_sack`, set by the caller), since tcp_sack_remove has not
+        // run yet either (finout.seg-PA.opts).
         if matches!(self.state, TcpState::FinWait1 | TcpState::FinWait2) {
             self.sack_purge_after_ack = true;
         } else {
