@@ -1360,10 +1360,13 @@ impl Tcb {
                 len = len.min((l - self.snd_nxt) as usize);
             }
         }
-        if self.rexmit_only {
-            // Only what was sent before (`retransmit_before_text`): a
-            // go-back-N segment stops at SND.MAX, as Linux resends the
-            // lost skbs and nothing past them. `fuzz`: tcp_input (ASan).
+        if self.snd_nxt < self.snd_max {
+            // A go-back-N segment stops at SND.MAX: Linux resends the lost
+            // skbs (tcp_xmit_retransmit_queue, tcp_retransmit_timer),
+            // collapsed only with skbs sent before (tcp_retrans_try_collapse
+            // walks the retransmit queue), and new data goes out as skbs
+            // of its own (tcp_write_xmit). `fuzz`: tcp_input (ASan);
+            // `oracle fuzz`: est.seg-A.extra-A.
             len = len.min((self.snd_max - self.snd_nxt) as usize);
         }
         let fin_unsent = self.fin_queued && self.snd_nxt == self.fin_seq();
