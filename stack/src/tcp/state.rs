@@ -1368,6 +1368,7 @@ impl Tcb {
             // of its own (tcp_write_xmit). `fuzz`: tcp_input (ASan);
             // `oracle fuzz`: est.seg-A.extra-A.
             len = len.min((self.snd_max - self.snd_nxt) as usize);
+            len = len.min(self.rexmit_unit_len(mss));
         }
         let fin_unsent = self.fin_queued && self.snd_nxt == self.fin_seq();
         // Sender SWS avoidance (RFC 9293 3.8.6.2.1, MUST-38; RFC 1122
@@ -1432,7 +1433,10 @@ impl Tcb {
                 }
                 let payload = self.send.slice(offset, len);
                 let seq = self.snd_nxt;
-                if len < mss {
+                // Linux tcp_minshall_update runs in tcp_write_xmit, for
+                // new data only: a short retransmission does not hold the
+                // next small segment back (`oracle fuzz`, finin.seg-A.flags).
+                if len < mss && seq == self.snd_max {
                     self.snd_sml = seq + len as u32;
                 }
                 let seg = self.build(now, seq, flags, payload);
@@ -1491,6 +1495,41 @@ impl Tcb {
             self.psh_marks.pop_front();
         }
         self.psh_marks.push_back((start, end, data_end));
+    }
+
+    /// The most a go-back-N retransmission from SND.NXT carries: Linux
+    /// resends one skb at a time (__tcp_retransmit_skb), cut to the MSS,
+    /// and a shorter one takes in the skbs sent after it while the whole
+    /// still fits in one MSS (tcp_retrans_try_collapse). The stack keeps no
+    /// skbs; the ends of segments first sent with PSH (`psh_marks`) are
+    /// where Linux's skbs ended, since an skb sent with PSH takes no more
+    /// data. `oracle fuzz`: finin.seg-A.flags.
+    fn rexmit_unit_len(&self, mss: usize) -> usize {
+        let start = self.snd_nxt;
+        let data_max = if self.fin_queued {
+            self.snd_max.min(self.fin_seq())
+        } else {
+            self.snd_max
+        };
+        let mut ends = self
+            .psh_marks
+            .iter()
+            .map(|m| m.1)
+            .filter(|&e| start < e && e < data_max)
+            .chain([data_max]);
+        let Some(mut end) = ends.next() else {
+            return mss;
+        };
+        if (end - start) as usize >= mss {
+            return mss;
+        }
+        for e in ends {
+            if (e - start) as usize > mss {
+                break;
+            }
+            end = e;
+        }
+        (end - start) as usize
     }
 
     /// PSH on a retransmitted segment `start..end`, as Linux's retransmitted
