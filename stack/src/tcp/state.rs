@@ -553,9 +553,11 @@ impl Tcb {
     /// tcp_data_queue_ofo reports it: all of it when a queued range covers
     /// it; from `seq` to the end of a range it starts inside; then every
     /// later range it overlaps, joined (tcp_dsack_set / tcp_dsack_extend).
-    /// `oracle fuzz`: est.seg-PA-oow.opts, finin.seg-A-oow.opts.
+    /// `oracle fuzz`: est.seg-PA-oow.opts, finin.seg-A-oow.opts. A FIN
+    /// counts as an octet on both sides, as in Linux's skbs (end_seq): a
+    /// FIN repeated where one is held is D-SACKed (finin.seg-FA.opts).
     fn ooo_dsack(&self, seq: SeqNumber, end: SeqNumber) -> Option<(SeqNumber, SeqNumber)> {
-        let blocks = self.recv.sack_blocks(None, None);
+        let blocks = self.recv.sack_blocks(None, self.ooo_fins.iter().copied());
         let mut d = None;
         let mut i = blocks.partition_point(|&(_, r)| r <= seq);
         if let Some(&(l, r)) = blocks.get(i) {
@@ -2546,7 +2548,9 @@ impl Tcb {
             let data = &data[..data.len().min(room)];
             if start > self.rcv_nxt && !data.is_empty() {
                 if self.negotiated.is_some_and(|n| n.sack) {
-                    if let Some(d) = self.ooo_dsack(start, start + data.len() as u32) {
+                    let whole = skip + data.len() == payload.len();
+                    let end = start + data.len() as u32 + u32::from(fin && whole);
+                    if let Some(d) = self.ooo_dsack(start, end) {
                         self.dsack = Some(d);
                     }
                     // A large out-of-order segment grows Linux's window and
@@ -2635,6 +2639,12 @@ impl Tcb {
         {
             let fin_at = seq + payload.len() as u32;
             if fin_at > self.rcv_nxt {
+                if payload.is_empty() && self.negotiated.is_some_and(|n| n.sack) {
+                    // A FIN alone repeating one held (see `ooo_dsack`).
+                    if let Some(d) = self.ooo_dsack(fin_at, fin_at + 1) {
+                        self.dsack = Some(d);
+                    }
+                }
                 if let Err(i) = self.ooo_fins.binary_search(&fin_at) {
                     if i < MAX_OOO_FINS {
                         self.ooo_fins.insert(i, fin_at);
