@@ -1321,10 +1321,29 @@ impl Tcb {
     /// the segment after it may be a window-filling partial one, held only
     /// by Nagle. In the middle of a burst (`burst_segs` > 0) nothing is
     /// held here. `oracle fuzz`: est.write.missing-PA,
-    /// finin.write.missing-PA.
+    /// finin.write.missing-PA. With [`one_segment_skbs`](Self::one_segment_skbs)
+    /// every segment is tested (est.write.extra-PA).
     fn sws_holds(&self, avail: usize, mss: usize) -> bool {
         let wnd_room = self.snd_wnd.saturating_sub(self.snd_nxt - self.snd_una);
-        self.burst_segs == 0 && self.snd_nxt == self.snd_max && (wnd_room as usize) < avail.min(mss)
+        (self.burst_segs == 0 || self.one_segment_skbs(mss))
+            && self.snd_nxt == self.snd_max
+            && (wnd_room as usize) < avail.min(mss)
+    }
+
+    /// Whether Linux queues the data one segment per skb: tcp_xmit_size_goal
+    /// sizes an skb to the whole segments that fit in half the peer's
+    /// largest window (tcp_bound_to_half_wnd; the whole window up to 536
+    /// bytes), at least one. With room for one only, each segment is an
+    /// skb that tcp_write_xmit tests on its own (tcp_snd_wnd_test,
+    /// tcp_tso_should_defer only for skbs of several segments), so no
+    /// window-filling partial segment follows a full one.
+    pub(super) fn one_segment_skbs(&self, mss: usize) -> bool {
+        let cutoff = if self.max_window > u32::from(super::options::DEFAULT_MSS) {
+            self.max_window / 2
+        } else {
+            self.max_window
+        };
+        cutoff != 0 && (cutoff as usize) < 2 * mss
     }
 
     fn poll_data(&mut self, now: Instant) -> Option<Segment> {

@@ -162,6 +162,7 @@ impl Tcb {
             || self.ca != CaState::Open
             || self.snd_nxt != self.snd_max
             || self.snd_nxt == self.snd_una
+            || self.one_segment_skbs(mss)
         {
             return false;
         }
