@@ -1371,10 +1371,18 @@ impl Tcb {
             self.restart_after_idle(now);
         }
         // RFC 9293 3.8.6.2.1 / RFC 5681 3: within both the peer's window and cwnd.
-        let wnd_room = self.snd_wnd.saturating_sub(in_flight);
+        let mss = self.data_mss() as usize;
+        let mut wnd_room = self.snd_wnd.saturating_sub(in_flight);
+        if wnd_room == 0 && self.snd_nxt == self.snd_una && self.snd_nxt < self.snd_max {
+            // A peer that shut its window on data in flight still gets the
+            // oldest segment again, up to one MSS, as a zero-window probe
+            // (Linux __tcp_retransmit_skb: "our retransmit of one segment
+            // serves as a zero window probe"; RFC 9293 3.8.6.1 keeps
+            // retransmitting). `oracle fuzz`: est.seg-PA.rexmit-missing-PA.
+            wnd_room = mss as u32;
+        }
         let cwnd_room = self.cwnd_room();
         let usable = wnd_room.min(cwnd_room) as usize;
-        let mss = self.data_mss() as usize;
         let mut len = avail.min(mss).min(usable);
         if self.snd_nxt < self.snd_max {
             if let Some(l) = self.sb.next_sacked_start(self.snd_nxt) {
