@@ -181,7 +181,9 @@ pub fn script_parse(data: &[u8]) {
 /// * every frame parses (checksums verified), fits the MTU, goes from the
 ///   DUT's MAC/IP/port to the peer's, and is TCP; a RST carries no data and
 ///   is either the RFC 9293 3.10.7.1 answer to the segment just received
-///   (never to a RST) or an ABORT `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>`;
+///   (never to a RST) or an ABORT `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>`
+///   (SEG.SEQ within SND.UNA..=SND.MAX: SND.NXT as a timeout did not pull
+///   it back, or a shrunk window's right edge, as Linux tcp_acceptable_seq);
 ///   any other segment has SND.UNA − 1 ≤ SEG.SEQ and SEG.SEQ + SEG.LEN ≤
 ///   SND.MAX, SYN only at ISS, no SYN-only options otherwise, payload ≤ the
 ///   send MSS, timestamps on every segment iff negotiated (RFC 7323 3.2),

@@ -753,7 +753,13 @@ impl Harness {
                 .connections()
                 .map(|(_, c)| Snap::of(c))
                 .chain(self.prev.values().copied())
-                .any(|s| s.snd_nxt.get() == t.seq_number && s.rcv_nxt.get() == t.ack_number);
+                .any(|s| {
+                    // <SEQ=SND.NXT> with SND.NXT as a timeout did not pull it
+                    // back: SND.MAX, or the right edge of a window that
+                    // shrank below it (Linux tcp_acceptable_seq).
+                    let seq = SeqNumber(t.seq_number);
+                    s.snd_una <= seq && seq <= s.snd_max && s.rcv_nxt.get() == t.ack_number
+                });
         check!(
             self,
             answer || abort,

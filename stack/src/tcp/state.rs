@@ -1020,7 +1020,12 @@ impl Tcb {
             | TcpState::CloseWait
             | TcpState::Closing
             | TcpState::LastAck => {
-                let seg = self.build(now, self.snd_nxt, TcpFlags::RST | TcpFlags::ACK, Vec::new());
+                // RFC 9293 3.10.5 <SEQ=SND.NXT>, with SND.NXT not pulled
+                // back by a timeout: Linux tcp_send_active_reset uses
+                // tcp_acceptable_seq, as a pure ACK does (`pure_ack_seq`).
+                // `oracle fuzz`: est.close.seq.
+                let seq = self.pure_ack_seq();
+                let seg = self.build(now, seq, TcpFlags::RST | TcpFlags::ACK, Vec::new());
                 self.outbox.push_back(seg);
             }
             _ => {}
