@@ -772,6 +772,14 @@ impl Tcb {
     /// Set TCP_NODELAY.
     pub fn set_nodelay(&mut self, on: bool) {
         self.nodelay = on;
+        if on {
+            // Linux __tcp_sock_set_nodelay pushes the queue
+            // (tcp_push_pending_frames): a new transmission opportunity,
+            // so a deferred burst is decided again, as on a write.
+            // `oracle fuzz`: est.nodelay.missing-A.
+            self.burst_segs = 0;
+            self.tso_hold = false;
+        }
     }
 
     /// Set TCP_LINGER2 (seconds; `None`: the profile's FIN-WAIT-2 timeout;
