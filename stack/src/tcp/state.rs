@@ -1403,13 +1403,10 @@ impl Tcb {
             }
         }
         if self.snd_nxt < self.snd_max {
-            // A go-back-N segment stops at SND.MAX: Linux resends the lost
-            // skbs (tcp_xmit_retransmit_queue, tcp_retransmit_timer),
-            // collapsed only with skbs sent before (tcp_retrans_try_collapse
-            // walks the retransmit queue), and new data goes out as skbs
-            // of its own (tcp_write_xmit). `fuzz`: tcp_input (ASan);
-            // `oracle fuzz`: est.seg-A.extra-A.
-            len = len.min((self.snd_max - self.snd_nxt) as usize);
+            // A go-back-N segment is one of Linux's skbs (see
+            // `rexmit_unit_len`) and stops at SND.MAX: new data goes out
+            // as skbs of its own (tcp_write_xmit). `fuzz`: tcp_input
+            // (ASan); `oracle fuzz`: est.seg-A.extra-A.
             len = len.min(self.rexmit_unit_len(mss));
         }
         let fin_unsent = self.fin_queued && self.snd_nxt == self.fin_seq();
@@ -1539,13 +1536,15 @@ impl Tcb {
         self.psh_marks.push_back((start, end, data_end));
     }
 
-    /// The most a go-back-N retransmission from SND.NXT carries: Linux
-    /// resends one skb at a time (__tcp_retransmit_skb), cut to the MSS,
-    /// and a shorter one takes in the skbs sent after it while the whole
-    /// still fits in one MSS (tcp_retrans_try_collapse). The stack keeps no
-    /// skbs; the ends of segments first sent with PSH (`psh_marks`) are
-    /// where Linux's skbs ended, since an skb sent with PSH takes no more
-    /// data. `oracle fuzz`: finin.seg-A.flags.
+    /// The most a go-back-N retransmission from SND.NXT carries, never
+    /// past SND.MAX (nor the FIN): Linux resends the lost skbs one at a
+    /// time (__tcp_retransmit_skb from tcp_xmit_retransmit_queue or
+    /// tcp_retransmit_timer), cut to the MSS, and a shorter one takes in
+    /// the skbs sent after it while the whole still fits in one MSS
+    /// (tcp_retrans_try_collapse walks the retransmit queue only). The
+    /// stack keeps no skbs; the ends of segments first sent with PSH
+    /// (`psh_marks`) are where Linux's skbs ended, since an skb sent with
+    /// PSH takes no more data. `oracle fuzz`: finin.seg-A.flags.
     fn rexmit_unit_len(&self, mss: usize) -> usize {
         let start = self.snd_nxt;
         let data_max = if self.fin_queued {
@@ -1559,9 +1558,7 @@ impl Tcb {
             .map(|m| m.1)
             .filter(|&e| start < e && e < data_max)
             .chain([data_max]);
-        let Some(mut end) = ends.next() else {
-            return mss;
-        };
+        let mut end = ends.next().unwrap_or(data_max);
         if (end - start) as usize >= mss {
             return mss;
         }
