@@ -621,7 +621,9 @@ impl Tcb {
         if !self.negotiated.is_some_and(|n| n.sack) {
             return mss;
         }
-        let blocks = self.sack_blocks().len() + usize::from(self.dsack.is_some());
+        let rcv_nxt = self.rcv_nxt;
+        let fins = self.ooo_fins.iter().copied().filter(|&f| f > rcv_nxt);
+        let blocks = self.recv.sack_block_count(fins) + usize::from(self.dsack.is_some());
         let n = blocks.min(if self.ts_in_use() { 3 } else { 4 }) as u32;
         if n == 0 {
             return mss;
