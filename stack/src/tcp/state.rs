@@ -230,11 +230,8 @@ pub struct Tcb {
     urg_seq: Option<SeqNumber>,
     /// The SACK blocks the ACK of a FIN received in FIN-WAIT carries: the
     /// ones that stood before the segment that reached the FIN (see
-    /// `process_fin`). Taken by that ACK.
+    /// `process_fin`, which sends that ACK at once).
     fin_ack_sack: Option<Vec<(SeqNumber, SeqNumber)>>,
-    /// Drop the out-of-order data once the next ACK has reported it (the
-    /// ACK of a FIN received in FIN-WAIT; see `process_fin`).
-    sack_purge_after_ack: bool,
     /// SO_KEEPALIVE and its parameters (idle, interval, count).
     keepalive: Option<(crate::time::Duration, crate::time::Duration, u32)>,
     ka_timer: Timer,
@@ -384,7 +381,6 @@ impl Tcb {
             ooo_fins: Vec::new(),
             urg_seq: None,
             fin_ack_sack: None,
-            sack_purge_after_ack: false,
             last_ooo: None,
             dsack: None,
             dupacks: 0,
@@ -1199,10 +1195,6 @@ impl Tcb {
             (w, segment_options(ts, &sack))
         };
         if has_ack {
-            if std::mem::take(&mut self.sack_purge_after_ack) {
-                // The ACK of a FIN in FIN-WAIT (see `process_fin`).
-                self.drop_ooo();
-            }
             self.last_ack_sent = self.rcv_nxt;
             self.ack_now = false;
             self.ack_now_unforced = false;
@@ -2908,17 +2900,21 @@ impl Tcb {
         // and the SACK and D-SACK blocks with it (tcp_sack_reset), so later
         // ACKs carry none (`oracle fuzz`, est.seg-FPA.opts). No data after
         // the FIN can ever be delivered (RFC 9293 3.10.7.4 eighth check). In
-        // FIN-WAIT-1 and FIN-WAIT-2 tcp_fin sends the FIN's ACK before that
-        // purge, so that one ACK still carries them (finout.seg-FA.opts):
-        // the D-SACK, and the blocks as they stood before this segment
-        // (`fin_ack_sack`, set by the caller), since tcp_sack_remove has not
-        // run yet either (finout.seg-PA.opts).
+        // FIN-WAIT-1 and FIN-WAIT-2 tcp_fin sends the FIN's ACK at once
+        // (tcp_send_ack), before that purge, so that one pure ACK still
+        // carries them (finout.seg-FA.opts): the D-SACK, and the blocks as
+        // they stood before this segment (`fin_ack_sack`, set by the
+        // caller), since tcp_sack_remove has not run yet either
+        // (finout.seg-PA.opts). Data sent after it carries none (`fuzz`:
+        // tcp_input (ASan), a retransmission had taken that ACK's blocks
+        // and outgrown the MTU).
         if matches!(self.state, TcpState::FinWait1 | TcpState::FinWait2) {
-            self.sack_purge_after_ack = true;
-        } else {
-            self.drop_ooo();
-            self.dsack = None;
+            let seg = self.build(now, self.pure_ack_seq(), TcpFlags::ACK, Vec::new());
+            self.outbox.push_back(seg);
         }
+        self.fin_ack_sack = None;
+        self.drop_ooo();
+        self.dsack = None;
         let fin_acked = self.fin_queued && self.snd_una == self.fin_seq() + 1;
         match self.state {
             TcpState::SynReceived | TcpState::Established => self.state = TcpState::CloseWait,
