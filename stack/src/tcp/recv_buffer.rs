@@ -125,20 +125,9 @@ impl RecvBuffer {
     /// building them (the segment size depends on it: `Tcb::data_mss`,
     /// called for every segment sent).
     pub fn sack_block_count(&self, fins: impl IntoIterator<Item = SeqNumber>) -> usize {
-        let mut fins = fins.into_iter().map(|f| (f, f + 1)).peekable();
-        let mut ranges = self.ooo_ranges().peekable();
         let mut n = 0;
         let mut end: Option<SeqNumber> = None;
-        loop {
-            // The order of `ooo_and_fin_ranges`: a FIN goes before a range
-            // only when it starts strictly before it.
-            let next = match (fins.peek(), ranges.peek()) {
-                (Some(f), Some(r)) if f.0 < r.0 => fins.next(),
-                (_, Some(_)) => ranges.next(),
-                (Some(_), None) => fins.next(),
-                (None, None) => None,
-            };
-            let Some((s, e)) = next else { break };
+        for (s, e) in self.ooo_and_fin_ranges(fins) {
             match end {
                 Some(last) if s <= last => end = Some(last.max(e)),
                 _ => {
@@ -151,22 +140,20 @@ impl RecvBuffer {
     }
 
     /// The out-of-order segments' ranges and the FINs held out of order
-    /// (`fins`, ascending) as ranges `[fin, fin + 1)`, in sequence order,
-    /// not merged.
-    pub fn ooo_and_fin_ranges(
-        &self,
-        fins: impl IntoIterator<Item = SeqNumber>,
-    ) -> Vec<(SeqNumber, SeqNumber)> {
+    /// (`fins`, ascending) as ranges `[fin, fin + 1)`, in sequence order
+    /// (a FIN before a range only when it starts strictly before it), not
+    /// merged; without allocating.
+    pub fn ooo_and_fin_ranges<'a>(
+        &'a self,
+        fins: impl IntoIterator<Item = SeqNumber> + 'a,
+    ) -> impl Iterator<Item = (SeqNumber, SeqNumber)> + 'a {
         let mut fins = fins.into_iter().map(|f| (f, f + 1)).peekable();
-        let mut ranges = Vec::new();
-        for r in self.ooo_ranges() {
-            while let Some(f) = fins.next_if(|f| f.0 < r.0) {
-                ranges.push(f);
-            }
-            ranges.push(r);
-        }
-        ranges.extend(fins);
-        ranges
+        let mut ranges = self.ooo_ranges().peekable();
+        core::iter::from_fn(move || match (fins.peek(), ranges.peek()) {
+            (Some(f), Some(r)) if f.0 < r.0 => fins.next(),
+            (_, Some(_)) => ranges.next(),
+            _ => fins.next(),
+        })
     }
 
     /// The out-of-order segments as held, `[start, end)`, by start.

@@ -2633,7 +2633,7 @@ impl Tcb {
                 // (`oracle fuzz`, finout.seg-PA.opts, est.seg-PA.opts).
                 let high = start + data.len() as u32;
                 let ranges = self.recv.ooo_and_fin_ranges(self.ooo_fins.iter().copied());
-                for (l, r) in ranges.into_iter().take_while(|&(l, _)| l < high) {
+                for (l, r) in ranges.take_while(|&(l, _)| l < high) {
                     dsack_extend(&mut self.dsack, l, r.min(high));
                 }
             }
