@@ -821,7 +821,7 @@ impl Harness {
                 t.options
             );
         }
-        for &(l, r) in t.options.sack_blocks() {
+        for (l, r) in t.options.sack_blocks() {
             check!(
                 self,
                 SeqNumber(l) < SeqNumber(r) && r.wrapping_sub(l) <= 1 << 20,

@@ -315,7 +315,8 @@ fn frame_fields(
                     f.push(("_tcp", s));
                     let base = ts_base.map(|b| b.0).unwrap_or(0);
                     let mut opts = Vec::new();
-                    for o in tcp.options.iter() {
+                    for o in &tcp.options {
+                        let o = &o;
                         opts.push(match (dir, o) {
                             (Dir::Out, TcpOption::Timestamps { tsval, tsecr }) => {
                                 ts_rel = Some(i64::from(tsval.wrapping_sub(base) as i32));

@@ -940,7 +940,7 @@ impl<T: Target + ?Sized> Runner<'_, T> {
                 self.learn_ts(s, tcp);
             }
             Some(TcpOptionsSpec::List(want)) => {
-                let got: Vec<TcpOption> = tcp.options.iter().copied().collect();
+                let got: Vec<TcpOption> = tcp.options.iter().collect();
                 let got = strip_trailing_eol(&got);
                 if got.len() != want.len() {
                     errs.push(format!(

@@ -146,7 +146,7 @@ fn handshake_active_and_passive_on_the_wire() {
     assert_eq!(syn.window_len, 64240);
     assert!(ip.dont_frag);
     assert_eq!(ip.ttl, 64);
-    let o = syn.options.as_slice();
+    let o = &syn.options.iter().collect::<Vec<_>>()[..];
     assert_eq!(o[0], TcpOption::MaxSegmentSize(1460));
     assert_eq!(o[1], TcpOption::SackPermitted);
     assert!(matches!(o[2], TcpOption::Timestamps { tsecr: 0, .. }));
@@ -171,7 +171,7 @@ fn handshake_active_and_passive_on_the_wire() {
     assert_eq!(flags(ack), ".");
     assert_eq!(ack.window_len, 502);
     assert_eq!(
-        ack.options.as_slice()[..2],
+        ack.options.iter().collect::<Vec<_>>()[..2],
         [TcpOption::NoOperation, TcpOption::NoOperation]
     );
     assert_eq!(
@@ -1083,7 +1083,10 @@ fn sack_and_dsack_blocks() {
         b"q",
     );
     assert_eq!(r[0].options.sack_blocks(), &[(4000, 4001)]);
-    assert_eq!(r[0].options.as_slice()[3..5], [NoOperation, NoOperation]);
+    assert_eq!(
+        r[0].options.iter().collect::<Vec<_>>()[3..5],
+        [NoOperation, NoOperation]
+    );
 }
 
 #[test]

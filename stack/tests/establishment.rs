@@ -186,7 +186,7 @@ fn simultaneous_open_establishes_on_the_crossed_syn_ack() {
         .iter()
         .filter_map(|o| match o {
             stack::wire::TcpOption::SackRange { count, blocks } => {
-                Some(blocks[..usize::from(*count)].to_vec())
+                Some(blocks[..usize::from(count)].to_vec())
             }
             _ => None,
         })

@@ -337,7 +337,7 @@ fn segment(row: Row, k: Kind, v: &Vars, synack: Option<&TcpRepr>) -> (TcpRepr, V
                             tsval: tsval.wrapping_sub(tsback),
                             tsecr,
                         },
-                        o => *o,
+                        o => o,
                     })
                     .collect();
                 r.options = TcpOptions::from_slice(&opts).unwrap();

@@ -39,7 +39,8 @@ fn outbound_text(bytes: &[u8], isn: u32, ts_base: Option<u32>) -> Option<String>
     }
     let _ = write!(s, " win {}", tcp.window_len);
     let mut opts = Vec::new();
-    for o in tcp.options.iter() {
+    for o in &tcp.options {
+        let o = &o;
         opts.push(match o {
             TcpOption::EndOfList => continue,
             // Unknown options cannot be written back as a script line.

@@ -163,7 +163,7 @@ mod tests {
     fn linux_layouts() {
         let all = syn_options(1460, true, Some((1, 2)), Some(10));
         assert_eq!(
-            all.as_slice(),
+            all.iter().collect::<Vec<_>>(),
             &[
                 TcpOption::MaxSegmentSize(1460),
                 TcpOption::SackPermitted,
@@ -175,7 +175,9 @@ mod tests {
         let nots = syn_options(1460, true, None, Some(7));
         assert_eq!(nots.wire_len(), 12);
         assert_eq!(
-            syn_options(1460, false, None, None).as_slice(),
+            syn_options(1460, false, None, None)
+                .iter()
+                .collect::<Vec<_>>(),
             &[TcpOption::MaxSegmentSize(1460)]
         );
     }

@@ -1924,10 +1924,9 @@ impl Tcb {
         // path). Linux takes it; the stack does not.
         let dsack = seg
             .options
-            .iter()
-            .flat_map(|o| o.sack_blocks().iter())
+            .all_sack_blocks()
             .next()
-            .is_some_and(|&(_, r)| SeqNumber(r) <= SeqNumber(seg.ack_number));
+            .is_some_and(|(_, r)| SeqNumber(r) <= SeqNumber(seg.ack_number));
         self.ack_tsecr = if dsack {
             None
         } else {
@@ -2457,9 +2456,8 @@ impl Tcb {
             u32::from(seg.window_len) << self.negotiated.map(|n| n.snd_wscale).unwrap_or(0);
         let blocks: Vec<(SeqNumber, SeqNumber)> = if self.sack_on() {
             seg.options
-                .iter()
-                .flat_map(|o| o.sack_blocks().iter())
-                .map(|&(l, r)| (SeqNumber(l), SeqNumber(r)))
+                .all_sack_blocks()
+                .map(|(l, r)| (SeqNumber(l), SeqNumber(r)))
                 .take(4)
                 .collect()
         } else {
@@ -3616,7 +3614,7 @@ mod tests {
         s.on_segment(t0, &straddling, &[2; 100]);
         let out = drain(&mut s, t0);
         assert_eq!(out.len(), 1, "dropped and ACKed while data waits");
-        let sack = |o: &TcpOption| matches!(o, TcpOption::SackRange { .. });
+        let sack = |o: TcpOption| matches!(o, TcpOption::SackRange { .. });
         assert!(
             !out[0].repr.options.iter().any(sack),
             "no SACK block: nothing kept"

@@ -8,9 +8,12 @@
 //! padding byte is kept as one more `EndOfList` item, so the header length
 //! survives a round trip however much padding a sender used (a non-zero byte
 //! after the first EOL is `Malformed` "padding after eol"). Symmetrically,
-//! emit writes the items up to the first `EndOfList` and the `EndOfList`s that
-//! follow it (any other item after it is ignored) and pads with zeros to a
-//! multiple of 4 bytes.
+//! [`TcpOptions::push`] refuses any item but `EndOfList` after an
+//! `EndOfList`, and emit pads with zeros to a multiple of 4 bytes.
+//!
+//! [`TcpOptions`] keeps the options as their wire bytes and decodes items on
+//! demand; the accessors ([`TcpOptions::mss`] and the like) walk the bytes
+//! by their length fields without decoding the rest.
 //!
 //! A header whose options end exactly on the header end has no `EndOfList`
 //! item. A list whose wire length is not a multiple of 4 is padded with zeros,
@@ -420,21 +423,22 @@ impl fmt::Display for TcpOption {
     }
 }
 
-/// The options of one TCP header, in order, without allocation.
+/// The options of one TCP header, in wire order, kept as their wire bytes:
+/// 42 bytes rather than a list of 40 option items (1,760 bytes), because a
+/// [`TcpRepr`] is built, parsed and copied for every segment.
 ///
-/// Only `items[..len]` are meaningful: equality ignores the items after `len`.
-#[derive(Debug, Clone, Copy, Eq)]
+/// `bytes[..len]` always holds what [`TcpOptions::parse`] accepts: valid
+/// options, and only zeros (`EndOfList` items) after the first `EndOfList`.
+/// `bytes[len..]` are zeros, so the derived equality compares the lists.
+/// [`iter`](Self::iter) decodes the items on the fly.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TcpOptions {
-    /// Number of meaningful items.
-    pub len: u8,
-    /// The options, `items[..len]`, in wire order.
-    pub items: [TcpOption; TCP_MAX_OPTIONS],
-}
-
-impl PartialEq for TcpOptions {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_slice() == other.as_slice()
-    }
+    /// Wire length of the items, before padding.
+    len: u8,
+    /// Whether an `EndOfList` is among the items (nothing but more
+    /// `EndOfList`s may follow it).
+    eol: bool,
+    bytes: [u8; TCP_MAX_OPTIONS_LEN],
 }
 
 impl Default for TcpOptions {
@@ -443,12 +447,78 @@ impl Default for TcpOptions {
     }
 }
 
+impl fmt::Debug for TcpOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// The SACK blocks of an option, by value (up to 4; derefs to a slice).
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct SackBlocks {
+    count: u8,
+    blocks: [(u32, u32); TCP_MAX_SACK_BLOCKS],
+}
+
+impl core::ops::Deref for SackBlocks {
+    type Target = [(u32, u32)];
+    fn deref(&self) -> &[(u32, u32)] {
+        &self.blocks[..usize::from(self.count).min(TCP_MAX_SACK_BLOCKS)]
+    }
+}
+
+impl fmt::Debug for SackBlocks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<'a> IntoIterator for &'a SackBlocks {
+    type Item = &'a (u32, u32);
+    type IntoIter = core::slice::Iter<'a, (u32, u32)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl IntoIterator for SackBlocks {
+    type Item = (u32, u32);
+    type IntoIter = core::iter::Take<core::array::IntoIter<(u32, u32), TCP_MAX_SACK_BLOCKS>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.blocks.into_iter().take(self.len())
+    }
+}
+
+impl<const N: usize> PartialEq<&[(u32, u32); N]> for SackBlocks {
+    fn eq(&self, other: &&[(u32, u32); N]) -> bool {
+        **self == other[..]
+    }
+}
+
+/// The items of a [`TcpOptions`], decoded from its bytes.
+#[derive(Debug, Clone)]
+pub struct TcpOptionsIter<'a> {
+    rest: &'a [u8],
+}
+
+impl Iterator for TcpOptionsIter<'_> {
+    type Item = TcpOption;
+    fn next(&mut self) -> Option<TcpOption> {
+        // The bytes were validated when they were stored, so this parse
+        // cannot fail; stopping on an error keeps it total anyway.
+        let (opt, n) = TcpOption::parse(self.rest).ok()?;
+        self.rest = &self.rest[n.min(self.rest.len())..];
+        Some(opt)
+    }
+}
+
 impl TcpOptions {
     /// No options.
     pub const fn new() -> TcpOptions {
         TcpOptions {
             len: 0,
-            items: [TcpOption::EndOfList; TCP_MAX_OPTIONS],
+            eol: false,
+            bytes: [0; TCP_MAX_OPTIONS_LEN],
         }
     }
 
@@ -464,7 +534,9 @@ impl TcpOptions {
     /// Appends an option. Errors (`Error::Malformed`): the options would
     /// exceed 40 bytes ("options length", value = new length), an option
     /// after `EndOfList` ("option after eol"), a SACK count outside 1..=4 or
-    /// an unknown length outside 2..=40 ("option length").
+    /// an unknown length outside 2..=40 ("option length"), an `Unknown` item
+    /// whose bytes would not parse back as one option of that kind ("option
+    /// kind": kinds 0 and 1, or a known kind with a length wrong for it).
     pub fn push(&mut self, opt: TcpOption) -> Result<()> {
         match opt {
             TcpOption::SackRange { count, .. } if !(1..=4).contains(&count) => {
@@ -483,69 +555,66 @@ impl TcpOptions {
             }
             _ => {}
         }
-        if !opt.is_eol() && self.as_slice().iter().any(TcpOption::is_eol) {
+        if self.eol && !opt.is_eol() {
             return Err(Error::Malformed {
                 layer: "tcp",
                 field: "option after eol",
                 value: opt.kind().into(),
             });
         }
-        let new_len = self.wire_len() + opt.wire_len();
-        if new_len > TCP_MAX_OPTIONS_LEN || self.as_slice().len() >= TCP_MAX_OPTIONS {
+        let start = usize::from(self.len);
+        let new_len = start + opt.wire_len();
+        if new_len > TCP_MAX_OPTIONS_LEN {
             return Err(Error::Malformed {
                 layer: "tcp",
                 field: "options length",
                 value: new_len as u32,
             });
         }
-        self.items[self.as_slice().len()] = opt;
-        self.len = self.as_slice().len() as u8 + 1;
+        opt.emit(&mut self.bytes[start..]);
+        if let TcpOption::Unknown { kind, .. } = opt {
+            // An unknown kind is stored as bytes that must read back as
+            // itself (kind 2 with length 4 would read back as an MSS).
+            let back = TcpOption::parse(&self.bytes[start..new_len]);
+            if !matches!(back, Ok((TcpOption::Unknown { .. }, n)) if n == new_len - start) {
+                self.bytes[start..new_len].fill(0);
+                return Err(Error::Malformed {
+                    layer: "tcp",
+                    field: "option kind",
+                    value: kind.into(),
+                });
+            }
+        }
+        self.len = new_len as u8;
+        self.eol |= opt.is_eol();
         Ok(())
     }
 
-    /// The options in order.
-    pub fn as_slice(&self) -> &[TcpOption] {
-        &self.items[..usize::from(self.len).min(TCP_MAX_OPTIONS)]
+    /// Iterates over the options in order (decoded from the bytes).
+    pub fn iter(&self) -> TcpOptionsIter<'_> {
+        TcpOptionsIter {
+            rest: self.as_bytes(),
+        }
     }
 
-    /// Iterates over the options in order.
-    pub fn iter(&self) -> core::slice::Iter<'_, TcpOption> {
-        self.as_slice().iter()
+    /// The options' wire bytes, before padding.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len).min(TCP_MAX_OPTIONS_LEN)]
+    }
+
+    /// The number of options (each `EndOfList` padding byte counts as one).
+    pub fn count(&self) -> usize {
+        self.iter().count()
     }
 
     /// Whether there are no options.
     pub fn is_empty(&self) -> bool {
-        self.as_slice().is_empty()
+        self.len == 0
     }
 
-    /// The items that are emitted: up to the first `EndOfList` and the
-    /// `EndOfList`s (padding) that follow it.
-    fn emitted(&self) -> &[TcpOption] {
-        let s = self.as_slice();
-        match s.iter().position(TcpOption::is_eol) {
-            Some(i) => {
-                let pad = s[i..].iter().take_while(|o| o.is_eol()).count();
-                &s[..i + pad]
-            }
-            None => s,
-        }
-    }
-
-    /// Length of the options on the wire, before padding (items after the
-    /// first `EndOfList` do not count).
+    /// Length of the options on the wire, before padding.
     pub fn wire_len(&self) -> usize {
-        // `emitted()` summed in one pass (this runs several times per frame).
-        let mut len = 0;
-        let mut eol = false;
-        for o in self.as_slice() {
-            if o.is_eol() {
-                eol = true;
-            } else if eol {
-                break;
-            }
-            len += o.wire_len();
-        }
-        len
+        usize::from(self.len)
     }
 
     /// Length on the wire including zero padding to a multiple of 4.
@@ -553,35 +622,29 @@ impl TcpOptions {
         (self.wire_len() + 3) & !3
     }
 
-    /// Whether `emit` then `parse` gives these options back: only
-    /// `EndOfList`s after the first one, at most 40 bytes, and a wire length
+    /// Whether `emit` then `parse` gives these options back: a wire length
     /// that is a multiple of 4 (the zero padding `emit` adds parses back as
     /// `EndOfList` items).
     pub fn is_canonical(&self) -> bool {
-        self.as_slice().len() == self.emitted().len()
-            && self.wire_len() <= TCP_MAX_OPTIONS_LEN
-            && self.wire_len() % 4 == 0
+        self.wire_len() % 4 == 0
     }
 
-    /// Drops items after the `EndOfList` padding and appends `EndOfList`s up
-    /// to a multiple of 4 bytes: the form `parse` returns for the emitted bytes.
+    /// Appends `EndOfList`s up to a multiple of 4 bytes: the form `parse`
+    /// returns for the emitted bytes.
     pub fn canonicalize(&mut self) {
-        self.len = self.emitted().len() as u8;
-        while self.wire_len() % 4 != 0 && self.as_slice().len() < TCP_MAX_OPTIONS {
-            self.items[self.as_slice().len()] = TcpOption::EndOfList;
-            self.len += 1;
+        if !self.is_canonical() {
+            // The bytes past `len` are already zero.
+            self.len = self.padded_len() as u8;
+            self.eol = true;
         }
     }
 
     /// Writes the options and zero padding into `buf` (at least
     /// [`padded_len`](Self::padded_len) bytes); returns the padded length.
     pub fn emit(&self, buf: &mut [u8]) -> usize {
-        let mut i = 0;
-        for opt in self.emitted() {
-            i += opt.emit(&mut buf[i..]);
-        }
         let end = self.padded_len();
-        buf[i..end].fill(0);
+        // `bytes[len..]` are zeros: the padding comes with the copy.
+        buf[..end].copy_from_slice(&self.bytes[..end]);
         end
     }
 
@@ -590,10 +653,11 @@ impl TcpOptions {
     /// (`Malformed` "option length", value = the length byte), an option that
     /// runs past the header (`Malformed` "option end", value = its length
     /// byte, or 2 when the length byte itself is missing), more than 40 bytes
-    /// (`Malformed` "options length"). The round-trip guarantee of the module
-    /// docs assumes a multiple of 4 bytes, as any data offset gives.
-    pub fn parse(mut buf: &[u8]) -> Result<TcpOptions> {
-        let mut opts = TcpOptions::new();
+    /// (`Malformed` "options length"), a non-zero byte after an `EndOfList`
+    /// (`Malformed` "padding after eol", RFC 9293 MUST-69). The round-trip
+    /// guarantee of the module docs assumes a multiple of 4 bytes, as any
+    /// data offset gives.
+    pub fn parse(buf: &[u8]) -> Result<TcpOptions> {
         if buf.len() > TCP_MAX_OPTIONS_LEN {
             return Err(Error::Malformed {
                 layer: "tcp",
@@ -601,72 +665,120 @@ impl TcpOptions {
                 value: buf.len() as u32,
             });
         }
-        while !buf.is_empty() {
-            let (opt, n) = TcpOption::parse(buf)?;
-            // Cannot overflow: each item takes at least one of ≤ 40 bytes.
-            opts.items[usize::from(opts.len)] = opt;
-            opts.len += 1;
-            if opt.is_eol() {
-                // RFC 9293 MUST-69: the rest is zero padding, one item a byte.
-                for &b in &buf[1..] {
-                    if b != 0 {
+        let mut i = 0;
+        let mut eol = false;
+        while i < buf.len() {
+            match buf[i] {
+                option_kind::EOL => {
+                    // RFC 9293 MUST-69: the rest is zero padding, one
+                    // `EndOfList` item a byte.
+                    if let Some(&b) = buf[i + 1..].iter().find(|&&b| b != 0) {
                         return Err(Error::Malformed {
                             layer: "tcp",
                             field: "padding after eol",
                             value: b.into(),
                         });
                     }
-                    opts.items[usize::from(opts.len)] = TcpOption::EndOfList;
-                    opts.len += 1;
+                    eol = true;
+                    break;
                 }
-                break;
+                option_kind::NOP => i += 1,
+                _ => i += TcpOption::parse(&buf[i..])?.1,
             }
-            buf = &buf[n..];
         }
+        let mut opts = TcpOptions::new();
+        opts.bytes[..buf.len()].copy_from_slice(buf);
+        opts.len = buf.len() as u8;
+        opts.eol = eol;
         Ok(opts)
+    }
+
+    /// The data of each option of `kind` (not EOL or NOP), in order: a
+    /// walk over the stored bytes by their length fields, without decoding
+    /// the other options (the accessors below run for every segment).
+    pub fn data_of(&self, kind: u8) -> impl Iterator<Item = &[u8]> {
+        let b = self.as_bytes();
+        let mut i = 0;
+        core::iter::from_fn(move || {
+            while let Some(&k) = b.get(i) {
+                match k {
+                    option_kind::EOL => return None,
+                    option_kind::NOP => i += 1,
+                    _ => {
+                        // Stored bytes parsed, so the length is 2..=the
+                        // rest; the `get`s keep the walk total anyway.
+                        let n = usize::from(*b.get(i + 1)?).max(2);
+                        let d = b.get(i + 2..i + n)?;
+                        i += n;
+                        if k == kind {
+                            return Some(d);
+                        }
+                    }
+                }
+            }
+            None
+        })
     }
 
     /// The MSS option's value, if present.
     pub fn mss(&self) -> Option<u16> {
-        self.iter().find_map(|o| match o {
-            TcpOption::MaxSegmentSize(m) => Some(*m),
-            _ => None,
-        })
+        let d = self.data_of(option_kind::MSS).next()?;
+        Some(u16::from_be_bytes([*d.first()?, *d.get(1)?]))
     }
 
     /// The window-scale option's shift count, if present.
     pub fn window_scale(&self) -> Option<u8> {
-        self.iter().find_map(|o| match o {
-            TcpOption::WindowScale(s) => Some(*s),
-            _ => None,
-        })
+        self.data_of(option_kind::WSCALE).next()?.first().copied()
     }
 
     /// Whether SACK-permitted is present.
     pub fn sack_permitted(&self) -> bool {
-        self.iter().any(|o| *o == TcpOption::SackPermitted)
+        self.data_of(option_kind::SACK_PERMITTED).next().is_some()
     }
 
     /// The timestamps option's (TSval, TSecr), if present.
     pub fn timestamps(&self) -> Option<(u32, u32)> {
-        self.iter().find_map(|o| match o {
-            TcpOption::Timestamps { tsval, tsecr } => Some((*tsval, *tsecr)),
-            _ => None,
-        })
+        let d: &[u8; 8] = self
+            .data_of(option_kind::TIMESTAMPS)
+            .next()?
+            .try_into()
+            .ok()?;
+        Some((
+            u32::from_be_bytes([d[0], d[1], d[2], d[3]]),
+            u32::from_be_bytes([d[4], d[5], d[6], d[7]]),
+        ))
     }
 
     /// The blocks of the first SACK option (empty if none).
-    pub fn sack_blocks(&self) -> &[(u32, u32)] {
-        self.iter()
-            .find(|o| matches!(o, TcpOption::SackRange { .. }))
-            .map(TcpOption::sack_blocks)
-            .unwrap_or(&[])
+    pub fn sack_blocks(&self) -> SackBlocks {
+        self.data_of(option_kind::SACK)
+            .next()
+            .map(sack_blocks_of)
+            .unwrap_or_default()
+    }
+
+    /// The blocks of every SACK option, in order.
+    pub fn all_sack_blocks(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.data_of(option_kind::SACK).flat_map(sack_blocks_of)
     }
 }
 
+/// The blocks of a SACK option's data (whole 8-byte blocks, at most 4).
+fn sack_blocks_of(d: &[u8]) -> SackBlocks {
+    let mut s = SackBlocks::default();
+    for (i, c) in d.chunks_exact(8).take(TCP_MAX_SACK_BLOCKS).enumerate() {
+        s.blocks[i] = (
+            u32::from_be_bytes([c[0], c[1], c[2], c[3]]),
+            u32::from_be_bytes([c[4], c[5], c[6], c[7]]),
+        );
+        s.count = i as u8 + 1;
+    }
+    s
+}
+
 impl<'a> IntoIterator for &'a TcpOptions {
-    type Item = &'a TcpOption;
-    type IntoIter = core::slice::Iter<'a, TcpOption>;
+    type Item = TcpOption;
+    type IntoIter = TcpOptionsIter<'a>;
     fn into_iter(self) -> Self::IntoIter {
         self.iter()
     }
@@ -1092,7 +1204,8 @@ mod tests {
         assert!(r.options.sack_permitted());
         assert_eq!(r.options.timestamps(), Some((2216538, 0)));
         assert_eq!(r.options.window_scale(), Some(7));
-        assert_eq!(r.options.len, 5);
+        assert_eq!(r.options.count(), 5);
+        assert_eq!(r.options.wire_len(), 20);
         assert_eq!(
             r.options.to_string(),
             "mss 1460,sackOK,TS val 2216538 ecr 0,nop,wscale 7"
@@ -1113,7 +1226,7 @@ mod tests {
         let s = with_checksum(s);
         let r = parse(&s).unwrap();
         assert_eq!(
-            r.options.as_slice(),
+            r.options.iter().collect::<Vec<_>>(),
             &[
                 TcpOption::MaxSegmentSize(1460),
                 TcpOption::NoOperation,
@@ -1133,7 +1246,10 @@ mod tests {
         long[20..32].fill(0);
         let long = with_checksum(long);
         let lr = parse(&long).unwrap();
-        assert_eq!(lr.options.as_slice(), &[TcpOption::EndOfList; 12]);
+        assert_eq!(
+            lr.options.iter().collect::<Vec<_>>(),
+            &[TcpOption::EndOfList; 12]
+        );
         assert_eq!(lr.header_len(), 32);
         // Non-zero bytes after EOL are not padding (RFC 9293 MUST-69).
         let mut bad = long.clone();
@@ -1316,6 +1432,58 @@ mod tests {
         assert!(o.push(TcpOption::NoOperation).is_err());
         assert!(TcpOption::unknown(99, &[0; 39]).is_err());
         assert!(TcpOption::sack(&[]).is_err());
+        // An `Unknown` item is kept as bytes, so one that would read back as
+        // another option (a known kind, EOL, NOP) is refused, and leaves
+        // the options as they were.
+        let mut o = TcpOptions::new();
+        o.push(TcpOption::NoOperation).unwrap();
+        for (kind, data) in [(2u8, &[5, 0xb4][..]), (8, &[1; 8]), (0, &[]), (1, &[7])] {
+            let bad = TcpOption::unknown(kind, data).unwrap();
+            assert_eq!(
+                o.push(bad),
+                Err(Error::Malformed {
+                    layer: "tcp",
+                    field: "option kind",
+                    value: kind.into()
+                })
+            );
+            assert_eq!(o.iter().collect::<Vec<_>>(), [TcpOption::NoOperation]);
+            assert_eq!(o.as_bytes(), [1]);
+        }
+        // A known kind with a length it does not have is refused too (its
+        // bytes would not parse).
+        assert!(o.push(TcpOption::unknown(2, &[1]).unwrap()).is_err());
+        o.push(TcpOption::unknown(30, &[2, 0]).unwrap()).unwrap();
+        assert_eq!(o.as_bytes(), [1, 30, 4, 2, 0]);
+    }
+
+    #[test]
+    fn accessors_read_the_bytes() {
+        let o = TcpOptions::from_slice(&[
+            TcpOption::NoOperation,
+            TcpOption::unknown(30, &[2, 4, 5, 0xb4]).unwrap(),
+            TcpOption::MaxSegmentSize(1460),
+            TcpOption::sack(&[(1, 2), (3, 4)]).unwrap(),
+            TcpOption::sack(&[(5, 6)]).unwrap(),
+        ])
+        .unwrap();
+        // The MSS-looking data inside the unknown option is skipped.
+        assert_eq!(o.mss(), Some(1460));
+        assert_eq!(o.window_scale(), None);
+        assert!(!o.sack_permitted());
+        assert_eq!(o.timestamps(), None);
+        assert_eq!(o.sack_blocks(), &[(1, 2), (3, 4)]);
+        assert_eq!(
+            o.all_sack_blocks().collect::<Vec<_>>(),
+            [(1, 2), (3, 4), (5, 6)]
+        );
+        assert_eq!(o.count(), 5);
+        // Nothing after an EOL is read, though it holds option-like zeros.
+        let mut e = TcpOptions::new();
+        e.push(TcpOption::EndOfList).unwrap();
+        e.canonicalize();
+        assert_eq!(e.mss(), None);
+        assert_eq!(e.iter().collect::<Vec<_>>(), [TcpOption::EndOfList; 4]);
     }
 
     #[test]
