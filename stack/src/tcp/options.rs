@@ -137,20 +137,15 @@ pub fn syn_options(mss: u16, sack: bool, ts: Option<(u32, u32)>, wscale: Option<
 /// in use, then `<nop,nop,sack ...>` (Linux tcp_options_write order; at most
 /// 3 blocks with timestamps, 4 without).
 pub fn segment_options(ts: Option<(u32, u32)>, sack: &[(u32, u32)]) -> TcpOptions {
+    // 12 + 28 bytes at most, so neither push can fail.
     let mut o = TcpOptions::new();
     if let Some((tsval, tsecr)) = ts {
-        push(&mut o, TcpOption::NoOperation);
-        push(&mut o, TcpOption::NoOperation);
-        push(&mut o, TcpOption::Timestamps { tsval, tsecr });
+        let _ = o.push_nops_timestamps(tsval, tsecr);
     }
     let max = if ts.is_some() { 3 } else { 4 };
     let n = sack.len().min(max);
     if n > 0 {
-        if let Ok(opt) = TcpOption::sack(&sack[..n]) {
-            push(&mut o, TcpOption::NoOperation);
-            push(&mut o, TcpOption::NoOperation);
-            push(&mut o, opt);
-        }
+        let _ = o.push_nops_sack(&sack[..n]);
     }
     o
 }

@@ -590,6 +590,78 @@ impl TcpOptions {
         Ok(())
     }
 
+    /// Appends the wire bytes of options known to be well formed (the
+    /// callers below), with the checks of [`push`](Self::push) that can
+    /// still fail: no room, or an `EndOfList` before them.
+    fn append_wellformed(&mut self, b: &[u8], first_kind: u8) -> Result<()> {
+        if self.eol {
+            return Err(Error::Malformed {
+                layer: "tcp",
+                field: "option after eol",
+                value: first_kind.into(),
+            });
+        }
+        let start = usize::from(self.len);
+        let new_len = start + b.len();
+        let Some(dst) = self.bytes.get_mut(start..new_len) else {
+            return Err(Error::Malformed {
+                layer: "tcp",
+                field: "options length",
+                value: new_len as u32,
+            });
+        };
+        dst.copy_from_slice(b);
+        self.len = new_len as u8;
+        Ok(())
+    }
+
+    /// Appends `nop,nop,TS val ecr`, the layout Linux gives every non-SYN
+    /// segment with timestamps (the same as three [`push`](Self::push)es,
+    /// without building each item: this runs for every segment sent).
+    pub fn push_nops_timestamps(&mut self, tsval: u32, tsecr: u32) -> Result<()> {
+        let mut b = [
+            option_kind::NOP,
+            option_kind::NOP,
+            option_kind::TIMESTAMPS,
+            10,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        ];
+        b[4..8].copy_from_slice(&tsval.to_be_bytes());
+        b[8..12].copy_from_slice(&tsecr.to_be_bytes());
+        self.append_wellformed(&b, option_kind::NOP)
+    }
+
+    /// Appends `nop,nop,sack` with 1..=4 blocks (else `Malformed` "sack
+    /// blocks"), as three [`push`](Self::push)es would.
+    pub fn push_nops_sack(&mut self, blocks: &[(u32, u32)]) -> Result<()> {
+        if blocks.is_empty() || blocks.len() > TCP_MAX_SACK_BLOCKS {
+            return Err(Error::Malformed {
+                layer: "tcp",
+                field: "sack blocks",
+                value: blocks.len() as u32,
+            });
+        }
+        let mut b = [0u8; 4 + 8 * TCP_MAX_SACK_BLOCKS];
+        b[..4].copy_from_slice(&[
+            option_kind::NOP,
+            option_kind::NOP,
+            option_kind::SACK,
+            2 + 8 * blocks.len() as u8,
+        ]);
+        for (c, (l, r)) in b[4..].chunks_exact_mut(8).zip(blocks) {
+            c[..4].copy_from_slice(&l.to_be_bytes());
+            c[4..].copy_from_slice(&r.to_be_bytes());
+        }
+        self.append_wellformed(&b[..4 + 8 * blocks.len()], option_kind::NOP)
+    }
+
     /// Iterates over the options in order (decoded from the bytes).
     pub fn iter(&self) -> TcpOptionsIter<'_> {
         TcpOptionsIter {
@@ -1455,6 +1527,44 @@ mod tests {
         assert!(o.push(TcpOption::unknown(2, &[1]).unwrap()).is_err());
         o.push(TcpOption::unknown(30, &[2, 0]).unwrap()).unwrap();
         assert_eq!(o.as_bytes(), [1, 30, 4, 2, 0]);
+    }
+
+    #[test]
+    fn layout_pushes_equal_item_pushes() {
+        let blocks = [(1, 2), (3, 4), (5, 6), (7, 8)];
+        for n in 1..=4 {
+            let mut fast = TcpOptions::new();
+            fast.push_nops_timestamps(9, 10).unwrap();
+            let mut slow = TcpOptions::from_slice(&[
+                TcpOption::NoOperation,
+                TcpOption::NoOperation,
+                TcpOption::Timestamps {
+                    tsval: 9,
+                    tsecr: 10,
+                },
+            ])
+            .unwrap();
+            assert_eq!(fast, slow);
+            // Three blocks fit after the timestamps, four do not.
+            let f = fast.push_nops_sack(&blocks[..n]);
+            let s = slow
+                .push(TcpOption::NoOperation)
+                .and_then(|_| slow.push(TcpOption::NoOperation))
+                .and_then(|_| slow.push(TcpOption::sack(&blocks[..n]).unwrap()));
+            assert_eq!(f.is_ok(), n <= 3);
+            if n <= 3 {
+                assert_eq!(s, Ok(()));
+                assert_eq!(fast, slow);
+            }
+            let mut alone = TcpOptions::new();
+            alone.push_nops_sack(&blocks[..n]).unwrap();
+            assert_eq!(*alone.sack_blocks(), blocks[..n]);
+        }
+        let mut o = TcpOptions::new();
+        assert!(o.push_nops_sack(&[]).is_err());
+        o.push(TcpOption::EndOfList).unwrap();
+        assert!(o.push_nops_timestamps(1, 2).is_err());
+        assert_eq!(o.as_bytes(), [0]);
     }
 
     #[test]
