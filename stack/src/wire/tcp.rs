@@ -311,9 +311,11 @@ impl TcpOption {
         len
     }
 
-    /// Parses one option at the start of `buf` (the rest of the option
-    /// space). Returns the option and its length.
-    pub fn parse(buf: &[u8]) -> Result<(TcpOption, usize)> {
+    /// The length of the option at the start of `buf` (the rest of the
+    /// option space), with every check of [`parse`](Self::parse) and its
+    /// errors, without building the option (option spaces are validated
+    /// this way for every segment).
+    pub fn checked_len(buf: &[u8]) -> Result<usize> {
         let Some(&kind) = buf.first() else {
             return Err(Error::Truncated {
                 layer: "tcp",
@@ -321,10 +323,8 @@ impl TcpOption {
                 have: 0,
             });
         };
-        match kind {
-            option_kind::EOL => return Ok((TcpOption::EndOfList, 1)),
-            option_kind::NOP => return Ok((TcpOption::NoOperation, 1)),
-            _ => {}
+        if kind == option_kind::EOL || kind == option_kind::NOP {
+            return Ok(1);
         }
         let Some(&len) = buf.get(1) else {
             return Err(Error::Malformed {
@@ -333,14 +333,14 @@ impl TcpOption {
                 value: 2,
             });
         };
-        let bad_len = || Error::Malformed {
+        let bad_len = Error::Malformed {
             layer: "tcp",
             field: "option length",
             value: len.into(),
         };
         let n = usize::from(len);
         if n < 2 {
-            return Err(bad_len());
+            return Err(bad_len);
         }
         if n > buf.len() {
             return Err(Error::Malformed {
@@ -349,40 +349,57 @@ impl TcpOption {
                 value: len.into(),
             });
         }
-        if n > TCP_MAX_OPTIONS_LEN {
-            return Err(bad_len());
+        let fits_kind = match kind {
+            option_kind::MSS => n == 4,
+            option_kind::WSCALE => n == 3,
+            option_kind::SACK_PERMITTED => n == 2,
+            option_kind::SACK => (n - 2) % 8 == 0 && (1..=4).contains(&((n - 2) / 8)),
+            option_kind::TIMESTAMPS => n == 10,
+            _ => true,
+        };
+        if n > TCP_MAX_OPTIONS_LEN || !fits_kind {
+            return Err(bad_len);
         }
-        let d = &buf[2..n];
+        Ok(n)
+    }
+
+    /// Parses one option at the start of `buf` (the rest of the option
+    /// space). Returns the option and its length. Errors: those of
+    /// [`checked_len`](Self::checked_len).
+    pub fn parse(buf: &[u8]) -> Result<(TcpOption, usize)> {
+        let n = Self::checked_len(buf)?;
         let be32 = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
-        let opt = match kind {
-            option_kind::MSS if n == 4 => {
-                TcpOption::MaxSegmentSize(u16::from_be_bytes([d[0], d[1]]))
-            }
-            option_kind::WSCALE if n == 3 => TcpOption::WindowScale(d[0]),
-            option_kind::SACK_PERMITTED if n == 2 => TcpOption::SackPermitted,
-            option_kind::SACK if (n - 2) % 8 == 0 && (1..=4).contains(&((n - 2) / 8)) => {
+        // `checked_len` made `buf[..n]` one whole option of a length right
+        // for its kind.
+        let d = &buf[2.min(n)..n];
+        let opt = match buf[0] {
+            option_kind::EOL => TcpOption::EndOfList,
+            option_kind::NOP => TcpOption::NoOperation,
+            option_kind::MSS => TcpOption::MaxSegmentSize(u16::from_be_bytes([d[0], d[1]])),
+            option_kind::WSCALE => TcpOption::WindowScale(d[0]),
+            option_kind::SACK_PERMITTED => TcpOption::SackPermitted,
+            option_kind::SACK => {
                 let mut blocks = [(0, 0); TCP_MAX_SACK_BLOCKS];
                 for (i, c) in d.chunks_exact(8).enumerate() {
                     blocks[i] = (be32(&c[..4]), be32(&c[4..]));
                 }
                 TcpOption::SackRange {
-                    count: ((n - 2) / 8) as u8,
+                    count: (d.len() / 8) as u8,
                     blocks,
                 }
             }
-            option_kind::TIMESTAMPS if n == 10 => TcpOption::Timestamps {
+            option_kind::TIMESTAMPS => TcpOption::Timestamps {
                 tsval: be32(&d[..4]),
                 tsecr: be32(&d[4..]),
             },
-            option_kind::MSS
-            | option_kind::WSCALE
-            | option_kind::SACK_PERMITTED
-            | option_kind::SACK
-            | option_kind::TIMESTAMPS => return Err(bad_len()),
-            _ => {
+            kind => {
                 let mut data = [0u8; 38];
                 data[..d.len()].copy_from_slice(d);
-                TcpOption::Unknown { kind, len, data }
+                TcpOption::Unknown {
+                    kind,
+                    len: n as u8,
+                    data,
+                }
             }
         };
         Ok((opt, n))
@@ -755,7 +772,7 @@ impl TcpOptions {
                     break;
                 }
                 option_kind::NOP => i += 1,
-                _ => i += TcpOption::parse(&buf[i..])?.1,
+                _ => i += TcpOption::checked_len(&buf[i..])?,
             }
         }
         let mut opts = TcpOptions::new();
