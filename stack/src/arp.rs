@@ -23,9 +23,10 @@
 //! override an entry).
 
 use crate::time::{Duration, Instant};
+use crate::vecmap::VecMap;
 use crate::wire::EthernetAddress;
 use core::net::Ipv4Addr;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 /// Bytes charged per queued frame besides its length (Linux charges an
 /// skb's truesize; for a small frame about this much).
@@ -95,7 +96,7 @@ pub enum Resolve {
 /// The neighbour cache.
 #[derive(Debug, Clone)]
 pub struct NeighborCache {
-    entries: BTreeMap<Ipv4Addr, Entry>,
+    entries: VecMap<Ipv4Addr, Entry>,
     capacity: usize,
     pending_bytes: usize,
     retrans: Duration,
@@ -107,7 +108,7 @@ impl NeighborCache {
     /// An empty cache.
     pub fn new(capacity: usize, pending_bytes: usize, retrans: Duration, solicit: u32) -> Self {
         NeighborCache {
-            entries: BTreeMap::new(),
+            entries: VecMap::new(),
             capacity,
             pending_bytes,
             retrans,

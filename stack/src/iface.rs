@@ -10,6 +10,7 @@ use crate::socket::{Conn, Socket};
 use crate::tcp::isn::IsnGenerator;
 use crate::tcp::Segment;
 use crate::time::Instant;
+use crate::vecmap::VecMap;
 use crate::wire::{
     ArpOperation, ArpRepr, EtherType, EthernetAddress, EthernetRepr, FramePayload, FrameRepr,
     Icmpv4Repr, IpPayload, IpProtocol, Ipv4Repr,
@@ -43,7 +44,8 @@ pub struct Host {
     pub(crate) neighbors: NeighborCache,
     pub(crate) tx: VecDeque<Vec<u8>>,
     pub(crate) sockets: BTreeMap<i32, Socket>,
-    pub(crate) conns: BTreeMap<u64, Conn>,
+    /// Boxed: a removal moves the entries after it (see `VecMap`).
+    pub(crate) conns: VecMap<u64, Box<Conn>>,
     pub(crate) next_conn: u64,
     pub(crate) last_now: Instant,
     pub(crate) icmp_limiter: crate::icmp::RateLimiter,
@@ -86,7 +88,7 @@ impl Host {
             neighbors,
             tx: VecDeque::new(),
             sockets: BTreeMap::new(),
-            conns: BTreeMap::new(),
+            conns: VecMap::new(),
             next_conn: 1,
             last_now: Instant::ZERO,
             icmp_limiter,

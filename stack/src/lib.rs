@@ -20,6 +20,7 @@ pub mod socket;
 pub mod tcp;
 pub mod time;
 pub mod udp;
+mod vecmap;
 pub mod wire;
 
 pub use config::Profile;

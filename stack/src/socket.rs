@@ -644,11 +644,11 @@ impl Host {
         self.next_conn += 1;
         self.conns.insert(
             id,
-            Conn {
+            Box::new(Conn {
                 tcb,
                 fd: Some(fd.0),
                 listener: None,
-            },
+            }),
         );
         let s = self.sock_mut(fd)?;
         s.kind = Kind::Conn {
@@ -661,7 +661,7 @@ impl Host {
 
     fn conn_of(&self, fd: Fd) -> Result<Option<(u64, &Conn)>, Errno> {
         match self.sock(fd)?.kind {
-            Kind::Conn { id, .. } => Ok(self.conns.get(&id).map(|c| (id, c))),
+            Kind::Conn { id, .. } => Ok(self.conns.get(&id).map(|c| (id, &**c))),
             _ => Ok(None),
         }
     }
@@ -1133,11 +1133,11 @@ impl Host {
         self.next_conn += 1;
         self.conns.insert(
             id,
-            Conn {
+            Box::new(Conn {
                 tcb,
                 fd: None,
                 listener: Some(lfd),
-            },
+            }),
         );
         if let Some(Socket {
             kind: Kind::Listener { syn_queue, .. },
@@ -1224,7 +1224,7 @@ impl Host {
         };
         let mut next = self.conns.keys().next().copied();
         while let Some(id) = next.filter(|&id| id <= last) {
-            next = self.conns.range(id + 1..).next().map(|(&k, _)| k);
+            next = self.conns.next_key_after(&id);
             // Bounded per call: at most a window's worth of segments.
             for _ in 0..256 {
                 let Some(c) = self.conns.get_mut(&id) else {
