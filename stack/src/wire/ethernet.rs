@@ -249,9 +249,12 @@ impl EthernetRepr {
 
     /// Writes the header into a frame of at least 14 bytes.
     pub fn emit<T: AsRef<[u8]> + AsMut<[u8]>>(&self, frame: &mut EthernetFrame<T>) {
-        frame.set_dst_addr(self.dst_addr);
-        frame.set_src_addr(self.src_addr);
-        frame.set_ethertype(self.ethertype);
+        let [d0, d1, d2, d3, d4, d5] = self.dst_addr.0;
+        let [s0, s1, s2, s3, s4, s5] = self.src_addr.0;
+        let [t0, t1] = u16::from(self.ethertype).to_be_bytes();
+        // Built whole and copied once (one bounds check, not three).
+        let header = [d0, d1, d2, d3, d4, d5, s0, s1, s2, s3, s4, s5, t0, t1];
+        frame.buffer.as_mut()[..ETHERNET_HEADER_LEN].copy_from_slice(&header);
     }
 }
 

@@ -518,17 +518,44 @@ impl Ipv4Repr {
     /// the caller's.
     pub fn emit<T: AsRef<[u8]> + AsMut<[u8]>>(&self, packet: &mut Ipv4Packet<T>) {
         let hlen = self.header_len();
-        packet.set_version(4);
-        packet.set_ihl((hlen / 4) as u8);
-        packet.set_tos(self.tos);
-        packet.set_total_len(self.buffer_len() as u16);
-        packet.set_ident(self.ident);
-        packet.set_flags_and_frag_offset(self.dont_frag, self.more_frags, self.frag_offset);
-        packet.set_ttl(self.ttl);
-        packet.set_protocol(self.protocol);
-        packet.set_checksum(0);
-        packet.set_src_addr(self.src_addr);
-        packet.set_dst_addr(self.dst_addr);
+        let [l0, l1] = (self.buffer_len() as u16).to_be_bytes();
+        let [i0, i1] = self.ident.to_be_bytes();
+        let mut flags_off = (self.frag_offset >> 3) & 0x1fff;
+        if self.dont_frag {
+            flags_off |= 0x4000;
+        }
+        if self.more_frags {
+            flags_off |= 0x2000;
+        }
+        let [f0, f1] = flags_off.to_be_bytes();
+        let [s0, s1, s2, s3] = self.src_addr.octets();
+        let [d0, d1, d2, d3] = self.dst_addr.octets();
+        // The fixed header built whole and copied once, as in TcpRepr::emit
+        // (the fields as the `set_*` methods write them; checksum 0 until
+        // computed).
+        let header = [
+            0x40 | ((hlen / 4) as u8 & 0x0f),
+            self.tos,
+            l0,
+            l1,
+            i0,
+            i1,
+            f0,
+            f1,
+            self.ttl,
+            self.protocol.into(),
+            0,
+            0,
+            s0,
+            s1,
+            s2,
+            s3,
+            d0,
+            d1,
+            d2,
+            d3,
+        ];
+        packet.buffer.as_mut()[..IPV4_HEADER_LEN].copy_from_slice(&header);
         let opts = self.options.as_slice();
         let dst = &mut packet.buffer.as_mut()[IPV4_HEADER_LEN..hlen];
         dst[..opts.len()].copy_from_slice(opts);

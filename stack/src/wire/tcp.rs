@@ -1226,16 +1226,40 @@ impl TcpRepr {
         payload: &[u8],
     ) {
         let hlen = self.header_len();
-        packet.set_src_port(self.src_port);
-        packet.set_dst_port(self.dst_port);
-        packet.set_seq_number(self.seq_number);
-        packet.set_ack_number(self.ack_number);
-        packet.set_data_offset((hlen / 4) as u8);
-        packet.set_flags(self.flags);
-        packet.set_window_len(self.window_len);
-        packet.set_checksum(0);
-        packet.set_urgent_pointer(self.urgent_pointer);
+        let [s0, s1] = self.src_port.to_be_bytes();
+        let [d0, d1] = self.dst_port.to_be_bytes();
+        let [q0, q1, q2, q3] = self.seq_number.to_be_bytes();
+        let [a0, a1, a2, a3] = self.ack_number.to_be_bytes();
+        let [w0, w1] = self.window_len.to_be_bytes();
+        let [u0, u1] = self.urgent_pointer.to_be_bytes();
+        // The fixed header is built whole and copied once (one bounds check
+        // rather than one per field: this runs for every segment). Data
+        // offset with the reserved bits clear; checksum 0 until computed.
+        let offset = ((hlen / 4) as u8) << 4;
+        let header = [
+            s0,
+            s1,
+            d0,
+            d1,
+            q0,
+            q1,
+            q2,
+            q3,
+            a0,
+            a1,
+            a2,
+            a3,
+            offset,
+            self.flags.0,
+            w0,
+            w1,
+            0,
+            0,
+            u0,
+            u1,
+        ];
         let buf = packet.buffer.as_mut();
+        buf[..TCP_HEADER_LEN].copy_from_slice(&header);
         self.options.emit(&mut buf[field::OPTIONS..hlen]);
         let n = payload.len().min(self.payload_len);
         buf[hlen..hlen + n].copy_from_slice(&payload[..n]);
