@@ -220,6 +220,10 @@ impl Reassembler {
     /// Drops the datagrams whose time is up at `now`; returns the first
     /// fragment of each that had one (for an ICMP time exceeded).
     pub fn expire(&mut self, now: Instant) -> Vec<Vec<u8>> {
+        // Called for every frame; without queues there is nothing to walk.
+        if self.queues.is_empty() {
+            return Vec::new();
+        }
         let due: Vec<FragKey> = self
             .queues
             .iter()

@@ -1173,12 +1173,17 @@ impl Host {
     }
 
     pub(crate) fn reap(&mut self) {
+        let is_dead =
+            |c: &Conn| c.tcb.state == TcpState::Closed && c.fd.is_none() && !c.tcb.wants_output();
+        // Runs after every output pass: most find nothing to reap, and
+        // return before allocating.
+        if !self.conns.values().any(|c| is_dead(c)) {
+            return;
+        }
         let dead: Vec<u64> = self
             .conns
             .iter()
-            .filter(|(_, c)| {
-                c.tcb.state == TcpState::Closed && c.fd.is_none() && !c.tcb.wants_output()
-            })
+            .filter(|(_, c)| is_dead(c))
             .map(|(k, _)| *k)
             .collect();
         for id in dead {
