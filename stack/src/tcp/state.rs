@@ -2169,6 +2169,19 @@ impl Tcb {
         if rst {
             return;
         }
+        // A new SYN (no ACK, PAWS passes, above RCV.NXT or with a newer
+        // TSval) is Linux's TCP_TW_SYN. With a listener it reopens the
+        // connection in the socket layer (`time_wait_reuse`) and never gets
+        // here; without one tcp_v4_rcv falls through to TCP_TW_ACK and
+        // tcp_v4_timewait_ack: an ACK that tcp_timewait_check_oow_rate_limit
+        // never sees (always sent, the rate-limit clock untouched), and no
+        // timer restart. `oracle fuzz`: closed-finin.seg-S-oow.missing-A,
+        // finin-finout.seg-PA.missing-A.
+        let newer_ts = tsval.is_some_and(|v| (self.ts_recent.wrapping_sub(v) as i32) < 0);
+        if syn && !f.contains(TcpFlags::ACK) && !paws_reject && (seq > self.rcv_nxt || newer_ts) {
+            self.ack_now = true;
+            return;
+        }
         // Anything else (a retransmitted FIN, data, a SYN that does not
         // reopen, a segment PAWS rejects) is answered with an ACK, and
         // restarts the timer if it carries ACK or failed PAWS.
