@@ -379,14 +379,8 @@ impl TcpOption {
             option_kind::WSCALE => TcpOption::WindowScale(d[0]),
             option_kind::SACK_PERMITTED => TcpOption::SackPermitted,
             option_kind::SACK => {
-                let mut blocks = [(0, 0); TCP_MAX_SACK_BLOCKS];
-                for (i, c) in d.chunks_exact(8).enumerate() {
-                    blocks[i] = (be32(&c[..4]), be32(&c[4..]));
-                }
-                TcpOption::SackRange {
-                    count: (d.len() / 8) as u8,
-                    blocks,
-                }
+                let SackBlocks { count, blocks } = sack_blocks_of(d);
+                TcpOption::SackRange { count, blocks }
             }
             option_kind::TIMESTAMPS => TcpOption::Timestamps {
                 tsval: be32(&d[..4]),
@@ -572,46 +566,35 @@ impl TcpOptions {
             }
             _ => {}
         }
-        if self.eol && !opt.is_eol() {
-            return Err(Error::Malformed {
-                layer: "tcp",
-                field: "option after eol",
-                value: opt.kind().into(),
-            });
-        }
-        let start = usize::from(self.len);
-        let new_len = start + opt.wire_len();
-        if new_len > TCP_MAX_OPTIONS_LEN {
-            return Err(Error::Malformed {
-                layer: "tcp",
-                field: "options length",
-                value: new_len as u32,
-            });
-        }
-        opt.emit(&mut self.bytes[start..]);
+        let mut b = [0u8; TCP_MAX_OPTIONS_LEN];
+        let n = opt.emit(&mut b);
         if let TcpOption::Unknown { kind, .. } = opt {
             // An unknown kind is stored as bytes that must read back as
-            // itself (kind 2 with length 4 would read back as an MSS).
-            let back = TcpOption::parse(&self.bytes[start..new_len]);
-            if !matches!(back, Ok((TcpOption::Unknown { .. }, n)) if n == new_len - start) {
-                self.bytes[start..new_len].fill(0);
+            // itself (kind 2 with length 4 would read back as an MSS). Checked
+            // after the EOL and room checks, whose errors come first.
+            let start = usize::from(self.len);
+            self.append_wellformed(&b[..n], kind, opt.is_eol())?;
+            let back = TcpOption::parse(&b[..n]);
+            if !matches!(back, Ok((TcpOption::Unknown { .. }, m)) if m == n) {
+                self.bytes[start..start + n].fill(0);
+                self.len = start as u8;
                 return Err(Error::Malformed {
                     layer: "tcp",
                     field: "option kind",
                     value: kind.into(),
                 });
             }
+            return Ok(());
         }
-        self.len = new_len as u8;
-        self.eol |= opt.is_eol();
-        Ok(())
+        self.append_wellformed(&b[..n], opt.kind(), opt.is_eol())
     }
 
-    /// Appends the wire bytes of options known to be well formed (the
-    /// callers below), with the checks of [`push`](Self::push) that can
-    /// still fail: no room, or an `EndOfList` before them.
-    fn append_wellformed(&mut self, b: &[u8], first_kind: u8) -> Result<()> {
-        if self.eol {
+    /// Appends the wire bytes of options known to be well formed, with the
+    /// checks of [`push`](Self::push) that can still fail: an `EndOfList`
+    /// before them (unless `eol`: these bytes are `EndOfList` padding
+    /// themselves), or no room. `first_kind` is the error's value.
+    fn append_wellformed(&mut self, b: &[u8], first_kind: u8, eol: bool) -> Result<()> {
+        if self.eol && !eol {
             return Err(Error::Malformed {
                 layer: "tcp",
                 field: "option after eol",
@@ -629,6 +612,7 @@ impl TcpOptions {
         };
         dst.copy_from_slice(b);
         self.len = new_len as u8;
+        self.eol |= eol;
         Ok(())
     }
 
@@ -652,7 +636,7 @@ impl TcpOptions {
         ];
         b[4..8].copy_from_slice(&tsval.to_be_bytes());
         b[8..12].copy_from_slice(&tsecr.to_be_bytes());
-        self.append_wellformed(&b, option_kind::NOP)
+        self.append_wellformed(&b, option_kind::NOP, false)
     }
 
     /// Appends `nop,nop,sack` with 1..=4 blocks (else `Malformed` "sack
@@ -676,7 +660,7 @@ impl TcpOptions {
             c[..4].copy_from_slice(&l.to_be_bytes());
             c[4..].copy_from_slice(&r.to_be_bytes());
         }
-        self.append_wellformed(&b[..4 + 8 * blocks.len()], option_kind::NOP)
+        self.append_wellformed(&b[..4 + 8 * blocks.len()], option_kind::NOP, false)
     }
 
     /// Iterates over the options in order (decoded from the bytes).
@@ -785,7 +769,7 @@ impl TcpOptions {
     /// The data of each option of `kind` (not EOL or NOP), in order: a
     /// walk over the stored bytes by their length fields, without decoding
     /// the other options (the accessors below run for every segment).
-    pub fn data_of(&self, kind: u8) -> impl Iterator<Item = &[u8]> {
+    fn data_of(&self, kind: u8) -> impl Iterator<Item = &[u8]> {
         let b = self.as_bytes();
         let mut i = 0;
         core::iter::from_fn(move || {
