@@ -131,7 +131,7 @@ type TsBase = (u32, Micros);
 /// that frame on. The TS base stays the first one: the TS offset is drawn
 /// per 4-tuple (Linux 6.18), so a new incarnation of the same ports keeps it.
 #[derive(Debug, Default)]
-struct Bases {
+pub(crate) struct Bases {
     /// (DUT port, testbench port) → the connection's bases.
     conns: HashMap<(u16, u16), ConnBases>,
 }
@@ -145,7 +145,7 @@ struct ConnBases {
 }
 
 impl Bases {
-    fn learn(trace: &Trace, facts: &RunFacts) -> Bases {
+    pub(crate) fn learn(trace: &Trace, facts: &RunFacts) -> Bases {
         let mut b = Bases::default();
         for (i, e) in trace.events.iter().enumerate() {
             let TraceKind::Frame {
@@ -176,7 +176,12 @@ impl Bases {
     }
 
     /// The (ISN, TS base) in force for the port pair at event `index`.
-    fn get(&self, dut_port: u16, tb_port: u16, index: usize) -> (Option<u32>, Option<TsBase>) {
+    pub(crate) fn get(
+        &self,
+        dut_port: u16,
+        tb_port: u16,
+        index: usize,
+    ) -> (Option<u32>, Option<TsBase>) {
         let Some(c) = self.conns.get(&(dut_port, tb_port)) else {
             return (None, None);
         };

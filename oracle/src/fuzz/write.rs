@@ -10,6 +10,7 @@ use stack::wire::{FramePayload, FrameRepr, IpPayload, TcpOption};
 use super::gen::{render_lines, Case};
 use super::{Finding, FuzzOptions, WRITTEN_TOLERANCE};
 use crate::duts::{make_target, DutKind, DutSetup};
+use crate::normalize::Bases;
 use crate::run::{flag_letters, option_text, run_script, RunOptions, RunResult, Verdict};
 use crate::trace::{Dir, TraceKind};
 
@@ -127,11 +128,17 @@ pub fn script(
             .display()
     );
     let _ = writeln!(s, "--tolerance_usecs={}", WRITTEN_TOLERANCE.usecs);
-    let isn = linux.facts.dut_isn.unwrap_or(0);
+    // Each `>` line counts from the ISN in force at its frame, as the
+    // normalizer and the runner count: the first SYN's, then each new
+    // incarnation's from its SYN-ACK on (written `S. 0:0(0)`, which is how
+    // the runner learns it on replay). One ISN for the whole trace (the last
+    // one learnt) put the first connection's lines off by the distance
+    // between the two ISNs, and Linux reset the replay.
+    let bases = Bases::learn(&linux.trace, &linux.facts);
     let mut ts_base: Option<u32> = None;
     let mut last_ts: Option<u32> = None;
     let mut last_at: i64 = 0;
-    for e in &linux.trace.events {
+    for (i, e) in linux.trace.events.iter().enumerate() {
         match (&e.kind, e.line) {
             (
                 TraceKind::Frame {
@@ -140,12 +147,14 @@ pub fn script(
                 },
                 _,
             ) => {
+                let mut isn = 0;
                 if let Ok(f) = FrameRepr::parse(bytes) {
                     if let FramePayload::Ipv4(_, IpPayload::Tcp(tcp, _)) = &f.payload {
                         if let Some((val, _)) = tcp.options.timestamps() {
                             ts_base.get_or_insert(val);
                             last_ts = Some(val);
                         }
+                        isn = bases.get(tcp.src_port, tcp.dst_port, i).0.unwrap_or(0);
                     }
                 }
                 // Linux's own time, never before the line it follows.
@@ -255,55 +264,90 @@ mod sim_tests {
         }
     }
 
-    /// The written script parses, re-renders to the same events, and (its
-    /// expectations being the recording DUT's) replays on that DUT: here the
-    /// deterministic sim stands in for Linux.
+    /// Writes the script of `case` as the sim recorded it, and checks that
+    /// it parses, re-renders to the same events, has a `>` line per frame
+    /// the sim sent and (its expectations being the recording DUT's)
+    /// replays on the sim, which stands in for Linux here.
+    fn write_and_replay(seed: u64, case: &gen::Case, run: &crate::fuzz::DutRun) -> String {
+        let finding = Finding {
+            signature: "est.write.win".into(),
+            step: Some(0),
+            linux: "x".into(),
+            other: "y".into(),
+        };
+        let text = script(case, &run.result, &finding, &opts(), "sim");
+        let parsed = crate::script::parse("w.pkt", &text)
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}\n{text}"));
+        let rendered: String = parsed.events.iter().map(|e| format!("{e}\n")).collect();
+        let reparsed = crate::script::parse("w.pkt", &rendered)
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}\n{rendered}"));
+        assert_eq!(
+            parsed.events.iter().map(|e| &e.kind).collect::<Vec<_>>(),
+            reparsed.events.iter().map(|e| &e.kind).collect::<Vec<_>>()
+        );
+        // Every outbound frame became a `>` line.
+        let outs = run
+            .result
+            .trace
+            .events
+            .iter()
+            .filter(|e| matches!(e.kind, TraceKind::Frame { dir: Dir::Out, .. }))
+            .count();
+        assert_eq!(text.lines().filter(|l| l.contains(" > ")).count(), outs);
+        let mut t = make_target(
+            DutKind::Sim,
+            DutSetup {
+                static_neighbor: true,
+                seed,
+                link_down: false,
+                proxy_arp: None,
+                tb_gso: false,
+            },
+        )
+        .expect("sim");
+        let r = run_script(t.as_mut(), &parsed, RunOptions::default());
+        assert_eq!(r.verdict, Verdict::Passed, "seed {seed}:\n{text}");
+        text
+    }
+
     #[test]
     fn written_scripts_round_trip_and_replay() {
-        let mut replayed = 0;
         for seed in 0..40 {
             let case = gen::generate(seed, 8);
             let run = run_on(DutKind::Sim, &case).expect("the sim runs every case");
-            let finding = Finding {
-                signature: "est.write.win".into(),
-                step: Some(0),
-                linux: "x".into(),
-                other: "y".into(),
-            };
-            let text = script(&case, &run.result, &finding, &opts(), "sim");
-            let parsed = crate::script::parse("w.pkt", &text)
-                .unwrap_or_else(|e| panic!("seed {seed}: {e}\n{text}"));
-            let rendered: String = parsed.events.iter().map(|e| format!("{e}\n")).collect();
-            let reparsed = crate::script::parse("w.pkt", &rendered)
-                .unwrap_or_else(|e| panic!("seed {seed}: {e}\n{rendered}"));
-            assert_eq!(
-                parsed.events.iter().map(|e| &e.kind).collect::<Vec<_>>(),
-                reparsed.events.iter().map(|e| &e.kind).collect::<Vec<_>>()
-            );
-            // Every outbound frame became a `>` line.
-            let outs = run
-                .result
-                .trace
-                .events
-                .iter()
-                .filter(|e| matches!(e.kind, TraceKind::Frame { dir: Dir::Out, .. }))
-                .count();
-            assert_eq!(text.lines().filter(|l| l.contains(" > ")).count(), outs);
-            let mut t = make_target(
-                DutKind::Sim,
-                DutSetup {
-                    static_neighbor: true,
-                    seed,
-                    link_down: false,
-                    proxy_arp: None,
-                    tb_gso: false,
-                },
-            )
-            .expect("sim");
-            let r = run_script(t.as_mut(), &parsed, RunOptions::default());
-            assert_eq!(r.verdict, Verdict::Passed, "seed {seed}:\n{text}");
-            replayed += 1;
+            write_and_replay(seed, &case, &run);
         }
-        assert_eq!(replayed, 40);
+    }
+
+    /// A case whose connection is reset and opened again by a new SYN has
+    /// two ISNs: the lines of each incarnation count from its own, each
+    /// SYN-ACK is written `S. 0:0(0)`, and the script replays. (Written with
+    /// the last ISN throughout, the first connection's ACK acknowledged
+    /// nothing the DUT had sent, and the replay was reset: three of the
+    /// twelfth session's findings did not replay on Linux.)
+    #[test]
+    fn a_new_incarnation_counts_from_its_own_isn() {
+        let mut found = 0;
+        for seed in 110_000..111_000 {
+            let case = gen::generate(seed, 8);
+            let run = run_on(DutKind::Sim, &case).expect("the sim runs every case");
+            if run.result.facts.new_isns.is_empty() {
+                continue;
+            }
+            let text = write_and_replay(seed, &case, &run);
+            let synacks: Vec<&str> = text.lines().filter(|l| l.contains(" > S. ")).collect();
+            assert!(synacks.len() >= 2, "seed {seed}:\n{text}");
+            for l in synacks {
+                assert!(l.contains(" > S. 0:0(0) "), "seed {seed}: {l}\n{text}");
+            }
+            found += 1;
+            if found == 3 {
+                break;
+            }
+        }
+        assert_eq!(
+            found, 3,
+            "no case in the seed range opens a second incarnation"
+        );
     }
 }
