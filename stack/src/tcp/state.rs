@@ -1293,8 +1293,15 @@ impl Tcb {
     /// And Linux tcp_acceptable_seq: when the peer's window has shrunk
     /// below what was sent, its right edge SND.UNA + SND.WND, so that the
     /// peer finds the ACK's sequence number acceptable (`oracle fuzz`,
-    /// est.seg-PA.seq: a partial ACK with a 502-byte window).
+    /// est.seg-PA.seq: a partial ACK with a 502-byte window). Not in a
+    /// passive SYN-RECEIVED: Linux's request socket acknowledges with
+    /// snt_isn + 1 (tcp_v4_reqsk_send_ack), RFC 9293's SND.NXT after the
+    /// SYN, whatever window the peer's SYN offered (`oracle fuzz`,
+    /// reset.seg-R.seq: a SYN with window 0 had the ACK carry the ISS).
     fn pure_ack_seq(&self) -> SeqNumber {
+        if self.passive && self.state == TcpState::SynReceived {
+            return self.iss + 1;
+        }
         let nxt = if self.snd_max > self.snd_nxt {
             self.snd_max
         } else {
@@ -2288,6 +2295,28 @@ impl Tcb {
             if self.snd_nxt != self.iss {
                 self.snd_nxt = self.iss;
             }
+            return;
+        }
+        // Linux tcp_check_req tests a passive SYN-RECEIVED connection's ACK
+        // field before the sequence number and PAWS, which RFC 9293
+        // 3.10.7.4 checks first: "If the connection is in any
+        // non-synchronized state ... and the incoming segment acknowledges
+        // something not yet sent ... a reset is sent" (RFC 793 p. 36, which
+        // tcp_check_req cites). The listener answers <SEQ=SEG.ACK><CTL=RST>
+        // and the segment is dropped; the connection stays. In RFC order an
+        // out-of-window segment would get an ACK instead (oracle fuzz:
+        // reset.seg-PA.flags, closed.seg-FA-oow.flags). A RST is not
+        // checked so: measured on Linux 6.18, whatever its ACK field, one
+        // at RCV.NXT resets the connection, one elsewhere in the window gets
+        // a challenge ACK and one outside it is dropped, as below (RFC 5961
+        // 3.2).
+        if self.passive
+            && self.state == TcpState::SynReceived
+            && f.contains(TcpFlags::ACK)
+            && !rst
+            && ack != self.iss + 1
+        {
+            self.send_reset_for(seg);
             return;
         }
         if self.is_crossed_synack(seg, payload) {
