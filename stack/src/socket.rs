@@ -956,7 +956,18 @@ impl Host {
         if let Some(id) = self.find_conn(local, remote) {
             if let Some(iss) = self.time_wait_reuse(id, repr) {
                 if let Some(lfd) = self.find_listener(local) {
-                    self.conns.remove(&id);
+                    // Linux keeps TIME-WAIT in a timewait socket whether or
+                    // not the application still holds the socket
+                    // (tcp_time_wait → tcp_done leaves that one CLOSED), so
+                    // the SYN reopens through the listener either way. A
+                    // socket still held sees its connection CLOSED, as when
+                    // the 2MSL timer ends it; an orphan goes.
+                    match self.conns.get_mut(&id) {
+                        Some(c) if c.fd.is_some() => c.tcb.end_time_wait(),
+                        _ => {
+                            self.conns.remove(&id);
+                        }
+                    }
                     self.listen_input(now, lfd, local, remote, repr, Some(iss));
                     return;
                 }
@@ -973,33 +984,19 @@ impl Host {
     }
 
     /// A SYN for a connection in TIME-WAIT may open a new incarnation
-    /// (RFC 6191 / RFC 9293 3.10.7.4 note; Linux tcp_timewait_state_process:
-    /// SEG.SEQ after RCV.NXT, or a newer timestamp). Returns the ISN Linux
-    /// uses then: the old SND.NXT + 65535 + 2.
+    /// ([`Tcb::time_wait_syn`](crate::tcp::Tcb::time_wait_syn)). Returns the
+    /// ISN Linux uses then (tcp_timewait_state_process): the old SND.NXT +
+    /// 65535 + 2, or 1 where that is 0.
     fn time_wait_reuse(&self, id: u64, repr: &TcpRepr) -> Option<u32> {
-        use crate::tcp::SeqNumber;
-        use crate::wire::TcpFlags;
         let c = self.conns.get(&id)?;
-        let f = repr.flags;
-        if c.tcb.state != TcpState::TimeWait
-            || c.fd.is_some()
-            || !f.contains(TcpFlags::SYN)
-            || f.intersects(TcpFlags::ACK | TcpFlags::RST)
-        {
-            return None;
-        }
-        let newer_seq = SeqNumber(repr.seq_number) > c.tcb.rcv_nxt;
-        let ts_age = match (c.tcb.ts_recent(), repr.options.timestamps()) {
-            (Some(recent), Some((tsval, _))) => Some(recent.wrapping_sub(tsval) as i32),
-            _ => None,
-        };
-        // Linux: a SYN PAWS rejects (an older TSval, tcp_paws_reject) is
-        // answered from TIME-WAIT with an ACK, whatever its sequence number.
-        if ts_age.is_some_and(|age| age > 0) {
-            return None;
-        }
-        let newer_ts = ts_age.is_some_and(|age| age < 0);
-        (newer_seq || newer_ts).then(|| c.tcb.snd_nxt.get().wrapping_add(65535 + 2))
+        c.tcb.time_wait_syn(repr).then(|| {
+            let isn = c.tcb.snd_nxt.get().wrapping_add(65535 + 2);
+            if isn == 0 {
+                1
+            } else {
+                isn
+            }
+        })
     }
 
     fn conn_input(&mut self, now: Instant, id: u64, repr: &TcpRepr, data: &[u8]) {

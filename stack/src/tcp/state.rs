@@ -1058,6 +1058,15 @@ impl Tcb {
         self.ack_now = false;
     }
 
+    /// TIME-WAIT ends early because a new SYN reopened the connection
+    /// through a listener (RFC 6191; Linux tcp_timewait_state_process →
+    /// TCP_TW_SYN): CLOSED, as when the 2MSL timer ends it.
+    pub(crate) fn end_time_wait(&mut self) {
+        if self.state == TcpState::TimeWait {
+            self.enter_closed();
+        }
+    }
+
     fn enter_time_wait(&mut self, now: Instant) {
         // An orphaned FIN-WAIT-2 already is a timewait socket and keeps
         // its rate limit.
@@ -2138,6 +2147,34 @@ impl Tcb {
         self.ts_recent != 0 && (self.ts_recent.wrapping_sub(tsval) as i32) > 0
     }
 
+    /// Linux tcp_timewait_state_process's TCP_TW_SYN: in TIME-WAIT, a SYN
+    /// without ACK or RST that PAWS passes (`tw_paws_rejects`: a TS.Recent
+    /// of 0 passes, as in tcp_paws_check), whose sequence number is above
+    /// RCV.NXT or whose TSval is newer than TS.Recent (RFC 6191; RFC 9293
+    /// 3.6.1 MAY-2). With a listener it opens a new incarnation (the socket
+    /// layer's `time_wait_reuse`), without one it is answered with an ACK.
+    pub(crate) fn time_wait_syn(&self, seg: &TcpRepr) -> bool {
+        let f = seg.flags;
+        if self.state != TcpState::TimeWait
+            || !f.contains(TcpFlags::SYN)
+            || f.intersects(TcpFlags::ACK | TcpFlags::RST)
+        {
+            return false;
+        }
+        // Linux reads the timestamps only if the connection used them
+        // (tw_ts_recent_stamp).
+        let tsval = seg
+            .options
+            .timestamps()
+            .filter(|_| self.ts_in_use())
+            .map(|t| t.0);
+        if tsval.is_some_and(|v| self.tw_paws_rejects(v)) {
+            return false;
+        }
+        let newer_ts = tsval.is_some_and(|v| (self.ts_recent.wrapping_sub(v) as i32) < 0);
+        SeqNumber(seg.seq_number) > self.rcv_nxt || newer_ts
+    }
+
     /// A segment in TIME-WAIT, as Linux tcp_timewait_state_process handles
     /// its TCP_TIME_WAIT substate (RFC 9293 3.10.7.4 for TIME-WAIT: only a
     /// retransmitted FIN is expected; RFC 1337 is not applied, as
@@ -2176,16 +2213,14 @@ impl Tcb {
         if rst {
             return;
         }
-        // A new SYN (no ACK, PAWS passes, above RCV.NXT or with a newer
-        // TSval) is Linux's TCP_TW_SYN. With a listener it reopens the
+        // A new SYN ([`Tcb::time_wait_syn`]) with a listener reopens the
         // connection in the socket layer (`time_wait_reuse`) and never gets
         // here; without one tcp_v4_rcv falls through to TCP_TW_ACK and
         // tcp_v4_timewait_ack: an ACK that tcp_timewait_check_oow_rate_limit
         // never sees (always sent, the rate-limit clock untouched), and no
         // timer restart. `oracle fuzz`: closed-finin.seg-S-oow.missing-A,
         // finin-finout.seg-PA.missing-A.
-        let newer_ts = tsval.is_some_and(|v| (self.ts_recent.wrapping_sub(v) as i32) < 0);
-        if syn && !f.contains(TcpFlags::ACK) && !paws_reject && (seq > self.rcv_nxt || newer_ts) {
+        if self.time_wait_syn(seg) {
             self.ack_now = true;
             return;
         }
