@@ -959,7 +959,18 @@ mod tests {
         // 2^31 - 1 behind SND.NXT (est.seg-A.missing-A, ack 2147483651):
         // before ISN + 1, and not after SND.NXT.
         assert!(gen::old_ack(&seg(0x10, 0, 2_147_483_649), &one_sent));
-        assert!(!gen::old_ack(&seg(0x10, 0, 2_147_483_648), &one_sent));
+        // 2^31 behind the modelled SND.NXT, 2^31 - 1 behind ISN + 1: the
+        // written byte may not have left, so it is tagged too.
+        assert!(gen::old_ack(&seg(0x10, 0, 2_147_483_648), &one_sent));
+        // ISN + 1 itself is not before ISN + 1.
+        assert!(!gen::old_ack(&seg(0x10, 0, -1), &one_sent));
+        // est.seg-PA.missing-A (case seed 121109): 20,000 bytes written,
+        // 5,360 sent, the ACK 2^31 + 20,000 past ISN + 1.
+        let written = gen::Model {
+            dut_nxt: 20_001,
+            ..m.clone()
+        };
+        assert!(gen::old_ack(&seg(0x18, 0, 2_147_483_648), &written));
         let later = gen::Model {
             dut_nxt: 1001,
             ..m.clone()
