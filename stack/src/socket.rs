@@ -1008,7 +1008,13 @@ impl Host {
         if was_syn_rcvd {
             if let Some(lfd) = listener {
                 // Linux tcp_check_req: with a full accept queue the final ACK
-                // is dropped and the SYN-ACK retransmitted later.
+                // is dropped and the SYN-ACK retransmitted later
+                // (listen_overflow, tcp_abort_on_overflow = 0). Only a
+                // segment that would complete the handshake gets that far:
+                // every test before it (the ACK field, the sequence number,
+                // PAWS, RST, SYN) answers as with room in the queue. The
+                // TCB decides on a copy, so those tests have one definition
+                // (a full queue is rare).
                 if let Some(Socket {
                     kind:
                         Kind::Listener {
@@ -1022,7 +1028,11 @@ impl Host {
                     if accept_queue.len() as u32 > *backlog
                         && repr.flags.contains(crate::wire::TcpFlags::ACK)
                     {
-                        return;
+                        let mut probe = c.tcb.clone();
+                        probe.on_segment(now, repr, data);
+                        if !matches!(probe.state, TcpState::SynReceived | TcpState::Closed) {
+                            return;
+                        }
                     }
                 }
             }
