@@ -327,7 +327,7 @@ pub fn stim_kind(s: &Stim) -> String {
 /// `dut_nxt` is an upper bound: data may still wait for the window or
 /// cwnd), so it cannot tell whether the real SND.NXT is that far; the tag
 /// then covers every such ACK, as the ACK is before ISN + 1 and SND.NXT
-/// is at least ISN + 1. (The tenth session's rule also required the
+/// is at least ISN + 1. (The earlier rule also required the
 /// modelled distance to stay below 2^31, and `est.seg-PA.missing-A`, case
 /// seed 121109, escaped it: 20,000 bytes written, 5,360 sent.)
 pub fn old_ack(g: &Seg, m: &Model) -> bool {
