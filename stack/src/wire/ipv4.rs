@@ -338,6 +338,19 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Ipv4Packet<&'a T> {
     }
 }
 
+/// The flags-and-fragment-offset field (RFC 791 3.1): DF 0x4000, MF 0x2000,
+/// the offset in 8-octet units below them.
+fn flags_and_frag_offset(dont_frag: bool, more_frags: bool, offset: u16) -> u16 {
+    let mut v = (offset >> 3) & 0x1fff;
+    if dont_frag {
+        v |= 0x4000;
+    }
+    if more_frags {
+        v |= 0x2000;
+    }
+    v
+}
+
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv4Packet<T> {
     /// Sets version (4 bits).
     pub fn set_version(&mut self, v: u8) {
@@ -369,13 +382,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv4Packet<T> {
     /// Sets flags (reserved, DF, MF) and the fragment offset in bytes
     /// (truncated to a multiple of 8).
     pub fn set_flags_and_frag_offset(&mut self, dont_frag: bool, more_frags: bool, offset: u16) {
-        let mut v = (offset >> 3) & 0x1fff;
-        if dont_frag {
-            v |= 0x4000;
-        }
-        if more_frags {
-            v |= 0x2000;
-        }
+        let v = flags_and_frag_offset(dont_frag, more_frags, offset);
         self.buffer.as_mut()[field::FLG_OFF].copy_from_slice(&v.to_be_bytes());
     }
 
@@ -520,14 +527,8 @@ impl Ipv4Repr {
         let hlen = self.header_len();
         let [l0, l1] = (self.buffer_len() as u16).to_be_bytes();
         let [i0, i1] = self.ident.to_be_bytes();
-        let mut flags_off = (self.frag_offset >> 3) & 0x1fff;
-        if self.dont_frag {
-            flags_off |= 0x4000;
-        }
-        if self.more_frags {
-            flags_off |= 0x2000;
-        }
-        let [f0, f1] = flags_off.to_be_bytes();
+        let [f0, f1] =
+            flags_and_frag_offset(self.dont_frag, self.more_frags, self.frag_offset).to_be_bytes();
         let [s0, s1, s2, s3] = self.src_addr.octets();
         let [d0, d1, d2, d3] = self.dst_addr.octets();
         // The fixed header built whole and copied once, as in TcpRepr::emit
