@@ -1058,6 +1058,12 @@ impl Tcb {
         self.ack_now = false;
     }
 
+    /// A passive SYN-RECEIVED connection: in Linux a request socket
+    /// (tcp_check_req, tcp_v4_reqsk_send_ack), not yet a full one.
+    fn is_request_socket(&self) -> bool {
+        self.passive && self.state == TcpState::SynReceived
+    }
+
     /// TIME-WAIT ends early because a new SYN reopened the connection
     /// through a listener (RFC 6191; Linux tcp_timewait_state_process →
     /// TCP_TW_SYN): CLOSED, as when the 2MSL timer ends it.
@@ -1308,7 +1314,7 @@ impl Tcb {
     /// SYN, whatever window the peer's SYN offered (`oracle fuzz`,
     /// reset.seg-R.seq: a SYN with window 0 had the ACK carry the ISS).
     fn pure_ack_seq(&self) -> SeqNumber {
-        if self.passive && self.state == TcpState::SynReceived {
+        if self.is_request_socket() {
             return self.iss + 1;
         }
         let nxt = if self.snd_max > self.snd_nxt {
@@ -2345,12 +2351,7 @@ impl Tcb {
         // at RCV.NXT resets the connection, one elsewhere in the window gets
         // a challenge ACK and one outside it is dropped, as below (RFC 5961
         // 3.2).
-        if self.passive
-            && self.state == TcpState::SynReceived
-            && f.contains(TcpFlags::ACK)
-            && !rst
-            && ack != self.iss + 1
-        {
+        if self.is_request_socket() && f.contains(TcpFlags::ACK) && !rst && ack != self.iss + 1 {
             self.send_reset_for(seg);
             return;
         }
@@ -2369,7 +2370,7 @@ impl Tcb {
         // orphaned FIN-WAIT-2 have paths of their own, where an
         // out-of-window segment is acknowledged whatever its flags
         // (tcp_timewait_state_process).
-        let answered_in_rfc_order = self.passive && self.state == TcpState::SynReceived;
+        let answered_in_rfc_order = self.is_request_socket();
         if !f.intersects(TcpFlags::ACK | TcpFlags::SYN | TcpFlags::RST) && !answered_in_rfc_order {
             return;
         }
@@ -2466,7 +2467,7 @@ impl Tcb {
             return;
         }
 
-        if syn && self.passive && self.state == TcpState::SynReceived {
+        if syn && self.is_request_socket() {
             // Fourth check, RFC 9293 3.10.7.4 (MUST-11): SYN-RECEIVED from a passive
             // OPEN returns to LISTEN (the socket layer drops the child); Linux
             // tcp_check_req (embryonic_reset) also answers with a reset.
