@@ -132,6 +132,13 @@ pub struct Profile {
     /// L; RFC 5681 3.1: 1). 0: by everything the ACK covers, as Linux
     /// tcp_slow_start does.
     pub abc_limit: u32,
+    /// Count cwnd and the flight in packets, as Linux does (snd_cwnd,
+    /// tcp_packets_in_flight, tcp_cwnd_test; slow start and congestion
+    /// avoidance add packets acknowledged): a segment shorter than SMSS
+    /// (a small write with TCP_NODELAY, a segment cut short by SACK blocks
+    /// in its options) takes a whole packet of the window. `false`: bytes,
+    /// as RFC 5681 counts them (cwnd, FlightSize and the growth in octets).
+    pub cwnd_packets: bool,
     /// Duplicate ACKs (or SACKed segments above a hole) that signal a loss
     /// (RFC 5681 3.2, RFC 6675 DupThresh). Linux: net.ipv4.tcp_reordering = 3.
     pub dupthresh: u32,
@@ -268,6 +275,7 @@ impl Profile {
             congestion_control: Algorithm::Reno,
             ssthresh_basis: SsthreshBasis::Cwnd,
             abc_limit: 0,
+            cwnd_packets: true,
             dupthresh: 3,
             rack: true,
             slow_start_after_idle: true,
@@ -309,6 +317,7 @@ impl Profile {
             initial_cwnd: 4,                           // RFC 5681 3.1 with SMSS 1460: 3..4
             ssthresh_basis: SsthreshBasis::FlightSize, // RFC 5681 3.1 (4)
             abc_limit: 1,                              // RFC 5681 3.1 eq. (2)
+            cwnd_packets: false,                       // RFC 5681 2: octets
             rack: false,                               // RFC 6675 IsLost
             zero_window_probe_data: true,              // RFC 1122 4.2.2.17
             window_scale: 7,

@@ -6,8 +6,10 @@
 //! far it falls. [`Reno`] is the one implementation; CUBIC (RFC 9438) would
 //! be another, behind the same trait.
 //!
-//! Windows are in bytes. Linux counts its cwnd in packets; the two agree
-//! whenever segments are full-sized, which is what the scenarios send.
+//! Windows are in bytes. Linux counts its cwnd in packets; with
+//! [`crate::Profile::cwnd_packets`] the TCB counts its flight in segments
+//! and grows cwnd by one SMSS per segment acknowledged, so a window of N
+//! SMSS holds N packets whatever their size (see `Tcb::cwnd_room`).
 
 /// The two numbers a congestion controller owns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -32,6 +32,11 @@ mod recovery;
 /// it can make us hold fixed.
 const MAX_OOO_FINS: usize = 4;
 
+/// Segment ends remembered for counting packets in flight (see
+/// `Tcb::seg_ends`): a fixed bound, 16 KiB per connection whatever the
+/// peer's windows and MSS.
+const MAX_SEG_ENDS: usize = 4096;
+
 pub use info::TcpInfo;
 
 /// Loss-recovery phases, as Linux names them (icsk_ca_state; its Disorder
@@ -290,6 +295,14 @@ pub struct Tcb {
     cwnd_limited: bool,
     max_flight: u32,
     cwnd_usage_seq: SeqNumber,
+    /// Where each segment of new data (or new FIN) not yet acknowledged
+    /// ends: the packets Linux's packets_out counts, for
+    /// [`Profile::cwnd_packets`] (see `segs_out`). At most
+    /// [`MAX_SEG_ENDS`]; past that a new end replaces the last one, so the
+    /// two count as one packet.
+    seg_ends: VecDeque<SeqNumber>,
+    /// Packets the last cumulative ACK acknowledged wholly.
+    acked_pkts: u32,
     /// RACK (see `rack_line`): SND.MAX after each instant that sent new
     /// data (at most 64, oldest dropped), the last retransmission in
     /// recovery, and the line below which everything unSACKed is lost.
@@ -395,6 +408,8 @@ impl Tcb {
             max_flight: 0,
             cwnd_usage_seq: iss,
             sent_marks: VecDeque::new(),
+            seg_ends: VecDeque::new(),
+            acked_pkts: 0,
             rxt_sent: None,
             rack_lost_below: iss,
             last_data_sent: None,
@@ -1236,6 +1251,13 @@ impl Tcb {
     fn note_sent(&mut self, now: Instant, seq: SeqNumber, seq_len: u32) {
         let end = seq + seq_len;
         let retransmission = seq < self.snd_max;
+        if end > self.snd_max && seq != self.iss {
+            // A new packet (the SYN is not counted: cwnd starts after it).
+            if self.seg_ends.len() >= MAX_SEG_ENDS {
+                self.seg_ends.pop_back();
+            }
+            self.seg_ends.push_back(end);
+        }
         self.snd_nxt = end;
         if end > self.snd_max {
             self.snd_max = end;
@@ -3020,6 +3042,13 @@ impl Tcb {
         while self.psh_marks.front().is_some_and(|m| m.1 <= ack) {
             self.psh_marks.pop_front();
         }
+        // Linux tcp_clean_rtx_queue: packets wholly acknowledged.
+        let mut pkts = 0;
+        while self.seg_ends.front().is_some_and(|&e| e <= ack) {
+            self.seg_ends.pop_front();
+            pkts += 1;
+        }
+        self.acked_pkts = pkts;
         let mut data = 0;
         if ack > self.send_seq {
             data = ((ack - self.send_seq) as usize).min(self.send.len());

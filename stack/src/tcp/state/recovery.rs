@@ -140,8 +140,38 @@ impl Tcb {
         let mss = self.mss().max(1);
         let cwnd_segs = (self.cwnd / mss).max(1);
         cwnd_segs
-            .saturating_sub(self.pipe().div_ceil(mss))
+            .saturating_sub(self.pipe_segs())
             .saturating_mul(mss)
+    }
+
+    /// The pipe in packets (Linux tcp_packets_in_flight). With
+    /// [`Profile::cwnd_packets`], while nothing is SACKed or deemed lost,
+    /// the segments sent below SND.NXT and not acknowledged, whatever their
+    /// size; otherwise the pipe's bytes at one SMSS per packet (the same
+    /// count when segments are full-sized).
+    pub(super) fn pipe_segs(&self) -> u32 {
+        if self.profile.cwnd_packets && self.sacked_bytes() == 0 && self.lost_bytes() == 0 {
+            self.segs_out()
+        } else {
+            self.pipe().div_ceil(self.mss().max(1))
+        }
+    }
+
+    /// Segments of new data (or FIN) sent and not acknowledged that start
+    /// below SND.NXT (after a timeout, go-back-N pulls SND.NXT back: what
+    /// lies above it is not in flight). A partly acknowledged one counts
+    /// whole, as Linux's trimmed skb does.
+    pub(super) fn segs_out(&self) -> u32 {
+        let mut start = self.snd_una;
+        let mut n = 0;
+        for &end in &self.seg_ends {
+            if start >= self.snd_nxt {
+                break;
+            }
+            n += 1;
+            start = end;
+        }
+        n
     }
 
     /// Linux tcp_tso_should_defer, for the bursts [`Profile::push_burst`]
@@ -212,7 +242,13 @@ impl Tcb {
     /// whether the window was full, and the largest flight, per window of
     /// data.
     pub(super) fn cwnd_validate(&mut self, limited: bool) {
-        let flight = self.snd_nxt - self.snd_una;
+        // Linux max_packets_out: in packets, compared with cwnd in
+        // `is_cwnd_limited` (bytes here: packets at one SMSS each).
+        let flight = if self.profile.cwnd_packets {
+            self.segs_out().saturating_mul(self.mss().max(1))
+        } else {
+            self.snd_nxt - self.snd_una
+        };
         if self.snd_una >= self.cwnd_usage_seq
             || limited
             || (!self.cwnd_limited && flight > self.max_flight)
@@ -279,6 +315,7 @@ impl Tcb {
         let prior_lost = self.lost_bytes();
         let advanced = ack > self.snd_una;
         let mut acked = 0;
+        self.acked_pkts = 0;
         if advanced {
             acked = self.process_ack(now, ack);
         }
@@ -356,7 +393,17 @@ impl Tcb {
                         cwnd: self.cwnd,
                         ssthresh: self.ssthresh,
                     };
-                    self.cc.on_ack(&mut w, delivered, mss);
+                    // Linux tcp_slow_start / tcp_cong_avoid_ai add
+                    // packets: a short segment acknowledged counts whole.
+                    let grow = if self.profile.cwnd_packets {
+                        (i64::from(self.acked_pkts.saturating_mul(mss))
+                            + i64::from(self.sacked_bytes())
+                            - i64::from(prior_sacked))
+                        .max(0) as u32
+                    } else {
+                        delivered
+                    };
+                    self.cc.on_ack(&mut w, grow, mss);
                     self.cwnd = w.cwnd;
                 }
             }
