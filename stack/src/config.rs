@@ -139,6 +139,15 @@ pub struct Profile {
     /// in its options) takes a whole packet of the window. `false`: bytes,
     /// as RFC 5681 counts them (cwnd, FlightSize and the growth in octets).
     pub cwnd_packets: bool,
+    /// Grow the offered receive window as data arrives, as Linux does for
+    /// a socket without SO_RCVBUF: tcp_grow_window raises rcv_ssthresh by
+    /// two segments per segment whose payload is large against its skb's
+    /// truesize, and the window offered is the smaller of that and the
+    /// memory left at the scaling ratio the last full segment showed
+    /// (`tcp_measure_rcv_mss`, `__tcp_select_window`). `false`: the right
+    /// edge of the initial window stays where it is until the application
+    /// reads (RFC 9293 3.8.6.2.2 only asks that it never move left).
+    pub grow_window: bool,
     /// Duplicate ACKs (or SACKed segments above a hole) that signal a loss
     /// (RFC 5681 3.2, RFC 6675 DupThresh). Linux: net.ipv4.tcp_reordering = 3.
     pub dupthresh: u32,
@@ -276,6 +285,7 @@ impl Profile {
             ssthresh_basis: SsthreshBasis::Cwnd,
             abc_limit: 0,
             cwnd_packets: true,
+            grow_window: true,
             dupthresh: 3,
             rack: true,
             slow_start_after_idle: true,
@@ -318,8 +328,9 @@ impl Profile {
             ssthresh_basis: SsthreshBasis::FlightSize, // RFC 5681 3.1 (4)
             abc_limit: 1,                              // RFC 5681 3.1 eq. (2)
             cwnd_packets: false,                       // RFC 5681 2: octets
-            rack: false,                               // RFC 6675 IsLost
-            zero_window_probe_data: true,              // RFC 1122 4.2.2.17
+            grow_window: false,
+            rack: false,                  // RFC 6675 IsLost
+            zero_window_probe_data: true, // RFC 1122 4.2.2.17
             window_scale: 7,
             delayed_ack: Duration::from_millis(200), // RFC 9293 3.8.6.3 MUST < 0.5 s
             fin_ack_tick: None,                      // RFC 9293 3.10.7.4

@@ -224,6 +224,11 @@ impl Pair for Ours {
             // persist probes happens, and Linux (tcp_probe_timer, after
             // tcp_retries2 unanswered probes) would abort as the stack does.
             retries2: 1000,
+            // The row's buffer is bytes of data, as smoltcp's: Linux's
+            // memory accounting (a 1448-byte segment charges 2304 bytes,
+            // `Profile::grow_window`) would shut a 128-byte window after
+            // one segment and compare something else.
+            grow_window: false,
             ..stack::Profile::linux()
         };
         let mut rx = stack::Host::new(ours_config(MAC_RX, IP_RX, &profile), seed * 2);
@@ -641,7 +646,10 @@ bytes read by the simulated time from the start (ARP and handshake included).
   `retries2` raised from 15 to 1000 so that its sender keeps trying, as
   smoltcp's does: at 30 % loss each way a run of 15 unanswered persist
   probes happens over a 128-byte transfer's thousands of zero-window
-  episodes, and Linux too would then abort (tcp_probe_timer).
+  episodes, and Linux too would then abort (tcp_probe_timer). Its receive
+  window counts bytes of the buffer, as smoltcp's does (`grow_window`
+  off): Linux's skb memory accounting would charge 2,304 bytes for one
+  full segment against a buffer of 128.
 - smoltcp 0.14: its defaults, which are netsim's: no congestion control, so
   only the peer's window limits its sender.
 - smoltcp-reno: the same with its Reno congestion control.

@@ -247,6 +247,9 @@ pub struct Tcb {
     /// Quick-ACK budget (Linux icsk_ack.quick).
     quick: u32,
     quickack_started: bool,
+    /// The segment being processed grew the receive window (see
+    /// `grow_window`); `schedule_ack` turns it into a quick ACK.
+    grew_window: bool,
     /// Receive MSS estimate (Linux icsk_ack.rcv_mss).
     rcv_mss: u32,
     /// Linux icsk_ack.lrcvtime: when the handshake completed (tcp_finish_connect,
@@ -415,6 +418,7 @@ impl Tcb {
             last_data_sent: None,
             quick: 0,
             quickack_started: false,
+            grew_window: false,
             rcv_mss: 536,
             lrcvtime: None,
             pingpong: false,
@@ -483,6 +487,7 @@ impl Tcb {
         // Linux: the SYN's window uses advmss without timestamp adjustment (64240).
         t.rcv_wnd_cap = Tcb::initial_window(profile, profile.mss());
         t.rcv_wnd = t.rcv_wnd_cap;
+        t.default_rcv_mem();
         t
     }
 
@@ -513,6 +518,7 @@ impl Tcb {
         t.snd_wl1 = t.irs;
         t.rcv_wnd_cap = Tcb::initial_window(profile, nego.recv_mss());
         t.rcv_wnd = t.rcv_wnd_cap;
+        t.default_rcv_mem();
         t.rcv_adv = t.rcv_nxt + t.rcv_wnd;
         t.init_cwnd();
         t
@@ -840,6 +846,7 @@ impl Tcb {
             .unwrap_or(self.offer.mss);
         self.rcv_wnd_cap = Tcb::initial_window(&self.profile, recv_mss);
         self.rcv_wnd = self.rcv_wnd_cap;
+        self.default_rcv_mem();
         if self.state == TcpState::SynReceived {
             self.rcv_adv = self.rcv_nxt + self.rcv_wnd;
             self.init_cwnd();
@@ -925,7 +932,7 @@ impl Tcb {
                 // Linux tcp_cleanup_rbuf: a window update when the window
                 // the peer sees can at least double.
                 let cur = self.receive_window_now();
-                let clamp = self.rcvbuf().unwrap_or(0) / 2;
+                let clamp = self.window_clamp();
                 if 2 * u64::from(cur) <= u64::from(clamp) {
                     if let Some(new) = self.rcvbuf_select_window() {
                         if new > 0 && u64::from(new) >= 2 * u64::from(cur) {
@@ -2735,6 +2742,18 @@ impl Tcb {
                     dsack_extend(&mut self.dsack, l, r.min(high));
                 }
             }
+            // Linux tcp_data_queue_ofo grows the window for an
+            // out-of-order segment before charging it; the scaling ratio
+            // is measured from it too (on 6.18, after a SYN-ACK offering
+            // 65160, a 1448-byte segment beyond a hole is answered with
+            // 532 << 7 = 68096: rcv_ssthresh 65160 + 2 * 1460, which the
+            // initial clamp of 64076 would not allow; `oracle fuzz`,
+            // est.seg-R-oow.missing-A).
+            let ooo = start > self.rcv_nxt && !data.is_empty();
+            if ooo {
+                self.measure_scaling_ratio(data.len());
+            }
+            let ooo_grew = ooo && self.grow_window(data.len());
             let adv = self.recv.insert(self.rcv_nxt, start, data);
             // In-order data ran past held FINs: Linux's tcp_ofo_queue drops
             // those skbs, wholly below RCV.NXT.
@@ -2747,6 +2766,15 @@ impl Tcb {
                 self.lrcvtime = Some(now);
             }
             self.rcv_mem_charge(start + data.len() as u32, data.len());
+            // Linux tcp_event_data_recv, in-order data: the scaling ratio
+            // (tcp_measure_rcv_mss), then tcp_grow_window for 128 bytes
+            // or more.
+            self.grew_window = if adv > 0 {
+                self.measure_scaling_ratio(data.len());
+                data.len() >= 128 && self.grow_window(data.len())
+            } else {
+                ooo_grew
+            };
             self.rcv_nxt = self.rcv_nxt + adv;
             self.schedule_ack(now, payload.len(), in_order && !had_ooo);
         }
@@ -2908,6 +2936,17 @@ impl Tcb {
     /// The ACK of a segment whose text was taken: `in_order` if its new
     /// data begins at RCV.NXT with nothing held out of order (whether or
     /// not part of it lay below RCV.NXT).
+    /// Linux __tcp_ack_snd_check: more than one full segment received
+    /// since the last ACK is acknowledged at once, if the window offered
+    /// would not shrink (`rcvbuf_select_window`; with window growth, a
+    /// full segment that grew it).
+    fn ack_two_frames(&self) -> bool {
+        let no_shrink = self
+            .rcvbuf_select_window()
+            .is_none_or(|w| w >= self.rcv_wnd);
+        self.rcv_nxt - self.last_ack_sent > self.rcv_mss && no_shrink
+    }
+
     fn schedule_ack(&mut self, now: Instant, len: usize, in_order: bool) {
         // Linux tcp_measure_rcv_mss (simplified): the largest segment seen, at least 536.
         let adv_mss = u32::from(self.offer.mss);
@@ -2917,14 +2956,14 @@ impl Tcb {
         if !self.quickack_started {
             self.incr_quickack();
         }
+        // Linux tcp_grow_window: a window that grew grants a quick ACK
+        // (icsk_ack.quick |= 1), after the budget the first data starts.
+        if std::mem::take(&mut self.grew_window) {
+            self.quick |= 1;
+        }
         // Linux tcp_in_quickack_mode: quick ACKs only outside interactive mode.
         let quick = self.quick > 0 && !self.pingpong;
-        // Linux __tcp_ack_snd_check: two full segments are acknowledged at
-        // once only if the window would not shrink (SO_RCVBUF model).
-        let no_shrink = self
-            .rcvbuf_select_window()
-            .is_none_or(|w| w >= self.rcv_wnd);
-        let two_frames = self.rcv_nxt - self.last_ack_sent > self.rcv_mss && no_shrink;
+        let two_frames = self.ack_two_frames();
         // Data out of order (or with data held out of order: Linux's
         // out-of-order queue not empty) and two full segments force an ACK
         // now. Data partly below RCV.NXT does not: tcp_data_queue sets its
@@ -2959,6 +2998,7 @@ impl Tcb {
     /// (Linux tcp_fin: skb_rbtree_purge of the out-of-order queue).
     fn drop_ooo(&mut self) {
         self.recv.clear_ooo();
+        self.rcv_mem_drop_above(self.rcv_nxt);
         self.ooo_fins.clear();
         self.last_ooo = None;
     }
@@ -2978,12 +3018,13 @@ impl Tcb {
                 // fuzz`: finin.read.missing-A, finin.seg-PA.missing-A,
                 // est.seg-FPA-oow.extra-A.
                 self.pingpong = true;
-                // Not modelled: Linux also ACKs at once when, the FIN
-                // counted, more than one segment is unacknowledged and its
-                // window would not shrink (__tcp_ack_snd_check), which
-                // depends on its receive-window growth (`oracle fuzz`,
-                // est.seg-FA.missing-A, open).
-                if !self.ack_now || self.ack_now_unforced {
+                // Linux ACKs at once when, the FIN counted, more than one
+                // segment is unacknowledged and its window would not shrink
+                // (`ack_two_frames`; `oracle fuzz`, est.seg-FA.missing-A).
+                if self.ack_two_frames() {
+                    self.ack_now = true;
+                    self.ack_now_unforced = false;
+                } else if !self.ack_now || self.ack_now_unforced {
                     self.ack_now = false;
                     self.ack_now_unforced = false;
                     let d = if self.ato_set {

@@ -13,9 +13,18 @@
 //! Memory is counted per queued segment as Linux's skb truesize on a veth
 //! (measured on 6.18 with SO_RCVBUF 4096: 500-byte segments cost 1536
 //! bytes, full 1448-byte ones 2304) and freed when the application has
-//! read the whole segment. Without SO_RCVBUF the stack keeps its simpler
-//! byte-count window (`Tcb::window_field`); Linux's receive-buffer
-//! auto-tuning and tcp_grow_window are not modelled.
+//! read the whole segment, or when a FIN purges the out-of-order queue.
+//!
+//! With [`Profile::grow_window`] (Linux) a socket without SO_RCVBUF uses
+//! the same model, unlocked, as Linux's default socket: a buffer of
+//! tcp_rmem[1] (`Profile::recv_buffer`), window_clamp one advmss below
+//! its full space (tcp_init_buffer_space), the scaling ratio measured
+//! from each segment larger than rcv_mss (tcp_measure_rcv_mss: payload
+//! against truesize), and rcv_ssthresh grown by tcp_grow_window, which
+//! also grants a quick ACK. Not modelled: skbs merged in the queues
+//! (tcp_try_coalesce, tcp_ofo_queue), auto-tuning on reads
+//! (tcp_rcv_space_adjust), memory pressure. Without `grow_window` the
+//! stack keeps its simpler byte-count window (`Tcb::window_field`).
 
 use super::*;
 
@@ -33,10 +42,29 @@ pub(super) struct RcvMem {
     /// accepted, and at most one per 1 byte of window... in practice by
     /// `MAX_CHUNKS`).
     chunks: VecDeque<(SeqNumber, u32)>,
-    /// Linux tp->rcv_ssthresh: the initial window (tcp_grow_window not
-    /// modelled).
+    /// Linux tp->rcv_ssthresh: the initial window, grown by
+    /// [`Tcb::grow_window`] unless the buffer is locked.
     ssthresh: u32,
+    /// Linux tp->scaling_ratio, of 256: the share of memory offered as
+    /// window (`tcp_win_from_space`); 128 until a full segment shows
+    /// its payload against its truesize.
+    ratio: u32,
+    /// Linux tp->window_clamp.
+    clamp: u32,
+    /// SO_RCVBUF set it (Linux SOCK_RCVBUF_LOCK): the ratio stays 1/2 and
+    /// the window does not grow beyond the initial one.
+    locked: bool,
 }
+
+impl RcvMem {
+    /// Linux tcp_win_from_space.
+    fn win_from_space(&self, space: u32) -> u32 {
+        ((u64::from(space) * u64::from(self.ratio)) >> 8) as u32
+    }
+}
+
+/// Linux tcp_rmem[2], the most auto-tuning gives a socket (6 MiB).
+const RMEM_MAX: u32 = 6 << 20;
 
 /// Bound on the charged segments remembered; past it the oldest charge is
 /// kept as a lump (the window only errs towards smaller).
@@ -92,12 +120,125 @@ impl Tcb {
             mem: 0,
             chunks: VecDeque::new(),
             ssthresh: self.rcv_wnd_cap,
+            ratio: 128,
+            clamp: rcvbuf / 2,
+            locked: true,
+        });
+    }
+
+    /// With [`Profile::grow_window`], a socket without SO_RCVBUF gets the
+    /// memory model too, unlocked: Linux's default buffer (tcp_rmem[1],
+    /// `Profile::recv_buffer`), window_clamp = tcp_full_space at the
+    /// initial ratio of 1/2, rcv_ssthresh = the initial window. Called
+    /// whenever the initial window is set.
+    pub(super) fn default_rcv_mem(&mut self) {
+        if !self.profile.grow_window || self.rcv_mem.as_ref().is_some_and(|m| m.locked) {
+            return;
+        }
+        let rcvbuf = u32::try_from(self.profile.recv_buffer).unwrap_or(u32::MAX);
+        // Linux tcp_init_buffer_space: window_clamp = tcp_full_space, then
+        // "attempt slow start, if clamp is limited": one advmss below it
+        // (65536 - 1460 = 64076), and rcv_ssthresh no higher.
+        let full = rcvbuf / 2;
+        let adv_mss = u32::from(self.offer.mss);
+        let mut clamp = full;
+        if clamp > 2 * adv_mss && clamp + adv_mss > full {
+            clamp = (2 * adv_mss).max(full - adv_mss);
+        }
+        self.rcv_mem = Some(RcvMem {
+            rcvbuf,
+            mem: 0,
+            chunks: VecDeque::new(),
+            ssthresh: self.rcv_wnd_cap.min(clamp),
+            ratio: 128,
+            clamp,
+            locked: false,
         });
     }
 
     /// SO_RCVBUF as getsockopt reports it, if set.
     pub fn rcvbuf(&self) -> Option<u32> {
-        self.rcv_mem.as_ref().map(|m| m.rcvbuf)
+        self.rcv_mem.as_ref().filter(|m| m.locked).map(|m| m.rcvbuf)
+    }
+
+    /// Linux tp->window_clamp (0 without the memory model).
+    pub(super) fn window_clamp(&self) -> u32 {
+        self.rcv_mem.as_ref().map_or(0, |m| m.clamp)
+    }
+
+    /// Linux tcp_measure_rcv_mss, the scaling-ratio part: a segment at
+    /// least as large as rcv_mss, and not equal to it, sets the ratio
+    /// from its payload and truesize, and window_clamp from the buffer at
+    /// that ratio. Call before rcv_mss is updated.
+    pub(super) fn measure_scaling_ratio(&mut self, len: usize) {
+        let rcv_mss = self.rcv_mss;
+        let rcv_wnd = self.rcv_wnd;
+        let Some(m) = self.rcv_mem.as_mut().filter(|m| !m.locked) else {
+            return;
+        };
+        let len32 = u32::try_from(len).unwrap_or(u32::MAX);
+        if len32 <= rcv_mss {
+            return;
+        }
+        let ratio = ((u64::from(len32) << 8) / u64::from(truesize(len))).clamp(1, 255) as u32;
+        if ratio == m.ratio {
+            return;
+        }
+        m.ratio = ratio;
+        // tcp_set_window_clamp: a smaller clamp pulls rcv_ssthresh down to
+        // it; a larger one lifts it to the window last offered.
+        let clamp = m.win_from_space(m.rcvbuf).max(MIN_RCVBUF / 2);
+        if clamp < m.clamp {
+            m.ssthresh = m.ssthresh.min(clamp);
+        } else if clamp > m.clamp {
+            m.ssthresh = m.ssthresh.max(rcv_wnd.min(clamp));
+        }
+        m.clamp = clamp;
+    }
+
+    /// Linux tcp_grow_window for a segment of `len` bytes (`charged`: its
+    /// memory is already counted, in-order data; out-of-order data grows
+    /// the window before it is charged). Returns whether it grew, which
+    /// grants a quick ACK (`icsk_ack.quick |= 1`).
+    pub(super) fn grow_window(&mut self, len: usize) -> bool {
+        let adv_mss = u32::from(self.offer.mss);
+        let rcv_mss = self.rcv_mss;
+        let Some(m) = self.rcv_mem.as_mut().filter(|m| !m.locked) else {
+            return false;
+        };
+        let len32 = u32::try_from(len).unwrap_or(u32::MAX);
+        let space = m.win_from_space(m.rcvbuf.saturating_sub(m.mem));
+        let room = i64::from(m.clamp.min(space)) - i64::from(m.ssthresh);
+        if room <= 0 {
+            return false;
+        }
+        let ts = truesize(len);
+        // Check #2: the skb's overhead would still fit the buffer.
+        let mut incr = if m.win_from_space(ts) <= len32 {
+            2 * adv_mss
+        } else {
+            // __tcp_grow_window.
+            let mut t = m.win_from_space(ts) >> 1;
+            let mut window = m.win_from_space(RMEM_MAX) >> 1;
+            let mut incr = 0;
+            while m.ssthresh <= window && window > 0 {
+                if t <= len32 {
+                    incr = 2 * rcv_mss;
+                    break;
+                }
+                t >>= 1;
+                window >>= 1;
+            }
+            incr
+        };
+        if incr == 0 {
+            return false;
+        }
+        incr = incr.max(2 * len32);
+        m.ssthresh = m
+            .ssthresh
+            .saturating_add(u32::try_from(room).unwrap_or(u32::MAX).min(incr));
+        true
     }
 
     /// Charge a segment of `len` bytes accepted up to `end`.
@@ -119,6 +260,22 @@ impl Tcb {
         }
     }
 
+    /// The out-of-order queue was purged (Linux tcp_fin →
+    /// skb_rbtree_purge): the memory of segments beyond `rcv_nxt` is free.
+    pub(super) fn rcv_mem_drop_above(&mut self, rcv_nxt: SeqNumber) {
+        if let Some(m) = self.rcv_mem.as_mut() {
+            let mut freed = 0u32;
+            m.chunks.retain(|&(end, c)| {
+                let keep = end <= rcv_nxt;
+                if !keep {
+                    freed = freed.saturating_add(c);
+                }
+                keep
+            });
+            m.mem = m.mem.saturating_sub(freed);
+        }
+    }
+
     /// The application has read up to `copied`: free whole segments.
     pub(super) fn rcv_mem_release(&mut self, copied: SeqNumber) {
         if let Some(m) = self.rcv_mem.as_mut() {
@@ -134,10 +291,10 @@ impl Tcb {
     pub(super) fn rcvbuf_select_window(&self) -> Option<u32> {
         let m = self.rcv_mem.as_ref()?;
         let ws = self.negotiated.map(|n| n.rcv_wscale).unwrap_or(0);
-        let allowed = m.rcvbuf / 2;
-        let full = allowed.min(m.rcvbuf / 2);
+        let allowed = m.win_from_space(m.rcvbuf);
+        let full = allowed.min(m.clamp);
         let mss = self.rcv_mss.min(full).max(1);
-        let mut free = m.rcvbuf.saturating_sub(m.mem) / 2;
+        let mut free = m.win_from_space(m.rcvbuf.saturating_sub(m.mem));
         if free < full / 2 {
             free = free >> ws << ws;
             if free < allowed / 16 || free < mss {
