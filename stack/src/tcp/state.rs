@@ -2924,6 +2924,17 @@ impl Tcb {
         self.quickack_started = true;
     }
 
+    /// Linux __tcp_ack_snd_check: more than one full segment received
+    /// since the last ACK is acknowledged at once, if the window offered
+    /// would not shrink (`rcvbuf_select_window`; with window growth, a
+    /// full segment that grew it).
+    fn ack_two_frames(&self) -> bool {
+        let no_shrink = self
+            .rcvbuf_select_window()
+            .is_none_or(|w| w >= self.rcv_wnd);
+        self.rcv_nxt - self.last_ack_sent > self.rcv_mss && no_shrink
+    }
+
     /// When to acknowledge received data (RFC 9293 3.8.6.3, RFC 1122
     /// 4.2.3.2; Linux tcp_event_data_recv / __tcp_ack_snd_check, simplified):
     /// the first segments are acknowledged at once (quick-ack mode: up to
@@ -2936,17 +2947,6 @@ impl Tcb {
     /// The ACK of a segment whose text was taken: `in_order` if its new
     /// data begins at RCV.NXT with nothing held out of order (whether or
     /// not part of it lay below RCV.NXT).
-    /// Linux __tcp_ack_snd_check: more than one full segment received
-    /// since the last ACK is acknowledged at once, if the window offered
-    /// would not shrink (`rcvbuf_select_window`; with window growth, a
-    /// full segment that grew it).
-    fn ack_two_frames(&self) -> bool {
-        let no_shrink = self
-            .rcvbuf_select_window()
-            .is_none_or(|w| w >= self.rcv_wnd);
-        self.rcv_nxt - self.last_ack_sent > self.rcv_mss && no_shrink
-    }
-
     fn schedule_ack(&mut self, now: Instant, len: usize, in_order: bool) {
         // Linux tcp_measure_rcv_mss (simplified): the largest segment seen, at least 536.
         let adv_mss = u32::from(self.offer.mss);

@@ -162,6 +162,11 @@ impl Tcb {
     /// lies above it is not in flight). A partly acknowledged one counts
     /// whole, as Linux's trimmed skb does.
     pub(super) fn segs_out(&self) -> u32 {
+        if self.snd_nxt == self.snd_max {
+            // Every end remembered is above SND.UNA (`process_ack` drops
+            // the others), and every segment starts below SND.MAX.
+            return self.seg_ends.len() as u32;
+        }
         let mut start = self.snd_una;
         let mut n = 0;
         for &end in &self.seg_ends {
