@@ -247,9 +247,6 @@ pub struct Tcb {
     /// Quick-ACK budget (Linux icsk_ack.quick).
     quick: u32,
     quickack_started: bool,
-    /// The segment being processed grew the receive window (see
-    /// `grow_window`); `schedule_ack` turns it into a quick ACK.
-    grew_window: bool,
     /// Receive MSS estimate (Linux icsk_ack.rcv_mss).
     rcv_mss: u32,
     /// Linux icsk_ack.lrcvtime: when the handshake completed (tcp_finish_connect,
@@ -418,7 +415,6 @@ impl Tcb {
             last_data_sent: None,
             quick: 0,
             quickack_started: false,
-            grew_window: false,
             rcv_mss: 536,
             lrcvtime: None,
             pingpong: false,
@@ -2769,14 +2765,14 @@ impl Tcb {
             // Linux tcp_event_data_recv, in-order data: the scaling ratio
             // (tcp_measure_rcv_mss), then tcp_grow_window for 128 bytes
             // or more.
-            self.grew_window = if adv > 0 {
+            let grew = if adv > 0 {
                 self.measure_scaling_ratio(data.len());
                 data.len() >= 128 && self.grow_window(data.len())
             } else {
                 ooo_grew
             };
             self.rcv_nxt = self.rcv_nxt + adv;
-            self.schedule_ack(now, payload.len(), in_order && !had_ooo);
+            self.schedule_ack(now, payload.len(), in_order && !had_ooo, grew);
         }
 
         // Eighth: FIN, processed once all data before it has arrived. A FIN
@@ -2947,7 +2943,8 @@ impl Tcb {
     /// The ACK of a segment whose text was taken: `in_order` if its new
     /// data begins at RCV.NXT with nothing held out of order (whether or
     /// not part of it lay below RCV.NXT).
-    fn schedule_ack(&mut self, now: Instant, len: usize, in_order: bool) {
+    /// `grew`: the segment grew the receive window (`grow_window`).
+    fn schedule_ack(&mut self, now: Instant, len: usize, in_order: bool, grew: bool) {
         // Linux tcp_measure_rcv_mss (simplified): the largest segment seen, at least 536.
         let adv_mss = u32::from(self.offer.mss);
         if len as u32 >= self.rcv_mss {
@@ -2958,7 +2955,7 @@ impl Tcb {
         }
         // Linux tcp_grow_window: a window that grew grants a quick ACK
         // (icsk_ack.quick |= 1), after the budget the first data starts.
-        if std::mem::take(&mut self.grew_window) {
+        if grew {
             self.quick |= 1;
         }
         // Linux tcp_in_quickack_mode: quick ACKs only outside interactive mode.

@@ -136,15 +136,18 @@ impl Tcb {
             return;
         }
         let rcvbuf = u32::try_from(self.profile.recv_buffer).unwrap_or(u32::MAX);
-        // Linux tcp_init_buffer_space: window_clamp = tcp_full_space, then
-        // "attempt slow start, if clamp is limited": one advmss below it
-        // (65536 - 1460 = 64076), and rcv_ssthresh no higher.
+        // Linux tcp_init_buffer_space: window_clamp = tcp_full_space (the
+        // buffer at the initial ratio of 1/2), then "attempt slow start, if
+        // clamp is limited" (its test always holds for that clamp): one
+        // advmss below it (65536 - 1460 = 64076), and rcv_ssthresh no
+        // higher.
         let full = rcvbuf / 2;
         let adv_mss = u32::from(self.offer.mss);
-        let mut clamp = full;
-        if clamp > 2 * adv_mss && clamp + adv_mss > full {
-            clamp = (2 * adv_mss).max(full - adv_mss);
-        }
+        let clamp = if full > 2 * adv_mss {
+            (2 * adv_mss).max(full - adv_mss)
+        } else {
+            full
+        };
         self.rcv_mem = Some(RcvMem {
             rcvbuf,
             mem: 0,
@@ -166,9 +169,8 @@ impl Tcb {
         self.rcv_mem.as_ref().map_or(0, |m| m.clamp)
     }
 
-    /// Linux tcp_measure_rcv_mss, the scaling-ratio part: a segment at
-    /// least as large as rcv_mss, and not equal to it, sets the ratio
-    /// from its payload and truesize, and window_clamp from the buffer at
+    /// Linux tcp_measure_rcv_mss, the scaling-ratio part: a segment larger
+    /// than rcv_mss sets the ratio from its payload and truesize, and window_clamp from the buffer at
     /// that ratio. Call before rcv_mss is updated.
     pub(super) fn measure_scaling_ratio(&mut self, len: usize) {
         let rcv_mss = self.rcv_mss;
@@ -196,10 +198,9 @@ impl Tcb {
         m.clamp = clamp;
     }
 
-    /// Linux tcp_grow_window for a segment of `len` bytes (`charged`: its
-    /// memory is already counted, in-order data; out-of-order data grows
-    /// the window before it is charged). Returns whether it grew, which
-    /// grants a quick ACK (`icsk_ack.quick |= 1`).
+    /// Linux tcp_grow_window for a segment of `len` bytes (in-order data
+    /// after its memory is charged, out-of-order data before). Returns
+    /// whether it grew, which grants a quick ACK (`icsk_ack.quick |= 1`).
     pub(super) fn grow_window(&mut self, len: usize) -> bool {
         let adv_mss = u32::from(self.offer.mss);
         let rcv_mss = self.rcv_mss;
@@ -212,13 +213,13 @@ impl Tcb {
         if room <= 0 {
             return false;
         }
-        let ts = truesize(len);
+        let ts_win = m.win_from_space(truesize(len));
         // Check #2: the skb's overhead would still fit the buffer.
-        let mut incr = if m.win_from_space(ts) <= len32 {
+        let mut incr = if ts_win <= len32 {
             2 * adv_mss
         } else {
             // __tcp_grow_window.
-            let mut t = m.win_from_space(ts) >> 1;
+            let mut t = ts_win >> 1;
             let mut window = m.win_from_space(RMEM_MAX) >> 1;
             let mut incr = 0;
             while m.ssthresh <= window && window > 0 {
