@@ -8,7 +8,9 @@
 //! # Input layout
 //! - byte 0: profile (bit 0: `Profile::rfc()` instead of `linux()`; bit 1:
 //!   no SACK; bit 2: no timestamps; bit 3: no window scaling; bits 4-5:
-//!   buffer size 4 KiB · 4^k);
+//!   buffer size 4 KiB · 4^k; bit 6, with `linux()`: the send buffer
+//!   accounted for as Linux does, `Profile::send_memory`, from a first
+//!   sk_sndbuf of that size);
 //! - bytes 1-2: bytes to transfer (little endian, at most 65535);
 //! - byte 3: the client's write size (1 + 64 · b);
 //! - then one byte per frame put on the link, in order, until the input
@@ -91,6 +93,8 @@ pub fn run(data: &[u8]) {
         window_scaling: flags & 8 == 0,
         send_buffer: buf,
         recv_buffer: buf,
+        // Linux's send memory (sk_sndbuf, skbs) on bit 6, else `buf` bytes.
+        send_memory: base.send_memory && flags & 0x40 != 0,
         ..base
     };
     let mut a = Host::new(config(A_IP, 1, &profile), 1);

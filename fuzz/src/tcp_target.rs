@@ -30,7 +30,8 @@
 //!
 //! # Invariants (a broken one panics with `tcp_input invariant: ...`)
 //! Besides the ones in `fuzz/src/lib.rs`: cwnd ≥ 1 SMSS, ssthresh ≥ 2
-//! SMSS once set, the SACK scoreboard bounded and inside SND.UNA..SND.MAX.
+//! SMSS once set, the SACK scoreboard bounded and inside SND.UNA..SND.MAX,
+//! the send-memory model consistent (`Tcb::check_send_mem`).
 //! See the report in `fuzz/src/lib.rs` ([`crate::tcp_input`]) and
 //! [`EDGES`] for the state-transition table.
 
@@ -922,7 +923,7 @@ impl Harness {
     fn check_state(&mut self, cause: Cause) {
         let (send_buffer, recv_buffer) = {
             let p = self.host.profile();
-            (p.send_buffer, p.recv_buffer)
+            (p.send_capacity(), p.recv_buffer)
         };
         // Filled by the loop below, in the table's ascending id order.
         let mut cur = std::mem::take(&mut self.cur);
@@ -995,6 +996,8 @@ impl Harness {
                     s.snd_max
                 );
             }
+            let mem = t.check_send_mem();
+            check!(self, mem.is_ok(), "conn {id}: send memory model: {mem:?}");
             check!(
                 self,
                 t.recv_available() <= recv_buffer && t.send_queued() <= send_buffer,

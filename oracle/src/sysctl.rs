@@ -313,7 +313,10 @@ pub fn apply(p: &mut Profile, name: &str, value: &str) -> Result<(), String> {
             _ => return Err(format!("expected \"min default max\", got `{value}`")),
         },
         "tcp_wmem" => match ints.as_slice() {
-            [_, def, _] if *def > 0 => p.send_buffer = *def as usize,
+            [_, def, max] if *def > 0 && *max > 0 => {
+                p.send_buffer = *def as usize;
+                p.send_buffer_max = (*max).max(*def) as usize;
+            }
             _ => return Err(format!("expected \"min default max\", got `{value}`")),
         },
         "tcp_congestion_control" => {

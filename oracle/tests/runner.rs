@@ -422,28 +422,32 @@ fn tolerance_percent_widens_the_window_of_long_intervals() {
 
 #[test]
 fn a_blocking_write_returns_when_all_of_it_is_queued() {
-    // 270000 bytes do not fit the stack's 256 KiB send buffer: the write
-    // returns once the peer's ACK of the first 10 segments frees room, with
-    // everything written. A non-blocking one returns what fitted.
+    // 80000 bytes do not fit the stack's send buffer (Linux's memory
+    // accounting takes 74000 here, as Linux does). The blocked write goes
+    // on when the socket is writable again (sk_stream_is_writeable, the
+    // wakeup Linux's writer waits for): not after the ACK of the first 10
+    // segments, after that of the next 20 (as on Linux, measured), and
+    // returns with everything written. A non-blocking one returns what
+    // fitted.
     let lenient = RunOptions {
         lenient: true,
         ..RunOptions::default()
     };
     let blocking = run_with(
         &format!(
-            "{ACCEPTED}+0...0.1 write(4, ..., 270000) = 270000\n+.1 < . 1:1(0) ack 10001 win 1000\n"
+            "{ACCEPTED}+0...0.11 write(4, ..., 80000) = 80000\n+.1 < . 1:1(0) ack 10001 win 1000\n+.01 < . 1:1(0) ack 30001 win 1000\n"
         ),
         lenient,
     );
     assert_eq!(blocking.verdict, Verdict::Passed, "{:?}", blocking.verdict);
     let nb = run_with(
         &format!(
-            "{ACCEPTED}+0 fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n+0 write(4, ..., 270000) = 270000\n"
+            "{ACCEPTED}+0 fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n+0 write(4, ..., 80000) = 80000\n"
         ),
         lenient,
     );
     match nb.verdict {
-        Verdict::Failed(f) => assert!(f.message.contains("write returned 262144"), "{f}"),
+        Verdict::Failed(f) => assert!(f.message.contains("write returned 74000"), "{f}"),
         v => panic!("a non-blocking write cannot queue it all: {v:?}"),
     }
 }

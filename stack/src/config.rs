@@ -48,9 +48,14 @@ pub struct Profile {
     pub sack: bool,
     /// Offer timestamps. Linux: net.ipv4.tcp_timestamps = 1.
     pub timestamps: bool,
-    /// Send buffer bound, bytes. Linux: tcp_wmem[1] = 16384, autotuned up to
-    /// tcp_wmem[2] = 4 MiB; we use a fixed bound.
+    /// Send buffer, bytes. Without [`send_memory`](Self::send_memory): a
+    /// fixed bound on the bytes queued (sent and unacknowledged, or unsent).
+    /// With it: Linux's net.ipv4.tcp_wmem[1] = 16384, the sk_sndbuf a socket
+    /// starts with, before the handshake expands it.
     pub send_buffer: usize,
+    /// The most the send buffer grows to with
+    /// [`send_memory`](Self::send_memory). Linux: net.ipv4.tcp_wmem[2] = 4 MiB.
+    pub send_buffer_max: usize,
     /// Receive buffer bound, bytes (storage; the window never exceeds it).
     /// Linux: tcp_rmem[1] = 131072.
     pub recv_buffer: usize,
@@ -148,6 +153,15 @@ pub struct Profile {
     /// edge of the initial window stays where it is until the application
     /// reads (RFC 9293 3.8.6.2.2 only asks that it never move left).
     pub grow_window: bool,
+    /// Account for the send buffer as Linux does (`tcp/state/sndmem.rs`):
+    /// sk_sndbuf set from the MSS and cwnd when the connection is
+    /// established (tcp_sndbuf_expand: two cwnds of 2048- or 4096-byte
+    /// skbs, at least ten segments) and raised when a writer waits and cwnd
+    /// has room (tcp_new_space), each skb charged its data plus 832 bytes
+    /// of overhead, so a write takes less when its segments are small.
+    /// `false`: [`send_buffer`](Self::send_buffer) bytes, whatever their
+    /// segments.
+    pub send_memory: bool,
     /// Duplicate ACKs (or SACKed segments above a hole) that signal a loss
     /// (RFC 5681 3.2, RFC 6675 DupThresh). Linux: net.ipv4.tcp_reordering = 3.
     pub dupthresh: u32,
@@ -259,7 +273,8 @@ impl Profile {
             window_scaling: true,
             sack: true,
             timestamps: true,
-            send_buffer: 262_144,
+            send_buffer: 16_384,
+            send_buffer_max: 4 << 20,
             recv_buffer: 131_072,
             max_ooo_segments: 64,
             rto_initial: Duration::from_secs(1),
@@ -286,6 +301,7 @@ impl Profile {
             abc_limit: 0,
             cwnd_packets: true,
             grow_window: true,
+            send_memory: true,
             dupthresh: 3,
             rack: true,
             slow_start_after_idle: true,
@@ -329,6 +345,8 @@ impl Profile {
             abc_limit: 1,                              // RFC 5681 3.1 eq. (2)
             cwnd_packets: false,                       // RFC 5681 2: octets
             grow_window: false,
+            send_buffer: 262_144,
+            send_memory: false,
             rack: false,                  // RFC 6675 IsLost
             zero_window_probe_data: true, // RFC 1122 4.2.2.17
             window_scale: 7,
@@ -345,6 +363,17 @@ impl Profile {
     /// Our MSS: MTU minus the IPv4 and TCP headers (RFC 9293 3.7.1, MUST-14).
     pub fn mss(&self) -> u16 {
         self.mtu.saturating_sub(40).min(u16::MAX as usize) as u16
+    }
+
+    /// The most bytes a connection's send queue holds: `send_buffer`, or
+    /// with `send_memory` what the largest sk_sndbuf admits (one skb of up
+    /// to 64 KiB may start below the limit and end above it).
+    pub fn send_capacity(&self) -> usize {
+        if self.send_memory {
+            self.send_buffer_max.saturating_add(1 << 17)
+        } else {
+            self.send_buffer
+        }
     }
 }
 

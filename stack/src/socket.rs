@@ -243,6 +243,9 @@ impl Socket {
         if let Some(r) = self.rcvbuf {
             tcb.set_rcvbuf(r as u32);
         }
+        if let Some(b) = self.sndbuf {
+            tcb.set_sndbuf(b as u32);
+        }
     }
 }
 
@@ -324,9 +327,9 @@ impl Host {
             }
             // Linux sock_setsockopt: min(value, net.core.rmem_max / wmem_max
             // = 212992) doubled, at least SOCK_MIN_RCVBUF 2304 /
-            // SOCK_MIN_SNDBUF 4608; it also locks the size. Only the
-            // receive side changes behaviour here (the window; see
-            // `Tcb::set_rcvbuf`).
+            // SOCK_MIN_SNDBUF 4608; it also locks the size (the window,
+            // see `Tcb::set_rcvbuf`; what a write takes, with
+            // `Profile::send_memory`, see `Tcb::set_sndbuf`).
             SockOpt::RcvBuf => s.rcvbuf = Some((value.clamp(0, 212_992) * 2).max(2304)),
             SockOpt::SndBuf => s.sndbuf = Some((value.clamp(0, 212_992) * 2).max(4608)),
             SockOpt::ReusePort => {}
@@ -336,6 +339,7 @@ impl Host {
         let nodelay = s.nodelay;
         let linger2 = s.linger2;
         let syn_cnt = s.syn_cnt;
+        let sndbuf = s.sndbuf.filter(|_| opt == SockOpt::SndBuf);
         let ka = self.keepalive_params(fd);
         let now = self.last_now;
         if let Ok(Some((id, _))) = self.conn_of(fd) {
@@ -344,6 +348,9 @@ impl Host {
                 c.tcb.set_linger2(linger2);
                 // Linux reads icsk_syn_retries at every SYN timeout.
                 c.tcb.set_syn_retries(syn_cnt.map(|v| v as u32));
+                if let Some(b) = sndbuf {
+                    c.tcb.set_sndbuf(b as u32);
+                }
                 if matches!(opt, SockOpt::KeepAlive | SockOpt::KeepIdle) {
                     c.tcb.set_keepalive(now, ka);
                 } else if matches!(opt, SockOpt::KeepIntvl | SockOpt::KeepCnt) && ka.is_some() {
@@ -378,10 +385,18 @@ impl Host {
                 Ok(Some((_, c))) => c.tcb.mss() as i32,
                 _ => s.max_seg.unwrap_or(536),
             },
-            // Linux's defaults: tcp_rmem[1] and tcp_wmem[1] (the oracle pins
-            // 131072 and 16384); auto-tuning is not modelled.
+            // Linux's defaults: tcp_rmem[1] (the oracle pins 131072;
+            // receive auto-tuning is not modelled) and sk_sndbuf, tcp_wmem[1]
+            // until the handshake expands it (`Profile::send_memory`).
             SockOpt::RcvBuf => s.rcvbuf.unwrap_or(131_072),
-            SockOpt::SndBuf => s.sndbuf.unwrap_or(16_384),
+            SockOpt::SndBuf => match self.conn_of(fd) {
+                Ok(Some((_, c))) if c.tcb.sndbuf().is_some() => {
+                    c.tcb.sndbuf().map_or(0, |b| b.min(i32::MAX as u32) as i32)
+                }
+                _ => s
+                    .sndbuf
+                    .unwrap_or(p.send_buffer.min(i32::MAX as usize) as i32),
+            },
             SockOpt::ReusePort | SockOpt::Broadcast | SockOpt::Other(..) => {
                 return Err(Errno::ENOPROTOOPT)
             }

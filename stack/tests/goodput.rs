@@ -229,6 +229,8 @@ impl Pair for Ours {
             // `Profile::grow_window`) would shut a 128-byte window after
             // one segment and compare something else.
             grow_window: false,
+            // Likewise bytes, not Linux's skb memory (`send_memory`).
+            send_memory: false,
             ..stack::Profile::linux()
         };
         let mut rx = stack::Host::new(ours_config(MAC_RX, IP_RX, &profile), seed * 2);

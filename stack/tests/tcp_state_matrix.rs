@@ -1246,6 +1246,7 @@ fn bound_listen_backlog_clamped_to_max_backlog() {
 fn bound_send_queue_send_buffer() {
     let p = Profile {
         send_buffer: 4096,
+        send_memory: false,
         ..Profile::linux()
     };
     let (mut us, _) = established_with(&p);
@@ -1274,12 +1275,53 @@ fn bound_send_queue_send_buffer() {
     assert_eq!(us.send(&[7u8; 5000]), 1000);
 }
 
+/// With Linux's send memory (`Profile::send_memory`), SEND takes what the
+/// memory admits, which is less than a fixed buffer of the same size when
+/// segments are small; the socket stays unwritable (POLLOUT) until ACKs
+/// free enough (sk_stream_is_writeable), and an ACK of all that was sent
+/// makes room again.
+#[test]
+fn send_memory_admits_and_acks_free() {
+    let p = Profile::linux();
+    let (mut us, _) = established_with(&p);
+    let now = t_cell();
+    let sndbuf = us.sndbuf().expect("modelled") as usize;
+    assert!(
+        sndbuf > p.send_buffer,
+        "expanded on establishment: {sndbuf}"
+    );
+    let n = us.send(&[7u8; 200_000]);
+    assert!(n > 0 && n < 200_000, "took {n} of 200000");
+    assert_eq!(us.send(&[7u8; 10]), 0, "full: refused");
+    assert_eq!(us.send_free(), 0, "not writable");
+    let wmem = us.wmem_queued().unwrap() as usize;
+    assert!(
+        wmem >= sndbuf,
+        "stopped below the buffer: {wmem} < {sndbuf}"
+    );
+    assert_eq!(us.check_send_mem(), Ok(()));
+    let sent: usize = drain(&mut us, now).iter().map(|(_, d)| d.len()).sum();
+    assert!(sent > 0);
+    assert_eq!(us.check_send_mem(), Ok(()));
+    // The peer acknowledges all of it: the memory is freed, and the
+    // socket is writable again.
+    let ack = us.snd_una.get().wrapping_add(sent as u32);
+    let seg = repr(us.rcv_nxt.get(), ack, TcpFlags::ACK, ts_opts(&us), 0);
+    us.on_segment(now, &seg, &[]);
+    assert!(us.wmem_queued().unwrap() as usize <= wmem - sent);
+    drain(&mut us, now);
+    assert_eq!(us.check_send_mem(), Ok(()));
+    assert!(us.send_free() > 0, "writable after the ACK");
+    assert!(us.send(&[7u8; 10_000]) > 0);
+}
+
 /// Through the socket layer: send() returns what fits, then EAGAIN, and the
 /// socket is not writable.
 #[test]
 fn bound_send_queue_socket_eagain() {
     let p = Profile {
         send_buffer: 4096,
+        send_memory: false,
         ..Profile::linux()
     };
     let mut h = host(p);

@@ -26,6 +26,7 @@ use std::collections::VecDeque;
 mod info;
 mod rcvbuf;
 mod recovery;
+mod sndmem;
 
 /// FINs held beyond RCV.NXT at most (see `Tcb::ooo_fins`): only a peer
 /// that contradicts itself sends more than one, and the bound keeps what
@@ -271,6 +272,10 @@ pub struct Tcb {
     pmtu: Option<u32>,
     /// SO_RCVBUF's receive-memory model, when the application set it.
     rcv_mem: Option<rcvbuf::RcvMem>,
+    /// Linux's send-memory model ([`Profile::send_memory`]).
+    snd_mem: Option<sndmem::SndMem>,
+    /// TCP_MAXSEG set before the handshake (Linux rx_opt.user_mss).
+    user_mss: Option<u16>,
     /// Ends of segments first sent with PSH, and whether that PSH ended
     /// the queued data (at most 128, oldest dropped); see
     /// `retransmission_psh`.
@@ -385,7 +390,7 @@ impl Tcb {
             ts_offset,
             ts_recent: 0,
             last_ack_sent: SeqNumber(0),
-            send: SendBuffer::new(profile.send_buffer),
+            send: SendBuffer::new(profile.send_capacity()),
             send_seq: iss + 1,
             fin_queued: false,
             snd_sml: iss,
@@ -426,6 +431,11 @@ impl Tcb {
             rexmit_only: false,
             psh_marks: VecDeque::new(),
             rcv_mem: None,
+            snd_mem: profile.send_memory.then(|| {
+                let sndbuf = u32::try_from(profile.send_buffer).unwrap_or(u32::MAX);
+                sndmem::SndMem::new(sndbuf, false, iss + 1)
+            }),
+            user_mss: None,
             pmtu: None,
             delack_timer: Timer::default(),
             keepalive: None,
@@ -693,9 +703,12 @@ impl Tcb {
     /// Room in the send buffer.
     pub fn send_free(&self) -> usize {
         if self.fin_queued {
-            0
-        } else {
-            self.send.free()
+            return 0;
+        }
+        match &self.snd_mem {
+            // Linux tcp_poll: POLLOUT while sk_stream_is_writeable.
+            Some(m) if !m.writeable(self.fin_seq()) => 0,
+            _ => self.send.free(),
         }
     }
 
@@ -832,6 +845,7 @@ impl Tcb {
     /// Call right after [`connect`](Self::connect) or [`accept`](Self::accept),
     /// before the SYN or SYN-ACK leaves.
     pub fn set_user_mss(&mut self, mss: u16) {
+        self.user_mss = Some(mss.max(1));
         self.offer.mss = self.offer.mss.min(mss.max(1));
         if let Some(n) = self.negotiated.as_mut() {
             n.our_mss = self.offer.mss;
@@ -887,7 +901,10 @@ impl Tcb {
         self.burst_segs = 0;
         self.tso_hold = false;
         match self.state {
-            TcpState::Established | TcpState::CloseWait => self.send.push(data),
+            TcpState::Established | TcpState::CloseWait => {
+                let n = self.send_mem_admit(data.len().min(self.send.free()));
+                self.send.push(&data[..n])
+            }
             _ => 0,
         }
     }
@@ -1309,6 +1326,7 @@ impl Tcb {
             }
             TcpState::TimeWait | TcpState::FinWait2 => self.poll_ack(now),
             _ => {
+                self.check_send_space();
                 if let Some(seg) = self.poll_data(now) {
                     return Some(seg);
                 }
@@ -1492,13 +1510,20 @@ impl Tcb {
                         flags |= TcpFlags::PSH;
                     }
                     self.burst_segs += 1;
-                } else if last || burst_end || sws_push {
-                    // tcp_write_wakeup sets PSH on the piece it cuts.
-                    flags |= TcpFlags::PSH;
-                    self.burst_segs = 0;
-                    self.mark_psh(end - len as u32, end, last);
                 } else {
-                    self.burst_segs += 1;
+                    let continues = self.burst_segs > 0;
+                    let closes = last || burst_end || sws_push;
+                    if closes {
+                        // tcp_write_wakeup sets PSH on the piece it cuts.
+                        flags |= TcpFlags::PSH;
+                        self.burst_segs = 0;
+                        self.mark_psh(end - len as u32, end, last);
+                    } else {
+                        self.burst_segs += 1;
+                    }
+                    if let Some(m) = self.snd_mem.as_mut() {
+                        m.sent(end - len as u32, end, continues, closes);
+                    }
                 }
                 // Linux tcp_send_fin piggybacks the FIN on the last unsent
                 // segment. A FIN never sent is new data, which
@@ -2075,6 +2100,7 @@ impl Tcb {
         if f.contains(TcpFlags::ACK) {
             self.process_ack(now, ack);
             self.state = TcpState::Established;
+            self.init_send_mem();
             self.lrcvtime = Some(now); // Linux tcp_finish_connect
             self.retries = 0;
             self.arm_keepalive(now);
@@ -2512,6 +2538,11 @@ impl Tcb {
             // Fifth check: no ACK → drop.
             return;
         }
+        // Linux tcp_check_space after the ACK has freed what it covers and
+        // before what it lets out leaves (`check_send_space`, from `poll`).
+        if let Some(m) = self.snd_mem.as_mut() {
+            m.check_due = true;
+        }
 
         if self.state == TcpState::SynReceived {
             if self.snd_una < ack && ack <= self.snd_max {
@@ -2528,6 +2559,7 @@ impl Tcb {
                 // Linux tcp_create_openreq_child: max_window from the ACK
                 // that completes the handshake (not the SYN's).
                 self.max_window = self.snd_wnd;
+                self.init_send_mem();
                 self.snd_wl1 = seq;
                 self.snd_wl2 = ack;
                 if self.fin_queued {
@@ -2875,6 +2907,7 @@ impl Tcb {
         let ack = SeqNumber(seg.ack_number);
         self.state = TcpState::Established;
         self.process_ack(now, ack);
+        self.init_send_mem();
         self.retries = 0;
         self.arm_keepalive(now);
         self.snd_wnd = u32::from(seg.window_len);
@@ -3096,6 +3129,12 @@ impl Tcb {
         self.snd_una = ack;
         if self.snd_nxt < ack {
             self.snd_nxt = ack;
+        }
+        let mss = self.mss();
+        // The FIN's sequence number is no data of an skb.
+        let data_una = ack.min(self.fin_seq());
+        if let Some(m) = self.snd_mem.as_mut() {
+            m.acked(data_una, mss);
         }
         let mut sampled = false;
         if let Some((end, t)) = self.rtt_probe {

@@ -1,0 +1,581 @@
+//! The send buffer as Linux accounts for it ([`Profile::send_memory`]).
+//!
+//! Linux bounds what a write may queue by memory, not bytes: `sk_sndbuf`
+//! against `sk_wmem_queued`, the truesize of every skb in the write and
+//! retransmission queues (tcp_sendmsg_locked: a new skb only while
+//! sk_stream_memory_free). So the bytes a write takes depend on how its
+//! data is cut into skbs, and a write of small segments takes less: with a
+//! 100-byte MSS 5100 bytes, with 500-byte segments 18,000, with one 1460-byte
+//! MSS and a large window 46,720 (all measured on Linux 6.18, non-blocking
+//! writes of 200,000 bytes into a zero or full window).
+//!
+//! What is modelled, each rule Linux's:
+//! - **sk_sndbuf.** tcp_wmem[1] (16384) until the connection is established;
+//!   then tcp_init_buffer_space → tcp_sndbuf_expand: two congestion windows
+//!   of at least ten segments (TCP_INIT_CWND; reordering + 1) of
+//!   `roundup_pow_of_two(mss + 512) + 256` bytes each, where mss is the
+//!   larger of the peer's MSS clamp and mss_cache (measured: a peer MSS up
+//!   to 512 gives 25,600, 513 to 1536 gives 46,080, 9000 gives 332,800),
+//!   at most tcp_wmem[2]. A writer that found the buffer full (SOCK_NOSPACE)
+//!   has it expanded again, with the cwnd of the moment, by the next ACK
+//!   that leaves room in cwnd before new data fills it (tcp_check_space →
+//!   tcp_new_space, tcp_should_expand_sndbuf; measured: the ACK of a
+//!   whole first flight takes the buffer to 92,160 for a cwnd of 20).
+//!   SO_SNDBUF sets and locks it.
+//! - **skbs.** A write first tops up the last skb if nothing of it has
+//!   been sent, then allocates skbs of size_goal bytes (tcp_xmit_size_goal:
+//!   the whole segments of the current MSS that fit in half the peer's
+//!   largest window, or all of it up to 536 bytes, at most 64 KiB) while
+//!   the memory allows. Sending part of an skb splits it (tso_fragment,
+//!   tcp_fragment: a new skb for the rest); the segments of one burst (see
+//!   `Profile::push_burst`) leave one skb together. An ACK frees the skbs
+//!   it covers and trims a partly acknowledged skb of several segments
+//!   (tcp_tso_acked); an skb of one segment stays whole until covered.
+//! - **charge.** Each skb costs its data plus 832 bytes (SKB_TRUESIZE of a
+//!   small-head skb: 256-byte head, 256-byte sk_buff, 320-byte
+//!   skb_shared_info; the 512 in the sndbuf formula is the same head and
+//!   shared info, measured from where the MSS steps above). Measured on
+//!   6.18 with 24 segment sizes from 100 to 500 bytes and two sndbufs, the
+//!   writes stop exactly where the skbs' charges reach sk_sndbuf plus one
+//!   skb's overhead: Linux admits one skb more than the sum would (as if
+//!   sk_wmem_queued ran 832 bytes short), which is what
+//!   [`SndMem::wmem_queued`] reports.
+//!
+//! Not modelled: retransmissions' splits and collapses
+//! (tcp_retrans_try_collapse), the FIN's skb, memory pressure.
+//! poll()'s POLLOUT follows sk_stream_is_writeable (free space at least
+//! half the memory queued).
+
+use super::*;
+
+/// SKB_TRUESIZE of an skb from tcp_stream_alloc_skb without its data.
+pub const SKB_OVERHEAD: u32 = 832;
+/// MAX_TCP_HEADER + SKB_DATA_ALIGN(sizeof(struct skb_shared_info)), as
+/// tcp_sndbuf_expand adds them to the MSS (measured: the sndbuf steps from
+/// 25,600 to 46,080 between a peer MSS of 512 and 513).
+const SNDBUF_HEAD: u32 = 512;
+/// SKB_DATA_ALIGN(sizeof(struct sk_buff)).
+const SK_BUFF: u32 = 256;
+/// TCP_INIT_CWND, the fewest segments tcp_sndbuf_expand provides for.
+const INIT_CWND: u32 = 10;
+/// Linux SOCK_MIN_SNDBUF.
+pub const MIN_SNDBUF: u32 = 4608;
+/// sk_gso_max_size of the veth: the largest skb size_goal allows.
+const GSO_MAX_SIZE: u32 = 65536;
+/// Bound on the skbs remembered (a connection has at most sk_sndbuf /
+/// SKB_OVERHEAD of them, about 5000 at 4 MiB; splits add at most one per
+/// segment sent). Past it the last two are counted as one.
+const MAX_SKBS: usize = 8192;
+
+/// What a write needs to know of the connection (see [`SndMem::write`]).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct WriteCx {
+    /// The first byte never sent (SND.MAX).
+    pub unsent: SeqNumber,
+    /// tcp_xmit_size_goal.
+    pub size_goal: u32,
+    /// The current MSS of a segment of data.
+    pub seg: u32,
+    /// Segments of a burst (`Profile::push_burst`; 0: no limit).
+    pub burst: u32,
+    /// Segments cwnd allows now.
+    pub segs: u32,
+    /// Bytes the peer's window allows now.
+    pub window: u32,
+    /// Half the peer's largest window (forced_push).
+    pub half_window: u32,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct SndMem {
+    /// sk_sndbuf, bytes of memory.
+    pub(super) sndbuf: u32,
+    /// SO_SNDBUF set it (SOCK_SNDBUF_LOCK): never expanded.
+    pub(super) locked: bool,
+    /// Where the first skb starts: SND.UNA, or before it while a
+    /// partly acknowledged one-segment skb keeps its memory.
+    head: SeqNumber,
+    /// The ends of the skbs from `head` to the end of the data written,
+    /// in order.
+    ends: VecDeque<SeqNumber>,
+    /// The split the last segment of a burst still open left behind: the
+    /// next segment of the same burst moves it instead of adding one.
+    burst_split: Option<SeqNumber>,
+    /// tp->pushed_seq: where the last push mark (PSH) was set.
+    pushed: SeqNumber,
+    /// SOCK_NOSPACE: a write found no room.
+    pub(super) nospace: bool,
+    /// An ACK was processed: check the space before what it lets out
+    /// leaves (measured: after an ACK of a whole cwnd Linux sizes the
+    /// buffer for the grown cwnd, which the flight then fills).
+    pub(super) check_due: bool,
+}
+
+impl SndMem {
+    pub(super) fn new(sndbuf: u32, locked: bool, head: SeqNumber) -> SndMem {
+        SndMem {
+            sndbuf,
+            locked,
+            head,
+            ends: VecDeque::new(),
+            burst_split: None,
+            pushed: head,
+            nospace: false,
+            check_due: false,
+        }
+    }
+
+    /// sk_wmem_queued as Linux's writes see it: the skbs' data and
+    /// overheads, less one overhead (see the module's documentation).
+    pub(super) fn wmem_queued(&self, write_seq: SeqNumber) -> u32 {
+        match self.ends.len() {
+            0 => 0,
+            n => (n as u32 - 1)
+                .saturating_mul(SKB_OVERHEAD)
+                .saturating_add(write_seq - self.head),
+        }
+    }
+
+    /// sk_stream_is_writeable: free space at least half the memory queued.
+    pub(super) fn writeable(&self, write_seq: SeqNumber) -> bool {
+        let w = self.wmem_queued(write_seq);
+        w < self.sndbuf && self.sndbuf - w >= w / 2
+    }
+
+    fn start_of(&self, i: usize) -> SeqNumber {
+        if i == 0 {
+            self.head
+        } else {
+            self.ends[i - 1]
+        }
+    }
+
+    /// tcp_sendmsg_locked: queue up to `len` bytes at `write_seq`; returns
+    /// the bytes taken. As Linux, each skb filled to size_goal is pushed at
+    /// once if the write has gone past half the peer's largest window since
+    /// the last push mark (forced_push: everything cwnd and the window
+    /// allow) or if it is the first unsent skb (tcp_push_one: one burst),
+    /// and what leaves splits the skb, which changes both the memory and
+    /// what the next skb takes; the stack's own segments follow the write
+    /// (`sent` then finds these splits where its bursts end).
+    pub(super) fn write(&mut self, write_seq: SeqNumber, len: usize, cx: &mut WriteCx) -> usize {
+        let size_goal = cx.size_goal.max(1);
+        let mut left = len.min(u32::MAX as usize / 2) as u32;
+        let mut seq = write_seq;
+        if self.ends.is_empty() {
+            self.head = write_seq;
+        }
+        while left > 0 {
+            let n = self.ends.len();
+            let tail_room = match self.ends.back() {
+                Some(&last) if self.start_of(n - 1) >= cx.unsent => {
+                    size_goal.saturating_sub(last - self.start_of(n - 1))
+                }
+                _ => 0,
+            };
+            if tail_room > 0 {
+                // The last skb takes more while nothing of it has left.
+                let add = tail_room.min(left);
+                seq = seq + add;
+                left -= add;
+                if let Some(e) = self.ends.back_mut() {
+                    *e = seq;
+                }
+            } else {
+                // sk_stream_memory_free, before each new skb.
+                if self.wmem_queued(seq) >= self.sndbuf {
+                    self.nospace = true;
+                    break;
+                }
+                let take = size_goal.min(left);
+                seq = seq + take;
+                left -= take;
+                if self.ends.len() >= MAX_SKBS {
+                    self.ends.pop_back();
+                }
+                self.ends.push_back(seq);
+            }
+            let last = self.ends.len() - 1;
+            let start = self.start_of(last);
+            if seq - start < size_goal || left == 0 {
+                continue;
+            }
+            if seq > self.pushed + cx.half_window {
+                // forced_push: tcp_mark_push, __tcp_push_pending_frames.
+                self.pushed = seq;
+                self.push(cx, seq, true);
+            } else if start == cx.unsent {
+                // tcp_push_one.
+                self.push(cx, seq, false);
+            }
+        }
+        if seq != write_seq {
+            // tcp_push marks the last skb.
+            self.pushed = seq;
+        }
+        (seq - write_seq) as usize
+    }
+
+    /// tcp_write_xmit from the first unsent skb, up to `written`: bursts
+    /// of `cx.burst` segments within cwnd and the window (each segment
+    /// must fit whole, tcp_snd_wnd_test), a burst that ends inside an skb
+    /// splitting it (tso_fragment); one burst only unless `all`.
+    fn push(&mut self, cx: &mut WriteCx, written: SeqNumber, all: bool) {
+        let seg = cx.seg.max(1);
+        while cx.unsent < written {
+            let i = self.ends.partition_point(|&e| e <= cx.unsent);
+            let Some(&skb_end) = self.ends.get(i) else {
+                return;
+            };
+            let mut n = 0u32;
+            let mut segs = 0u32;
+            while cx.unsent + n < skb_end && cx.segs > 0 && (cx.burst == 0 || segs < cx.burst) {
+                let l = seg.min(skb_end - (cx.unsent + n));
+                if l > cx.window {
+                    break;
+                }
+                n += l;
+                cx.window -= l;
+                cx.segs -= 1;
+                segs += 1;
+            }
+            if n == 0 {
+                return;
+            }
+            let e = cx.unsent + n;
+            if e < skb_end && self.ends.len() < MAX_SKBS {
+                self.ends.insert(i, e);
+            }
+            cx.unsent = e;
+            if !all {
+                return;
+            }
+        }
+    }
+
+    /// New data `seq..end` left in a segment. `continues` says the segment
+    /// goes on the burst of the segment before it; `closes` that it ends
+    /// its burst. A segment that ends inside an skb splits it there, unless
+    /// the burst goes on: the next segment of the burst moves that split.
+    pub(super) fn sent(&mut self, seq: SeqNumber, end: SeqNumber, continues: bool, closes: bool) {
+        if continues && self.burst_split == Some(seq) {
+            if let Some(i) = self.ends.iter().position(|&e| e == seq) {
+                if i + 1 < self.ends.len() {
+                    self.ends.remove(i);
+                }
+            }
+        }
+        self.burst_split = None;
+        let i = self.ends.partition_point(|&e| e <= end);
+        if i < self.ends.len() && self.start_of(i) < end {
+            if self.ends.len() >= MAX_SKBS {
+                return;
+            }
+            self.ends.insert(i, end);
+            if !closes {
+                self.burst_split = Some(end);
+            }
+        }
+    }
+
+    /// An ACK moved SND.UNA to `una` (tcp_clean_rtx_queue): the skbs it
+    /// covers are freed; a partly covered one of several segments of
+    /// `mss` is trimmed to `una` (tcp_tso_acked).
+    pub(super) fn acked(&mut self, una: SeqNumber, mss: u32) {
+        while let Some(&e) = self.ends.front() {
+            if e > una {
+                break;
+            }
+            self.ends.pop_front();
+            self.head = e;
+        }
+        if self.ends.is_empty() {
+            self.head = una;
+        } else if let Some(&e) = self.ends.front() {
+            if self.head < una && e - self.head > mss {
+                self.head = una;
+            }
+        }
+        if self.burst_split.is_some_and(|s| s <= una) {
+            self.burst_split = None;
+        }
+    }
+
+    /// Model consistency, for the fuzz targets' invariants: the skbs are
+    /// in order, the last ends where the data written ends, and the first
+    /// starts no later than `una`.
+    pub(crate) fn check(&self, una: SeqNumber, write_seq: SeqNumber) -> Result<(), String> {
+        if self.head > una {
+            return Err(format!(
+                "first skb starts at {:?} after SND.UNA {:?}",
+                self.head, una
+            ));
+        }
+        let mut prev = self.head;
+        for &e in &self.ends {
+            if e <= prev {
+                return Err(format!("skb ends {:?} not after {:?}", e, prev));
+            }
+            prev = e;
+        }
+        if !self.ends.is_empty() && prev != write_seq {
+            return Err(format!(
+                "skbs end at {:?}, the data at {:?}",
+                prev, write_seq
+            ));
+        }
+        if self.ends.is_empty() && write_seq != una {
+            return Err(format!("no skb for {} bytes queued", write_seq - una));
+        }
+        Ok(())
+    }
+}
+
+impl Tcb {
+    /// The MSS tcp_sndbuf_expand sizes skbs by: the larger of the peer's
+    /// MSS as clamped by TCP_MAXSEG (rx_opt.mss_clamp) and mss_cache.
+    fn sndbuf_mss(&self) -> u32 {
+        let clamp = self
+            .negotiated
+            .map_or(u32::from(crate::tcp::options::DEFAULT_MSS), |n| {
+                let peer = u32::from(n.peer_mss);
+                match self.user_mss {
+                    Some(u) => peer.min(u32::from(u)),
+                    None => peer,
+                }
+            });
+        clamp.max(self.mss())
+    }
+
+    /// Linux tcp_sndbuf_expand.
+    fn sndbuf_expand(&mut self) {
+        let per_mss = (self.sndbuf_mss() + SNDBUF_HEAD).next_power_of_two() + SK_BUFF;
+        let cwnd = self.cwnd / self.mss().max(1);
+        let segs = cwnd
+            .max(INIT_CWND)
+            .max(self.profile.dupthresh.saturating_add(1));
+        let sndmem = 2u32.saturating_mul(segs).saturating_mul(per_mss);
+        let max = u32::try_from(self.profile.send_buffer_max).unwrap_or(u32::MAX);
+        if let Some(m) = self.snd_mem.as_mut() {
+            if !m.locked && m.sndbuf < sndmem {
+                m.sndbuf = sndmem.min(max);
+            }
+        }
+    }
+
+    /// Linux tcp_init_buffer_space, on entering ESTABLISHED.
+    pub(super) fn init_send_mem(&mut self) {
+        self.sndbuf_expand();
+        let una = self.snd_una;
+        if let Some(m) = self.snd_mem.as_mut() {
+            if m.ends.is_empty() {
+                m.head = una;
+            }
+        }
+    }
+
+    /// SO_SNDBUF: the size and the lock (`sndbuf` already doubled and
+    /// bounded by the socket layer, as sock_setsockopt does).
+    pub fn set_sndbuf(&mut self, sndbuf: u32) {
+        if let Some(m) = self.snd_mem.as_mut() {
+            m.sndbuf = sndbuf.max(MIN_SNDBUF);
+            m.locked = true;
+        }
+    }
+
+    /// sk_sndbuf, if the send memory is modelled.
+    pub fn sndbuf(&self) -> Option<u32> {
+        self.snd_mem.as_ref().map(|m| m.sndbuf)
+    }
+
+    /// sk_wmem_queued as modelled (see [`SndMem::wmem_queued`]).
+    pub fn wmem_queued(&self) -> Option<u32> {
+        let ws = self.fin_seq();
+        self.snd_mem.as_ref().map(|m| m.wmem_queued(ws))
+    }
+
+    /// The send memory model's consistency (for the fuzz targets).
+    pub fn check_send_mem(&self) -> Result<(), String> {
+        match &self.snd_mem {
+            Some(m) if self.state.is_synchronized() => {
+                let data_end = self.fin_seq();
+                m.check(self.snd_una.min(data_end), data_end)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// tcp_xmit_size_goal: the bytes tcp_sendmsg puts in one skb.
+    fn size_goal(&self) -> u32 {
+        let mss = self.data_mss().max(1);
+        let goal = self.bound_to_half_wnd(GSO_MAX_SIZE);
+        (goal / mss * mss).max(mss)
+    }
+
+    /// How much of a `len`-byte write the memory takes (all of it without
+    /// the model).
+    pub(super) fn send_mem_admit(&mut self, len: usize) -> usize {
+        if self.snd_mem.is_none() {
+            return len;
+        }
+        let ws = self.fin_seq();
+        let mss = self.mss().max(1);
+        let in_flight = self.snd_max - self.snd_una;
+        let mut cx = WriteCx {
+            unsent: self.snd_max.max(self.snd_una),
+            size_goal: self.size_goal(),
+            seg: self.data_mss(),
+            burst: self.profile.push_burst,
+            segs: self.cwnd_room() / mss,
+            window: self.snd_wnd.saturating_sub(in_flight),
+            half_window: self.max_window / 2,
+        };
+        match self.snd_mem.as_mut() {
+            Some(m) => m.write(ws, len, &mut cx),
+            None => len,
+        }
+    }
+
+    /// tcp_check_space after an ACK, before its transmissions: a writer
+    /// waiting for room has the buffer expanded if cwnd has room
+    /// (tcp_should_expand_sndbuf), and stops waiting once the space is
+    /// writeable (sk_stream_write_space).
+    pub(super) fn check_send_space(&mut self) {
+        let Some(m) = self.snd_mem.as_mut() else {
+            return;
+        };
+        if !std::mem::take(&mut m.check_due) || !m.nospace {
+            return;
+        }
+        if self.cwnd_room() > 0 {
+            self.sndbuf_expand();
+        }
+        let ws = self.fin_seq();
+        if let Some(m) = self.snd_mem.as_mut() {
+            if m.writeable(ws) {
+                m.nospace = false;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ISS: SeqNumber = SeqNumber(1000);
+
+    /// A write context with nothing sendable: a shut window.
+    fn shut(goal: u32) -> WriteCx {
+        WriteCx {
+            unsent: ISS,
+            size_goal: goal,
+            seg: goal,
+            burst: 2,
+            segs: 10,
+            window: 0,
+            half_window: 1 << 20,
+        }
+    }
+
+    fn skbs(m: &SndMem) -> Vec<u32> {
+        let mut v = Vec::new();
+        let mut prev = m.head;
+        for &e in &m.ends {
+            v.push(e - prev);
+            prev = e;
+        }
+        v
+    }
+
+    #[test]
+    fn a_write_stops_where_the_skbs_charges_reach_the_buffer() {
+        // 100-byte skbs cost 932: before the 51st the memory reads
+        // 50 * 932 - 832 = 45768 < 46080, before a 52nd 51 * 932 - 832 =
+        // 46700 (Linux: 5100 bytes, tcp/send-buffer-small-segments).
+        let mut m = SndMem::new(46080, false, ISS);
+        assert_eq!(m.write(ISS, 200_000, &mut shut(100)), 5100);
+        assert!(m.nospace);
+        assert_eq!(m.wmem_queued(ISS + 5100), 50 * SKB_OVERHEAD + 5100);
+        // Full: a further write takes nothing (EAGAIN).
+        assert_eq!(m.write(ISS + 5100, 10, &mut shut(100)), 0);
+        assert_eq!(m.check(ISS, ISS + 5100), Ok(()));
+    }
+
+    #[test]
+    fn a_short_last_skb_is_topped_up_before_a_new_one() {
+        let mut m = SndMem::new(46080, false, ISS);
+        assert_eq!(m.write(ISS, 150, &mut shut(100)), 150);
+        assert_eq!(skbs(&m), [100, 50]);
+        assert_eq!(m.write(ISS + 150, 120, &mut shut(100)), 120);
+        assert_eq!(skbs(&m), [100, 100, 70]);
+        // Sending part of it splits it: the unsent rest is the last skb
+        // and takes more (as Linux's tso_fragment leaves it in the write
+        // queue); once all of it has left, a new skb starts.
+        m.sent(ISS + 200, ISS + 250, false, true);
+        let mut cx = shut(100);
+        cx.unsent = ISS + 250;
+        assert_eq!(m.write(ISS + 270, 10, &mut cx), 10);
+        assert_eq!(skbs(&m), [100, 100, 50, 30]);
+        m.sent(ISS + 250, ISS + 280, false, true);
+        cx.unsent = ISS + 280;
+        assert_eq!(m.write(ISS + 280, 10, &mut cx), 10);
+        assert_eq!(skbs(&m), [100, 100, 50, 30, 10]);
+    }
+
+    #[test]
+    fn a_full_first_skb_leaves_in_bursts_that_split_it() {
+        // 32120-byte skbs (22 segments of 1460), a cwnd of ten segments,
+        // bursts of two: the first skb is pushed when full and leaves
+        // five 2920-byte skbs behind; the rest of it takes 14600 more and
+        // no new skb fits in 46080 (Linux: 46720).
+        let mut m = SndMem::new(46080, false, ISS);
+        let mut cx = WriteCx {
+            unsent: ISS,
+            size_goal: 32120,
+            seg: 1460,
+            burst: 2,
+            segs: 10,
+            window: 64240,
+            half_window: 32120,
+        };
+        assert_eq!(m.write(ISS, 200_000, &mut cx), 46720);
+        assert_eq!(skbs(&m), [2920, 2920, 2920, 2920, 2920, 32120]);
+        assert_eq!(cx.unsent, ISS + 14600);
+        // The stack's own segments then find the splits: the first of a
+        // burst splits, the second moves that split onto the one there.
+        m.sent(ISS, ISS + 1460, false, false);
+        assert_eq!(skbs(&m).len(), 7);
+        m.sent(ISS + 1460, ISS + 2920, true, true);
+        assert_eq!(skbs(&m), [2920, 2920, 2920, 2920, 2920, 32120]);
+    }
+
+    #[test]
+    fn an_ack_frees_whole_skbs_and_trims_only_multi_segment_ones() {
+        let mut m = SndMem::new(46080, false, ISS);
+        m.write(ISS, 3000, &mut shut(1000));
+        // Half of a one-segment skb acknowledged: it keeps its memory.
+        m.acked(ISS + 500, 1000);
+        assert_eq!(m.wmem_queued(ISS + 3000), 2 * SKB_OVERHEAD + 3000);
+        // Half of a two-segment skb (mss 500): trimmed to SND.UNA.
+        m.acked(ISS + 1250, 500);
+        assert_eq!(m.wmem_queued(ISS + 3000), SKB_OVERHEAD + 1750);
+        assert_eq!(m.check(ISS + 1250, ISS + 3000), Ok(()));
+        m.acked(ISS + 3000, 500);
+        assert_eq!(m.wmem_queued(ISS + 3000), 0);
+        assert_eq!(m.check(ISS + 3000, ISS + 3000), Ok(()));
+    }
+
+    #[test]
+    fn the_consistency_check_finds_a_broken_model() {
+        let mut m = SndMem::new(46080, false, ISS);
+        m.write(ISS, 300, &mut shut(100));
+        assert!(m.check(ISS, ISS + 299).is_err(), "data end mismatch");
+        assert!(
+            m.check(ISS - 1, ISS + 300).is_err(),
+            "first skb after SND.UNA"
+        );
+        m.ends.swap(0, 1);
+        assert!(m.check(ISS, ISS + 300).is_err(), "out of order");
+    }
+}
