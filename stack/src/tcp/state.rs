@@ -1509,7 +1509,13 @@ impl Tcb {
                     if self.retransmission_psh(self.snd_nxt, end) {
                         flags |= TcpFlags::PSH;
                     }
+                    let continues = self.burst_segs > 0;
                     self.burst_segs += 1;
+                    if let Some(m) = self.snd_mem.as_mut() {
+                        // tcp_retransmit_skb fragments an skb longer than
+                        // what it resends (tcp_fragment).
+                        m.sent(end - len as u32, end, continues, false);
+                    }
                 } else {
                     let continues = self.burst_segs > 0;
                     let closes = last || burst_end || sws_push;
@@ -1848,7 +1854,12 @@ impl Tcb {
         if dlen > 0 && self.retransmission_psh(seq, end) {
             flags |= TcpFlags::PSH;
         }
+        let continues = self.burst_segs > 0;
         self.burst_segs += 1;
+        if let Some(m) = self.snd_mem.as_mut().filter(|_| dlen > 0) {
+            // tcp_retransmit_skb: tcp_fragment, as in go-back-N.
+            m.sent(seq, end, continues, false);
+        }
         if fin {
             flags |= TcpFlags::FIN;
         }

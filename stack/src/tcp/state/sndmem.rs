@@ -41,8 +41,12 @@
 //!   sk_wmem_queued ran 832 bytes short), which is what
 //!   [`SndMem::wmem_queued`] reports.
 //!
-//! Not modelled: retransmissions' splits and collapses
-//! (tcp_retrans_try_collapse), the FIN's skb, memory pressure.
+//! A retransmitted segment that ends inside an skb splits it too
+//! (__tcp_retransmit_skb → tcp_fragment, which charges the new skb; from
+//! the source, not checked against a measurement).
+//! Not modelled: skbs merged at transmission (tcp_grow_skb) or by a
+//! retransmission (tcp_retrans_try_collapse), the FIN's skb, memory
+//! pressure.
 //! poll()'s POLLOUT follows sk_stream_is_writeable (free space at least
 //! half the memory queued).
 
@@ -253,10 +257,12 @@ impl SndMem {
         }
     }
 
-    /// New data `seq..end` left in a segment. `continues` says the segment
-    /// goes on the burst of the segment before it; `closes` that it ends
-    /// its burst. A segment that ends inside an skb splits it there, unless
-    /// the burst goes on: the next segment of the burst moves that split.
+    /// Data `seq..end` left in a segment, new or retransmitted. `continues`
+    /// says the segment goes on the burst of the segment before it;
+    /// `closes` that it ends its burst. A segment that ends inside an skb
+    /// splits it there (tso_fragment; tcp_fragment for a retransmission),
+    /// unless the burst goes on: the next segment of the burst moves that
+    /// split.
     pub(super) fn sent(&mut self, seq: SeqNumber, end: SeqNumber, continues: bool, closes: bool) {
         if continues && self.burst_split == Some(seq) {
             if let Some(i) = self.ends.iter().position(|&e| e == seq) {
