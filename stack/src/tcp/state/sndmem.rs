@@ -265,10 +265,9 @@ impl SndMem {
     /// split.
     pub(super) fn sent(&mut self, seq: SeqNumber, end: SeqNumber, continues: bool, closes: bool) {
         if continues && self.burst_split == Some(seq) {
-            if let Some(i) = self.ends.iter().position(|&e| e == seq) {
-                if i + 1 < self.ends.len() {
-                    self.ends.remove(i);
-                }
+            let i = self.ends.partition_point(|&e| e < seq);
+            if i + 1 < self.ends.len() && self.ends[i] == seq {
+                self.ends.remove(i);
             }
         }
         self.burst_split = None;
