@@ -389,14 +389,15 @@ impl Host {
             // receive auto-tuning is not modelled) and sk_sndbuf, tcp_wmem[1]
             // until the handshake expands it (`Profile::send_memory`).
             SockOpt::RcvBuf => s.rcvbuf.unwrap_or(131_072),
-            SockOpt::SndBuf => match self.conn_of(fd) {
-                Ok(Some((_, c))) if c.tcb.sndbuf().is_some() => {
-                    c.tcb.sndbuf().map_or(0, |b| b.min(i32::MAX as u32) as i32)
-                }
-                _ => s
-                    .sndbuf
-                    .unwrap_or(p.send_buffer.min(i32::MAX as usize) as i32),
-            },
+            SockOpt::SndBuf => {
+                let modelled = match self.conn_of(fd) {
+                    Ok(Some((_, c))) => c.tcb.sndbuf().map(|b| b as usize),
+                    _ => None,
+                };
+                let set = s.sndbuf.map(|v| v as usize);
+                let b = modelled.or(set).unwrap_or(p.send_buffer);
+                b.min(i32::MAX as usize) as i32
+            }
             SockOpt::ReusePort | SockOpt::Broadcast | SockOpt::Other(..) => {
                 return Err(Errno::ENOPROTOOPT)
             }
