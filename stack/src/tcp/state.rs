@@ -2369,6 +2369,16 @@ impl Tcb {
             && seq + seg_len >= self.last_ack_sent
     }
 
+    /// Linux tcp_sequence's right edge: a segment is in the window while
+    /// its end does not pass RCV.NXT + RCV.WND (`!after(end_seq, ...)`), so
+    /// an empty one exactly at the right edge of an open window is taken
+    /// (its ACK processed, no reply); RFC 9293's test (RCV.NXT =< SEG.SEQ <
+    /// RCV.NXT + RCV.WND) answers it with an ACK. `oracle fuzz`,
+    /// finin.seg-A-oow.extra-A.
+    fn at_right_edge(&self, seq: SeqNumber, seg_len: u32) -> bool {
+        seg_len == 0 && self.rcv_adv > self.rcv_nxt && seq == self.rcv_adv
+    }
+
     /// Linux tcp_sequence (6.17+, "do not accept packets beyond window"): a
     /// segment that starts in the window but ends past its right edge is
     /// taken only while no data waits for the application; otherwise it is
@@ -2467,7 +2477,7 @@ impl Tcb {
         }
 
         let seg_len = payload.len() as u32 + u32::from(syn) + u32::from(fin);
-        let acceptable = self.acceptable(seq, seg_len);
+        let acceptable = self.acceptable(seq, seg_len) || self.at_right_edge(seq, seg_len);
         let old_dup = !acceptable && self.reaches_last_ack(seq, seg_len, f);
         if !(acceptable || old_dup) || self.overruns_window(seq, seg_len - u32::from(fin)) {
             // First check (RFC 9293 3.10.7.4: "an acknowledgment should be
