@@ -189,8 +189,10 @@ pub struct Profile {
     /// bursts of tcp_tso_autosize() segments, at least
     /// net.ipv4.tcp_min_tso_segs = 2 (the size at low pacing rates, e.g. the
     /// first flight after a 10 ms handshake), and each burst ends with PSH
-    /// (measured on 6.18 over the veth without TSO: `. P. . P. …`). Larger
-    /// bursts at higher pacing rates are not modelled.
+    /// (__tcp_transmit_skb sets PSH on every GSO packet "to expedite GRO
+    /// flush at receiver", not on one-segment ones; measured on 6.18 over
+    /// the veth without TSO: `. P. . P. …`). Larger bursts at higher pacing
+    /// rates are not modelled.
     pub push_burst: u32,
     /// Nagle's algorithm on by default (RFC 9293 3.7.4, SHLD-7). Linux: on unless TCP_NODELAY.
     pub nagle: bool,

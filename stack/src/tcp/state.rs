@@ -1518,7 +1518,13 @@ impl Tcb {
                     }
                 } else {
                     let continues = self.burst_segs > 0;
-                    let closes = last || burst_end || sws_push;
+                    // A one-segment skb the write pushed with PSH
+                    // (forced_push) and that left alone during the write
+                    // keeps its PSH (see `SndMem::push`). `oracle fuzz`,
+                    // est.write.flags / finin.write.flags.
+                    let lone_forced =
+                        !continues && self.snd_mem.as_ref().is_some_and(|m| m.pushed_alone(end));
+                    let closes = last || burst_end || sws_push || lone_forced;
                     if closes {
                         // tcp_write_wakeup sets PSH on the piece it cuts.
                         flags |= TcpFlags::PSH;

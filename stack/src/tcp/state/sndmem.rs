@@ -70,6 +70,9 @@ const GSO_MAX_SIZE: u32 = 65536;
 /// SKB_OVERHEAD of them, about 5000 at 4 MiB; splits add at most one per
 /// segment sent). Past it the last two are counted as one.
 const MAX_SKBS: usize = 8192;
+/// Bound on the PSH marks remembered (older ones are forgotten: their
+/// segments lose a PSH).
+const MAX_MARKS: usize = 128;
 
 /// What a write needs to know of the connection (see [`SndMem::write`]).
 #[derive(Debug, Clone, Copy)]
@@ -107,6 +110,13 @@ pub(crate) struct SndMem {
     burst_split: Option<SeqNumber>,
     /// tp->pushed_seq: where the last push mark (PSH) was set.
     pushed: SeqNumber,
+    /// Ends of one-segment skbs a write marked with PSH (forced_push) and
+    /// pushed out whole and alone while it went on, oldest first, at most
+    /// `MAX_MARKS`: Linux's segment carries that PSH. An skb that leaves
+    /// later is merged with the next first if cwnd allows two segments
+    /// (tcp_grow_skb), which moves the PSH (tso_fragment), so only these
+    /// are known to keep it.
+    alone: VecDeque<SeqNumber>,
     /// SOCK_NOSPACE: a write found no room.
     pub(super) nospace: bool,
     /// An ACK was processed: check the space before what it lets out
@@ -124,6 +134,7 @@ impl SndMem {
             ends: VecDeque::new(),
             burst_split: None,
             pushed: head,
+            alone: VecDeque::new(),
             nospace: false,
             check_due: false,
         }
@@ -207,7 +218,16 @@ impl SndMem {
             if seq > self.pushed + cx.half_window {
                 // forced_push: tcp_mark_push, __tcp_push_pending_frames.
                 self.pushed = seq;
+                let from = cx.unsent;
                 self.push(cx, seq, true);
+                // The marked skb went out whole and alone: one segment
+                // that ends at the mark.
+                if from == start && cx.unsent == seq && seq - start <= cx.seg {
+                    if self.alone.len() >= MAX_MARKS {
+                        self.alone.pop_front();
+                    }
+                    self.alone.push_back(seq);
+                }
             } else if start == cx.unsent {
                 // tcp_push_one.
                 self.push(cx, seq, false);
@@ -304,6 +324,15 @@ impl SndMem {
         if self.burst_split.is_some_and(|s| s <= una) {
             self.burst_split = None;
         }
+        while self.alone.front().is_some_and(|&m| m <= una) {
+            self.alone.pop_front();
+        }
+    }
+
+    /// Whether the segment ending at `end` is a one-segment skb a write
+    /// pushed with PSH while it went on (see `alone`).
+    pub(super) fn pushed_alone(&self, end: SeqNumber) -> bool {
+        self.alone.iter().any(|&m| m == end)
     }
 
     /// Model consistency, for the fuzz targets' invariants: the skbs are
@@ -553,6 +582,31 @@ mod tests {
         assert_eq!(skbs(&m).len(), 7);
         m.sent(ISS + 1460, ISS + 2920, true, true);
         assert_eq!(skbs(&m), [2920, 2920, 2920, 2920, 2920, 32120]);
+    }
+
+    #[test]
+    fn a_forced_push_that_leaves_alone_keeps_its_psh() {
+        // A 502-byte window: one-segment skbs of 502, each past half the
+        // window. The first leaves at once, alone, with its PSH; the
+        // second finds the window full and leaves later (when Linux may
+        // merge it with the third), so only the first is recorded
+        // (Linux: `P. 1:503`, `. 503:1005`, tcp/forced-push-lone-skb).
+        let mut m = SndMem::new(46080, false, ISS);
+        let mut cx = WriteCx {
+            unsent: ISS,
+            size_goal: 502,
+            seg: 502,
+            burst: 2,
+            segs: 10,
+            window: 502,
+            half_window: 251,
+        };
+        assert_eq!(m.write(ISS, 1460, &mut cx), 1460);
+        assert!(m.pushed_alone(ISS + 502));
+        assert!(!m.pushed_alone(ISS + 1004));
+        assert!(!m.pushed_alone(ISS + 1460));
+        m.acked(ISS + 502, 502);
+        assert!(!m.pushed_alone(ISS + 502), "forgotten once acknowledged");
     }
 
     #[test]
