@@ -2754,8 +2754,11 @@ impl Tcb {
                 self.last_ooo = Some(start);
             } else if skip > 0 && self.negotiated.is_some_and(|n| n.sack) {
                 // Partly or wholly duplicate segment: D-SACK the duplicate
-                // part (RFC 2883; Linux tcp_data_queue / tcp_dsack_set).
-                let dup_end = (seq + payload.len() as u32).min(self.rcv_nxt);
+                // part (RFC 2883; Linux tcp_data_queue / tcp_dsack_set),
+                // up to the segment's end_seq, which counts a FIN (`oracle
+                // fuzz`, est.seg-FA-oow.opts: an old 1-octet segment with
+                // FIN is reported as 206:208).
+                let dup_end = (seq + payload.len() as u32 + u32::from(fin)).min(self.rcv_nxt);
                 self.dsack = Some((seq, dup_end));
             }
             let in_order = start == self.rcv_nxt && !data.is_empty();
