@@ -4,10 +4,10 @@
 //! against `sk_wmem_queued`, the truesize of every skb in the write and
 //! retransmission queues (tcp_sendmsg_locked: a new skb only while
 //! sk_stream_memory_free). So the bytes a write takes depend on how its
-//! data is cut into skbs, and a write of small segments takes less: with a
-//! 100-byte MSS 5100 bytes, with 500-byte segments 18,000, with one 1460-byte
-//! MSS and a large window 46,720 (all measured on Linux 6.18, non-blocking
-//! writes of 200,000 bytes into a zero or full window).
+//! data is cut into skbs, and a write of small segments takes less: with
+//! 100-byte segments 5100 bytes, with 500-byte segments 18,000, with a
+//! 1460-byte MSS and a large window 46,720 (all measured on Linux 6.18,
+//! non-blocking writes of 200,000 bytes into a shut or full window).
 //!
 //! What is modelled, each rule Linux's:
 //! - **sk_sndbuf.** tcp_wmem[1] (16384) until the connection is established;
@@ -33,9 +33,10 @@
 //!   (tcp_tso_acked); an skb of one segment stays whole until covered.
 //! - **charge.** Each skb costs its data plus 832 bytes (SKB_TRUESIZE of a
 //!   small-head skb: 256-byte head, 256-byte sk_buff, 320-byte
-//!   skb_shared_info; the 512 in the sndbuf formula is the same head and
-//!   shared info, measured from where the MSS steps above). Measured on
-//!   6.18 with 24 segment sizes from 100 to 500 bytes and two sndbufs, the
+//!   skb_shared_info; the 512 in the sndbuf formula is MAX_TCP_HEADER, 192,
+//!   plus the shared info, measured from where the MSS steps above).
+//!   Measured on 6.18 with 32 segment sizes from 48 to 500 bytes and two
+//!   sndbufs, the
 //!   writes stop exactly where the skbs' charges reach sk_sndbuf plus one
 //!   skb's overhead: Linux admits one skb more than the sum would (as if
 //!   sk_wmem_queued ran 832 bytes short), which is what
