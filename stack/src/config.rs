@@ -36,10 +36,10 @@ pub struct Profile {
     pub ttl: u8,
     /// Receive space used to size the initial receive window; the initial
     /// window is this rounded down to a multiple of the MSS (minus 12 with
-    /// timestamps). Linux: tcp_rmem[1] = 131072 halved by
+    /// timestamps). Linux: `tcp_rmem[1]` = 131072 halved by
     /// net.ipv4.tcp_adv_win_scale = 1 → 65536, giving 64240 / 65160 (measured).
     pub rcv_space: u32,
-    /// Window scale we offer. Linux: derived from tcp_rmem[2]; the oracle pins
+    /// Window scale we offer. Linux: derived from `tcp_rmem[2]`; the oracle pins
     /// 6 MiB → 7 (measured; an unpinned 32 MiB host gives 10).
     pub window_scale: u8,
     /// Offer window scaling. Linux: net.ipv4.tcp_window_scaling = 1.
@@ -50,14 +50,14 @@ pub struct Profile {
     pub timestamps: bool,
     /// Send buffer, bytes. Without [`send_memory`](Self::send_memory): a
     /// fixed bound on the bytes queued (sent and unacknowledged, or unsent).
-    /// With it: Linux's net.ipv4.tcp_wmem[1] = 16384, the sk_sndbuf a socket
+    /// With it: Linux's `net.ipv4.tcp_wmem[1]` = 16384, the sk_sndbuf a socket
     /// starts with, before the handshake expands it.
     pub send_buffer: usize,
     /// The most the send buffer grows to with
-    /// [`send_memory`](Self::send_memory). Linux: net.ipv4.tcp_wmem[2] = 4 MiB.
+    /// [`send_memory`](Self::send_memory). Linux: `net.ipv4.tcp_wmem[2]` = 4 MiB.
     pub send_buffer_max: usize,
     /// Receive buffer bound, bytes (storage; the window never exceeds it).
-    /// Linux: tcp_rmem[1] = 131072.
+    /// Linux: `tcp_rmem[1]` = 131072.
     pub recv_buffer: usize,
     /// Bound on out-of-order segments held per connection.
     /// Linux bounds by memory (tcp_prune_ofo_queue); we bound by count.

@@ -423,7 +423,7 @@ impl Tcb {
         self.snd_mem.as_ref().map(|m| m.sndbuf)
     }
 
-    /// sk_wmem_queued as modelled (see [`SndMem::wmem_queued`]).
+    /// sk_wmem_queued as modelled (see `SndMem::wmem_queued`).
     pub fn wmem_queued(&self) -> Option<u32> {
         let ws = self.fin_seq();
         self.snd_mem.as_ref().map(|m| m.wmem_queued(ws))
