@@ -433,7 +433,7 @@ impl Tcb {
             rcv_mem: None,
             snd_mem: profile.send_memory.then(|| {
                 let sndbuf = u32::try_from(profile.send_buffer).unwrap_or(u32::MAX);
-                sndmem::SndMem::new(sndbuf, false, iss + 1)
+                sndmem::SndMem::new(sndbuf, iss + 1)
             }),
             user_mss: None,
             pmtu: None,

@@ -127,10 +127,12 @@ pub(crate) struct SndMem {
 }
 
 impl SndMem {
-    pub(super) fn new(sndbuf: u32, locked: bool, head: SeqNumber) -> SndMem {
+    /// A model with sk_sndbuf `sndbuf`, not locked, its first skb to start
+    /// at `head`.
+    pub(super) fn new(sndbuf: u32, head: SeqNumber) -> SndMem {
         SndMem {
             sndbuf,
-            locked,
+            locked: false,
             head,
             ends: VecDeque::new(),
             burst_split: None,
@@ -500,17 +502,23 @@ mod tests {
 
     const ISS: SeqNumber = SeqNumber(1000);
 
-    /// A write context with nothing sendable: a shut window.
-    fn shut(goal: u32) -> WriteCx {
+    /// A write context at the start of the data: bursts of two, a cwnd
+    /// of ten segments, `window` bytes of the peer's window open.
+    fn cx(size_goal: u32, seg: u32, window: u32, half_window: u32) -> WriteCx {
         WriteCx {
             unsent: ISS,
-            size_goal: goal,
-            seg: goal,
+            size_goal,
+            seg,
             burst: 2,
             segs: 10,
-            window: 0,
-            half_window: 1 << 20,
+            window,
+            half_window,
         }
+    }
+
+    /// A write context with nothing sendable: a shut window.
+    fn shut(goal: u32) -> WriteCx {
+        cx(goal, goal, 0, 1 << 20)
     }
 
     fn skbs(m: &SndMem) -> Vec<u32> {
@@ -528,7 +536,7 @@ mod tests {
         // 100-byte skbs cost 932: before the 51st the memory reads
         // 50 * 932 - 832 = 45768 < 46080, before a 52nd 51 * 932 - 832 =
         // 46700 (Linux: 5100 bytes, tcp/send-buffer-small-segments).
-        let mut m = SndMem::new(46080, false, ISS);
+        let mut m = SndMem::new(46080, ISS);
         assert_eq!(m.write(ISS, 200_000, &mut shut(100)), 5100);
         assert!(m.nospace);
         assert_eq!(m.wmem_queued(ISS + 5100), 50 * SKB_OVERHEAD + 5100);
@@ -539,7 +547,7 @@ mod tests {
 
     #[test]
     fn a_short_last_skb_is_topped_up_before_a_new_one() {
-        let mut m = SndMem::new(46080, false, ISS);
+        let mut m = SndMem::new(46080, ISS);
         assert_eq!(m.write(ISS, 150, &mut shut(100)), 150);
         assert_eq!(skbs(&m), [100, 50]);
         assert_eq!(m.write(ISS + 150, 120, &mut shut(100)), 120);
@@ -548,13 +556,13 @@ mod tests {
         // and takes more (as Linux's tso_fragment leaves it in the write
         // queue); once all of it has left, a new skb starts.
         m.sent(ISS + 200, ISS + 250, false, true);
-        let mut cx = shut(100);
-        cx.unsent = ISS + 250;
-        assert_eq!(m.write(ISS + 270, 10, &mut cx), 10);
+        let mut c = shut(100);
+        c.unsent = ISS + 250;
+        assert_eq!(m.write(ISS + 270, 10, &mut c), 10);
         assert_eq!(skbs(&m), [100, 100, 50, 30]);
         m.sent(ISS + 250, ISS + 280, false, true);
-        cx.unsent = ISS + 280;
-        assert_eq!(m.write(ISS + 280, 10, &mut cx), 10);
+        c.unsent = ISS + 280;
+        assert_eq!(m.write(ISS + 280, 10, &mut c), 10);
         assert_eq!(skbs(&m), [100, 100, 50, 30, 10]);
     }
 
@@ -564,19 +572,11 @@ mod tests {
         // bursts of two: the first skb is pushed when full and leaves
         // five 2920-byte skbs behind; the rest of it takes 14600 more and
         // no new skb fits in 46080 (Linux: 46720).
-        let mut m = SndMem::new(46080, false, ISS);
-        let mut cx = WriteCx {
-            unsent: ISS,
-            size_goal: 32120,
-            seg: 1460,
-            burst: 2,
-            segs: 10,
-            window: 64240,
-            half_window: 32120,
-        };
-        assert_eq!(m.write(ISS, 200_000, &mut cx), 46720);
+        let mut m = SndMem::new(46080, ISS);
+        let mut c = cx(32120, 1460, 64240, 32120);
+        assert_eq!(m.write(ISS, 200_000, &mut c), 46720);
         assert_eq!(skbs(&m), [2920, 2920, 2920, 2920, 2920, 32120]);
-        assert_eq!(cx.unsent, ISS + 14600);
+        assert_eq!(c.unsent, ISS + 14600);
         // The stack's own segments then find the splits: the first of a
         // burst splits, the second moves that split onto the one there.
         m.sent(ISS, ISS + 1460, false, false);
@@ -592,17 +592,8 @@ mod tests {
         // second finds the window full and leaves later (when Linux may
         // merge it with the third), so only the first is recorded
         // (Linux: `P. 1:503`, `. 503:1005`, tcp/forced-push-lone-skb).
-        let mut m = SndMem::new(46080, false, ISS);
-        let mut cx = WriteCx {
-            unsent: ISS,
-            size_goal: 502,
-            seg: 502,
-            burst: 2,
-            segs: 10,
-            window: 502,
-            half_window: 251,
-        };
-        assert_eq!(m.write(ISS, 1460, &mut cx), 1460);
+        let mut m = SndMem::new(46080, ISS);
+        assert_eq!(m.write(ISS, 1460, &mut cx(502, 502, 502, 251)), 1460);
         assert!(m.pushed_alone(ISS + 502));
         assert!(!m.pushed_alone(ISS + 1004));
         assert!(!m.pushed_alone(ISS + 1460));
@@ -612,7 +603,7 @@ mod tests {
 
     #[test]
     fn an_ack_frees_whole_skbs_and_trims_only_multi_segment_ones() {
-        let mut m = SndMem::new(46080, false, ISS);
+        let mut m = SndMem::new(46080, ISS);
         m.write(ISS, 3000, &mut shut(1000));
         // Half of a one-segment skb acknowledged: it keeps its memory.
         m.acked(ISS + 500, 1000);
@@ -628,7 +619,7 @@ mod tests {
 
     #[test]
     fn the_consistency_check_finds_a_broken_model() {
-        let mut m = SndMem::new(46080, false, ISS);
+        let mut m = SndMem::new(46080, ISS);
         m.write(ISS, 300, &mut shut(100));
         assert!(m.check(ISS, ISS + 299).is_err(), "data end mismatch");
         assert!(
