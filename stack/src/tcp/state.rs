@@ -2811,7 +2811,13 @@ impl Tcb {
             if ooo {
                 self.measure_scaling_ratio(data.len());
             }
-            let ooo_grew = ooo && self.grow_window(data.len());
+            // Linux grows it only where SACK was negotiated ("For non
+            // sack flows, do not grow window to force DUPACK and trigger
+            // fast retransmit"): without SACK the window a duplicate ACK
+            // carries stays put, so the peer counts it as a duplicate
+            // (RFC 5681 section 2, condition (e); `oracle fuzz`,
+            // est.seg-PA-oow.missing-A).
+            let ooo_grew = ooo && self.sack_on() && self.grow_window(data.len());
             let adv = self.recv.insert(self.rcv_nxt, start, data);
             // In-order data ran past held FINs: Linux's tcp_ofo_queue drops
             // those skbs, wholly below RCV.NXT.
