@@ -1144,11 +1144,14 @@ impl Tcb {
             } else {
                 new
             };
-            let field = (win >> ws).min(u32::from(u16::MAX));
-            let adv = field << ws;
-            self.rcv_wnd = adv;
-            self.rcv_adv = self.rcv_nxt + adv;
-            return field as u16;
+            // Linux records the window before it clamps the field to
+            // 65535 << wscale: without window scaling a grown window
+            // larger than the field can say is still taken (tcp_sequence
+            // against rcv_wup + rcv_wnd; `oracle fuzz`,
+            // finin.seg-A-oow.opts).
+            self.rcv_wnd = win;
+            self.rcv_adv = self.rcv_nxt + win;
+            return (win >> ws).min(u32::from(u16::MAX)) as u16;
         }
         let free = (self.rcv_wnd_cap as usize)
             .saturating_sub(self.recv.readable())
