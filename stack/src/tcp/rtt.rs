@@ -6,6 +6,7 @@ use crate::time::Duration;
 #[derive(Debug, Clone)]
 pub struct RttEstimator {
     srtt: Option<Duration>,
+    min_rtt: Option<Duration>,
     rttvar: Duration,
     rto: Duration,
     backoff: u32,
@@ -19,6 +20,7 @@ impl RttEstimator {
     pub fn new(initial: Duration, min: Duration, max: Duration, granularity: Duration) -> Self {
         RttEstimator {
             srtt: None,
+            min_rtt: None,
             rttvar: Duration::ZERO,
             rto: initial,
             backoff: 0,
@@ -32,6 +34,9 @@ impl RttEstimator {
     /// rule, RFC 6298 3, is enforced by the caller).
     pub fn sample(&mut self, r: Duration) {
         let r = r.max(Duration::ZERO);
+        // Linux tcp_update_rtt_min: the least sample (its window, 300 s,
+        // outlasts any connection the harness drives).
+        self.min_rtt = Some(self.min_rtt.map_or(r, |m| m.min(r)));
         match self.srtt {
             None => {
                 // RFC 6298 2.2
@@ -69,6 +74,11 @@ impl RttEstimator {
     /// Smoothed RTT, once measured.
     pub fn srtt(&self) -> Option<Duration> {
         self.srtt
+    }
+
+    /// The least RTT sample (Linux tcp_min_rtt), once measured.
+    pub fn min_rtt(&self) -> Option<Duration> {
+        self.min_rtt
     }
 
     /// RTT variation (RFC 6298 RTTVAR).

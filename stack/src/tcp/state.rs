@@ -267,6 +267,9 @@ pub struct Tcb {
     /// Segments sent since the last one with PSH (see
     /// [`Profile::push_burst`]).
     burst_segs: u32,
+    /// Linux sk_pacing_rate, bytes per second (`update_pacing_rate`);
+    /// `None` until first set (Linux starts it at ~0: unlimited).
+    pacing_rate: Option<u64>,
     /// Path MTU learnt from ICMP fragmentation-needed (RFC 1191), if lower
     /// than the interface's.
     pmtu: Option<u32>,
@@ -426,6 +429,7 @@ impl Tcb {
             ack_now_unforced: false,
             ato_set: false,
             burst_segs: 0,
+            pacing_rate: None,
             tso_hold: false,
             sws_push: false,
             rexmit_only: false,
@@ -1503,9 +1507,15 @@ impl Tcb {
             if !nagle_hold {
                 let mut flags = TcpFlags::ACK;
                 // Linux sets PSH on the last segment of a write (tcp_push)
-                // and, with [`Profile::push_burst`], on the last of each burst.
-                let burst_end =
-                    self.profile.push_burst > 0 && self.burst_segs + 1 >= self.profile.push_burst;
+                // and, with [`Profile::push_burst`], on the last of each
+                // burst of two segments or more. A burst ends at its limit
+                // (`burst_limit`), or where cwnd or the window leaves no
+                // room for another segment (tcp_mss_split_point cuts the
+                // GSO packet there).
+                let limit = self.burst_limit(mss as u32);
+                let room_left = self.cwnd_room() > self.mss().max(1) && wnd_room as usize > len;
+                let burst_closed = limit > 0 && (self.burst_segs + 1 >= limit || !room_left);
+                let burst_end = burst_closed && self.burst_segs >= 1;
                 let end = self.snd_nxt + len as u32;
                 if self.snd_nxt < self.snd_max {
                     // Go-back-N: see `retransmission_psh`.
@@ -1533,6 +1543,9 @@ impl Tcb {
                         flags |= TcpFlags::PSH;
                         self.burst_segs = 0;
                         self.mark_psh(end - len as u32, end, last);
+                    } else if burst_closed {
+                        // A burst of one segment: no PSH.
+                        self.burst_segs = 0;
                     } else {
                         self.burst_segs += 1;
                     }
@@ -2119,6 +2132,10 @@ impl Tcb {
         self.snd_wl2 = ack;
         if f.contains(TcpFlags::ACK) {
             self.process_ack(now, ack);
+            // The pacing rate from the SYN's RTT sample (measured on 6.18:
+            // the bursts of the first flight are sized with the MSS the
+            // SYN-ACK gave, not tcp_connect_init's default 536).
+            self.update_pacing_rate();
             self.state = TcpState::Established;
             self.init_send_mem();
             self.lrcvtime = Some(now); // Linux tcp_finish_connect
@@ -4033,18 +4050,44 @@ mod tests {
         .is_none());
     }
 
-    #[test]
-    fn psh_ends_each_burst_of_two_segments() {
-        let (_, mut s) = pair();
-        let now = Instant::from_millis(10);
+    /// The flags of what `s` sends at once for a write of `segs` segments.
+    fn burst_psh(s: &mut Tcb, now: Instant, segs: usize) -> Vec<bool> {
         let mss = s.mss() as usize;
-        s.send(&vec![0u8; 5 * mss]);
+        s.send(&vec![0u8; segs * mss]);
         let mut flags = Vec::new();
         while let Some(seg) = s.poll(now) {
             flags.push(seg.repr.flags.contains(TcpFlags::PSH));
         }
-        // Linux: GSO bursts of tcp_min_tso_segs = 2, PSH on each burst's last.
+        flags
+    }
+
+    #[test]
+    fn psh_ends_each_burst_of_two_segments() {
+        // A handshake whose SYN-ACK is answered 20 ms after it left: the
+        // pacing rate (1448 * 10 * 200 % / 20 ms) is 1,414 bytes per
+        // 1/1024 s, under a segment, so the bursts are tcp_min_tso_segs = 2.
+        let p = Profile::linux();
+        let (ca, sa) = addrs();
+        let mut c = Tcb::connect(&p, ca, sa, 1000, 7);
+        let syn = c.poll(Instant::ZERO).unwrap();
+        let mut s = Tcb::accept(&p, sa, ca, &syn.repr, u32::MAX - 10, 9);
+        let synack = s.poll(Instant::ZERO).unwrap();
+        c.on_segment(Instant::from_millis(10), &synack.repr, &synack.payload);
+        let ack = c.poll(Instant::from_millis(10)).unwrap();
+        s.on_segment(Instant::from_millis(20), &ack.repr, &ack.payload);
+        assert_eq!(s.state, TcpState::Established);
+        // Linux: PSH on each burst's last segment.
+        let flags = burst_psh(&mut s, Instant::from_millis(30), 5);
         assert_eq!(flags, [false, true, false, true, true]);
+    }
+
+    #[test]
+    fn bursts_grow_with_the_pacing_rate_up_to_half_of_cwnd() {
+        // A handshake of no measurable RTT: tcp_tso_autosize allows 45
+        // segments, tcp_cwnd_test half of cwnd 10.
+        let (_, mut s) = pair();
+        let flags = burst_psh(&mut s, Instant::from_millis(10), 7);
+        assert_eq!(flags, [false, false, false, false, true, false, true]);
     }
 
     #[test]

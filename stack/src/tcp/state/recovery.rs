@@ -179,6 +179,71 @@ impl Tcb {
         n
     }
 
+    /// Linux tcp_update_pacing_rate, run where Linux runs it (every ACK
+    /// tcp_cong_control sees, and the handshake's end): 200 % of
+    /// mss_cache · max(cwnd, packets out) / SRTT while cwnd is under
+    /// half of ssthresh (tcp_pacing_ss_ratio), 120 % after
+    /// (tcp_pacing_ca_ratio); without an RTT sample, undivided. Read only
+    /// by [`tso_segs`](Self::tso_segs).
+    pub(super) fn update_pacing_rate(&mut self) {
+        if !self.profile.tso_autosize {
+            return;
+        }
+        let mss = self.mss().max(1);
+        let cwnd = u64::from((self.cwnd / mss).max(1));
+        let ssthresh = u64::from(self.ssthresh / mss);
+        let ratio: u64 = if cwnd < ssthresh / 2 { 200 } else { 120 };
+        // Linux: mss_cache * ((USEC_PER_SEC / 100) << 3) * ratio * packets
+        // / srtt_us, with srtt_us eight times the SRTT in microseconds.
+        let mut rate = u64::from(mss)
+            .saturating_mul(80_000 * ratio)
+            .saturating_mul(cwnd.max(u64::from(self.segs_out())));
+        if let Some(srtt) = self.rtt.srtt() {
+            let srtt8 = (srtt.total_micros().max(0) as u64).saturating_mul(8);
+            rate = rate.checked_div(srtt8).unwrap_or(rate);
+        }
+        self.pacing_rate = Some(rate);
+    }
+
+    /// Segments in a GSO burst at most (Linux tcp_tso_segs →
+    /// tcp_tso_autosize, `mss` being tcp_current_mss): the pacing rate's
+    /// bytes per 1/1024 s (sk_pacing_shift 10), plus sk_gso_max_size
+    /// (65,536 less MAX_TCP_HEADER + 1) shifted right by the min RTT in
+    /// units of 512 µs (tcp_tso_rtt_log 9), at most sk_gso_max_size, in
+    /// whole segments; at least [`Profile::push_burst`]
+    /// (tcp_min_tso_segs). Without [`Profile::tso_autosize`],
+    /// `push_burst`.
+    pub(super) fn tso_segs(&self, mss: u32) -> u32 {
+        const GSO_MAX_SIZE: u64 = 65_536 - 193;
+        let min = self.profile.push_burst;
+        if !self.profile.tso_autosize {
+            return min;
+        }
+        let mut bytes = self.pacing_rate.unwrap_or(u64::MAX) >> 10;
+        if let Some(r) = self.rtt.min_rtt() {
+            let r = r.total_micros().max(0) as u64 >> 9;
+            if r < 32 {
+                bytes = bytes.saturating_add(GSO_MAX_SIZE >> r);
+            }
+        }
+        let segs = bytes.min(GSO_MAX_SIZE) / u64::from(mss.max(1));
+        (segs as u32).max(min)
+    }
+
+    /// Segments the next burst may hold (Linux tcp_write_xmit cuts an skb
+    /// at min(tcp_cwnd_test, tcp_tso_segs) segments): [`tso_segs`](Self::tso_segs),
+    /// and with [`Profile::tso_autosize`] no more than half of cwnd
+    /// (tcp_cwnd_test: "ensure we have at least 2 GSO packets in flight").
+    /// 0: no limit.
+    pub(super) fn burst_limit(&self, mss: u32) -> u32 {
+        let segs = self.tso_segs(mss);
+        if !self.profile.tso_autosize {
+            return segs;
+        }
+        let cwnd = (self.cwnd / self.mss().max(1)).max(1);
+        segs.min((cwnd >> 1).max(1))
+    }
+
     /// Linux tcp_tso_should_defer, for the bursts [`Profile::push_burst`]
     /// models: with room for only part of the next burst and more data
     /// queued, Linux waits for the ACK that makes room rather than send a
@@ -190,9 +255,10 @@ impl Tcb {
     /// round in congestion avoidance goes out alone), and only within 1 ms
     /// of the last transmission.
     pub(super) fn tso_defers(&self, now: Instant, avail: usize, usable: usize, mss: usize) -> bool {
-        let burst = self.profile.push_burst as usize;
+        // Linux compares with tcp_tso_segs, not the cwnd-limited burst.
+        let burst = self.tso_segs(mss as u32) as usize;
         // Linux decides per GSO burst: never in the middle of one.
-        if burst < 2
+        if self.profile.push_burst < 2
             || self.burst_segs != 0
             || self.ca != CaState::Open
             || self.snd_nxt != self.snd_max
@@ -412,6 +478,14 @@ impl Tcb {
                     self.cwnd = w.cwnd;
                 }
             }
+        }
+        // Linux tcp_ack → tcp_cong_control, for an ACK that found packets
+        // out (prior_packets; with none, tcp_ack leaves by no_queue). The
+        // ACK that ends a passive handshake comes here too, after its RTT
+        // sample, as tcp_rcv_state_process's TCP_SYN_RECV case sets the
+        // rate after tcp_synack_rtt_meas.
+        if self.snd_max > prior_una {
+            self.update_pacing_rate();
         }
     }
 

@@ -84,7 +84,7 @@ pub(super) struct WriteCx {
     pub size_goal: u32,
     /// The current MSS of a segment of data.
     pub seg: u32,
-    /// Segments of a burst (`Profile::push_burst`; 0: no limit).
+    /// Segments of a burst (`Tcb::burst_limit`; 0: no limit).
     pub burst: u32,
     /// Segments cwnd allows now.
     pub segs: u32,
@@ -462,7 +462,7 @@ impl Tcb {
             unsent: self.snd_max.max(self.snd_una),
             size_goal: self.size_goal(),
             seg: self.data_mss(),
-            burst: self.profile.push_burst,
+            burst: self.burst_limit(self.data_mss()),
             segs: self.cwnd_room() / mss,
             window: self.snd_wnd.saturating_sub(in_flight),
             half_window: self.max_window / 2,
