@@ -781,7 +781,11 @@ impl Host {
         let Some((id, c)) = self.conn_of(fd)? else {
             return Err(Errno::ENOTCONN);
         };
-        if matches!(c.tcb.state, TcpState::Closed) {
+        // Linux inet_shutdown: ENOTCONN in TCP_CLOSE, which is also the
+        // state of the application's socket once the connection is in
+        // TIME-WAIT (tcp_time_wait → tcp_done; `oracle fuzz`,
+        // finin-finout.shutrd.result).
+        if matches!(c.tcb.state, TcpState::Closed | TcpState::TimeWait) {
             return Err(Errno::ENOTCONN);
         }
         let rd = matches!(how, Shutdown::Read | Shutdown::Both);
