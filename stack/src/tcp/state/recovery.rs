@@ -137,11 +137,14 @@ impl Tcb {
     /// What cwnd lets us send now, in whole segments (Linux tcp_cwnd_test
     /// counts packets: a window is never used for a sliver of a segment).
     pub(super) fn cwnd_room(&self) -> u32 {
-        let mss = self.mss().max(1);
-        let cwnd_segs = (self.cwnd / mss).max(1);
-        cwnd_segs
+        self.cwnd_segs()
             .saturating_sub(self.pipe_segs())
-            .saturating_mul(mss)
+            .saturating_mul(self.mss().max(1))
+    }
+
+    /// cwnd in packets of one SMSS, at least one (Linux tcp_snd_cwnd).
+    pub(super) fn cwnd_segs(&self) -> u32 {
+        (self.cwnd / self.mss().max(1)).max(1)
     }
 
     /// The pipe in packets (Linux tcp_packets_in_flight). With
@@ -190,7 +193,7 @@ impl Tcb {
             return;
         }
         let mss = self.mss().max(1);
-        let cwnd = u64::from((self.cwnd / mss).max(1));
+        let cwnd = u64::from(self.cwnd_segs());
         let ssthresh = u64::from(self.ssthresh / mss);
         let ratio: u64 = if cwnd < ssthresh / 2 { 200 } else { 120 };
         // Linux: mss_cache * ((USEC_PER_SEC / 100) << 3) * ratio * packets
@@ -240,8 +243,7 @@ impl Tcb {
         if !self.profile.tso_autosize {
             return segs;
         }
-        let cwnd = (self.cwnd / self.mss().max(1)).max(1);
-        segs.min((cwnd >> 1).max(1))
+        segs.min((self.cwnd_segs() >> 1).max(1))
     }
 
     /// Linux tcp_tso_should_defer, for the bursts [`Profile::push_burst`]
@@ -502,7 +504,7 @@ impl Tcb {
         self.ssthresh = self.cc.ssthresh_after_loss(&w, flight, mss);
         self.ca = CaState::Recovery {
             high_seq: self.snd_max,
-            prior_cwnd: (self.cwnd / mss).max(1),
+            prior_cwnd: self.cwnd_segs(),
             prr_delivered: 0,
             prr_out: 0,
         };

@@ -458,11 +458,12 @@ impl Tcb {
         let ws = self.fin_seq();
         let mss = self.mss().max(1);
         let in_flight = self.snd_max - self.snd_una;
+        let seg = self.data_mss();
         let mut cx = WriteCx {
             unsent: self.snd_max.max(self.snd_una),
             size_goal: self.size_goal(),
-            seg: self.data_mss(),
-            burst: self.burst_limit(self.data_mss()),
+            seg,
+            burst: self.burst_limit(seg),
             segs: self.cwnd_room() / mss,
             window: self.snd_wnd.saturating_sub(in_flight),
             half_window: self.max_window / 2,
