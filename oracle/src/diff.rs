@@ -10,6 +10,8 @@ use std::path::Path;
 
 use crate::normalize::NormEvent;
 use crate::run::Tolerance;
+use crate::script::{Script, TimeSpec};
+use crate::target::Micros;
 
 /// One declared divergence: a row of the divergence table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,6 +168,64 @@ impl fmt::Display for DiffReport {
     }
 }
 
+/// How far apart two DUTs' times may be: the timing tolerance, plus the
+/// width of the script's own time window (`+.04~+.05`) on the lines that
+/// give one. Each DUT was held to the whole window by the run, so two DUTs
+/// that both kept it may be that far apart (packetdrill's time range: the
+/// event may happen anywhere in it).
+#[derive(Debug, Clone, Default)]
+pub struct Timing {
+    /// The tolerance of every interval.
+    pub tol: Tolerance,
+    /// (script line, window width) for the lines written `A~B`.
+    windows: Vec<(usize, Micros)>,
+}
+
+impl From<Tolerance> for Timing {
+    fn from(tol: Tolerance) -> Self {
+        Timing {
+            tol,
+            windows: Vec::new(),
+        }
+    }
+}
+
+impl Timing {
+    /// The tolerance with `script`'s own options applied
+    /// ([`Tolerance::for_script`]) and the widths of its time windows. A
+    /// window whose ends are not both absolute or both relative has no width
+    /// the script alone gives (it depends on when the previous event
+    /// happened) and adds nothing.
+    pub fn for_script(tol: Tolerance, script: &Script) -> Timing {
+        let windows = script
+            .events
+            .iter()
+            .filter_map(|ev| {
+                let t = ev.time.as_ref()?;
+                let width = match (t.start, t.range_end?) {
+                    (TimeSpec::Relative(a), TimeSpec::Relative(b))
+                    | (TimeSpec::Absolute(a), TimeSpec::Absolute(b)) => b - a,
+                    _ => return None,
+                };
+                (width > 0).then_some((ev.span.line, width))
+            })
+            .collect();
+        Timing {
+            tol: tol.for_script(script),
+            windows,
+        }
+    }
+
+    /// What two intervals ending at `line` may differ by; `shorter` is the
+    /// shorter of the two.
+    fn allowed(&self, line: Option<usize>, shorter: Micros) -> Micros {
+        let window = line
+            .and_then(|l| self.windows.iter().find(|(wl, _)| *wl == l))
+            .map_or(0, |(_, w)| *w);
+        self.tol.allowed(shorter) + window
+    }
+}
+
 /// Diffs two normalized traces of `scenario`.
 pub fn diff(
     scenario: &str,
@@ -173,7 +233,7 @@ pub fn diff(
     left: &[NormEvent],
     right_name: &str,
     right: &[NormEvent],
-    tol: Tolerance,
+    timing: &Timing,
     declared: &[Declared],
 ) -> DiffReport {
     let mut differences = Vec::new();
@@ -231,7 +291,7 @@ pub fn diff(
         // there, within the tolerance) a second time. When a blocking call
         // returns is checked on each DUT against the script (`A...B`).
         let (ia, ib) = (a.at - prev_at.0, b.at - prev_at.1);
-        let allowed = tol.allowed(ia.min(ib));
+        let allowed = timing.allowed(line, ia.min(ib));
         if a.dir == '>' && (ia - ib).abs() > allowed {
             push("time");
         }
@@ -244,7 +304,7 @@ pub fn diff(
         // script's value: only its presence is compared.
         let (za, zb) = (a.ts_zero.unwrap_or(0), b.ts_zero.unwrap_or(0));
         let dt_ms = ((a.at - za) - (b.at - zb)) as f64 / 1000.0;
-        let ts_allowed = tol.usecs as f64 / 1000.0 + 2.0;
+        let ts_allowed = timing.tol.usecs as f64 / 1000.0 + 2.0;
         let is_val = a.dir == '>' && a.ts_zero.is_some() && b.ts_zero.is_some();
         match (a.ts_rel, b.ts_rel) {
             (Some(x), Some(y)) if is_val && ((x - y) as f64 - dt_ms).abs() > ts_allowed => {
@@ -281,7 +341,15 @@ mod tests {
     fn equal_traces_agree_and_times_within_tolerance_pass() {
         let a = vec![ev(3, 0, "S. 0:0(0) ack 1 win 65160")];
         let b = vec![ev(3, 3_000, "S. 0:0(0) ack 1 win 65160")];
-        let d = diff("x", "linux", &a, "stack", &b, Tolerance::default(), &[]);
+        let d = diff(
+            "x",
+            "linux",
+            &a,
+            "stack",
+            &b,
+            &Tolerance::default().into(),
+            &[],
+        );
         assert!(d.is_clean(), "{d}");
     }
 
@@ -289,7 +357,15 @@ mod tests {
     fn a_field_difference_is_reported_with_both_sides() {
         let a = vec![ev(3, 0, "S. 0:0(0) ack 1 win 65160")];
         let b = vec![ev(3, 0, "S. 0:0(0) ack 0 win 65160")];
-        let d = diff("x", "linux", &a, "stack", &b, Tolerance::default(), &[]);
+        let d = diff(
+            "x",
+            "linux",
+            &a,
+            "stack",
+            &b,
+            &Tolerance::default().into(),
+            &[],
+        );
         let first = d.first_undeclared().expect("differs");
         assert_eq!(first.field, "tcp");
         let text = d.to_string();
@@ -300,7 +376,15 @@ mod tests {
     fn late_event_and_missing_event_are_differences() {
         let a = vec![ev(3, 0, "S"), ev(4, 100_000, ".")];
         let b = vec![ev(3, 50_000, "S")];
-        let d = diff("x", "linux", &a, "stack", &b, Tolerance::default(), &[]);
+        let d = diff(
+            "x",
+            "linux",
+            &a,
+            "stack",
+            &b,
+            &Tolerance::default().into(),
+            &[],
+        );
         let fields: Vec<&str> = d.differences.iter().map(|d| d.field.as_str()).collect();
         assert_eq!(fields, ["time", "events"]);
     }
@@ -317,7 +401,7 @@ mod tests {
             &a,
             "stack",
             &b,
-            Tolerance::default(),
+            &Tolerance::default().into(),
             &declared,
         );
         assert!(d.is_clean());
@@ -328,7 +412,7 @@ mod tests {
             &a,
             "stack",
             &b,
-            Tolerance::default(),
+            &Tolerance::default().into(),
             &declared,
         );
         assert!(!d.is_clean());
@@ -344,13 +428,54 @@ mod tests {
         // The stack's SYN-ACK (its first TS val) leaves 3.7 ms later: both are +0.
         let a = vec![ts(250, 250, 0), ts(100_250, 250, 100)];
         let b = vec![ts(3_950, 3_950, 0), ts(100_950, 3_950, 97)];
-        let d = diff("x", "linux", &a, "stack", &b, Tolerance::default(), &[]);
+        let d = diff(
+            "x",
+            "linux",
+            &a,
+            "stack",
+            &b,
+            &Tolerance::default().into(),
+            &[],
+        );
         assert!(d.is_clean(), "{d}");
         // A clock that did not advance with the time is a difference.
         let b = vec![ts(3_950, 3_950, 0), ts(100_950, 3_950, 90)];
-        let d = diff("x", "linux", &a, "stack", &b, Tolerance::default(), &[]);
+        let d = diff(
+            "x",
+            "linux",
+            &a,
+            "stack",
+            &b,
+            &Tolerance::default().into(),
+            &[],
+        );
         let fields: Vec<&str> = d.differences.iter().map(|d| d.field.as_str()).collect();
         assert_eq!(fields, ["ts"]);
+    }
+
+    #[test]
+    fn a_script_time_window_widens_what_two_duts_may_differ_by() {
+        let script = crate::script::parse(
+            "w.pkt",
+            "0 < S 0:0(0) win 65535\n+0 > S. 0:0(0) ack 1\n+.04~+.05 > . 1:1(0) ack 1\n+.04 > . 1:1(0) ack 1\n",
+        )
+        .expect("parses");
+        let timing = Timing::for_script(Tolerance::default(), &script);
+        // Line 3 allows 10 ms of window on top of the tolerance (4 ms, or
+        // 12.5 % of 40 ms = 5 ms): intervals of 40 and 54.9 ms agree there.
+        let a = vec![ev(2, 0, "S."), ev(3, 40_000, ".")];
+        let b = vec![ev(2, 0, "S."), ev(3, 54_900, ".")];
+        let d = diff("x", "linux", &a, "stack", &b, &timing, &[]);
+        assert!(d.is_clean(), "{d}");
+        // 15.1 ms apart is beyond window and tolerance.
+        let b = vec![ev(2, 0, "S."), ev(3, 55_100, ".")];
+        let d = diff("x", "linux", &a, "stack", &b, &timing, &[]);
+        assert_eq!(d.first_undeclared().map(|d| d.field.as_str()), Some("time"));
+        // Line 4 has no window: 5.1 ms apart is a difference there.
+        let a = vec![ev(2, 0, "S."), ev(4, 40_000, ".")];
+        let b = vec![ev(2, 0, "S."), ev(4, 45_100, ".")];
+        let d = diff("x", "linux", &a, "stack", &b, &timing, &[]);
+        assert_eq!(d.first_undeclared().map(|d| d.field.as_str()), Some("time"));
     }
 
     #[test]
@@ -364,12 +489,28 @@ mod tests {
         // its interval since the SYN-ACK differs by 3.5 ms more: no difference.
         let a = vec![at(ev(3, 0, "S."), '>'), at(ev(4, 10_500, "."), '<')];
         let b = vec![at(ev(3, 3_500, "S."), '>'), at(ev(4, 10_100, "."), '<')];
-        let d = diff("x", "linux", &a, "stack", &b, Tolerance::default(), &[]);
+        let d = diff(
+            "x",
+            "linux",
+            &a,
+            "stack",
+            &b,
+            &Tolerance::default().into(),
+            &[],
+        );
         assert!(d.is_clean(), "{d}");
         // The same shift on the DUT's own segment is one.
         let b = vec![at(ev(3, 0, "S."), '>'), at(ev(4, 5_000, "."), '>')];
         let a = vec![at(ev(3, 0, "S."), '>'), at(ev(4, 10_000, "."), '>')];
-        let d = diff("x", "linux", &a, "stack", &b, Tolerance::default(), &[]);
+        let d = diff(
+            "x",
+            "linux",
+            &a,
+            "stack",
+            &b,
+            &Tolerance::default().into(),
+            &[],
+        );
         let fields: Vec<&str> = d.differences.iter().map(|d| d.field.as_str()).collect();
         assert_eq!(fields, ["time"]);
     }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::diff::{diff, Declared, DiffReport};
+use crate::diff::{diff, Declared, DiffReport, Timing};
 use crate::duts::{make_target, DutKind, DutSetup};
 use crate::normalize::{normalize, NormEvent};
 use crate::run::{run_script, RunOptions, RunResult, Verdict};
@@ -288,8 +288,9 @@ fn run_once(path: &Path, opts: &SuiteOptions) -> ScenarioOutcome {
         out.duts.insert(kind, outcome);
         out.durations.insert(kind, took);
     }
-    // The script's own `--tolerance_usecs` applies to the diff as to the run.
-    let tolerance = opts.run.tolerance.for_script(&script);
+    // The script's own `--tolerance_usecs` and time windows apply to the
+    // diff as to the run.
+    let timing = Timing::for_script(opts.run.tolerance, &script);
     if let Some(DutOutcome::Ran { norm: ln, .. }) = out.duts.get(&DutKind::Linux) {
         for kind in [DutKind::Stack, DutKind::Sim] {
             if let Some(DutOutcome::Ran { norm, .. }) = out.duts.get(&kind) {
@@ -299,7 +300,7 @@ fn run_once(path: &Path, opts: &SuiteOptions) -> ScenarioOutcome {
                     ln,
                     kind.name(),
                     norm,
-                    tolerance,
+                    &timing,
                     &opts.declared,
                 ));
             }

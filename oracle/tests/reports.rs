@@ -282,7 +282,7 @@ fn outcome() -> ScenarioOutcome {
         &linux,
         "stack",
         &stack,
-        Tolerance::default(),
+        &Tolerance::default().into(),
         &declared,
     );
     let mut duts = BTreeMap::new();
