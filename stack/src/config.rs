@@ -203,6 +203,21 @@ pub struct Profile {
     /// ms leave in two bursts of five; 6 ms, bursts of three; 8 ms, two.
     /// `false`: bursts of `push_burst`.
     pub tso_autosize: bool,
+    /// A simultaneous open's SYN-ACK carries our SYN's options, whatever
+    /// the peer's SYN offered, and our window scale stays in force even if
+    /// the peer's SYN had none. Linux tcp_send_synack sends the SYN's skb
+    /// again with ACK set, its options from tcp_syn_options (the sysctls;
+    /// TS ecr = ts_recent), and tcp_rcv_synsent_state_process zeroes
+    /// rcv_wscale only on a SYN-ACK, so the windows it advertises stay
+    /// scaled (measured on 6.18: peer SYN `<mss 1460>`, our SYN-ACK
+    /// `<mss 1460,sackOK,TS val … ecr 0,nop,wscale 7>`, then `win 502`).
+    /// That SYN-ACK is a first transmission, so its RTT is timed (the
+    /// first flight's bursts, measured, follow the time from it to the
+    /// peer's SYN-ACK), unless the SYN had timed out before.
+    /// `false`: RFC 7323 2.2 and 3.2, Window Scale and TSopt in a SYN-ACK
+    /// only if the SYN carried them, and no scaling unless both sent it;
+    /// the SYN-ACK, ISS sent again, is not timed (RFC 6298 3, Karn).
+    pub simultaneous_open_syn_options: bool,
     /// Nagle's algorithm on by default (RFC 9293 3.7.4, SHLD-7). Linux: on unless TCP_NODELAY.
     pub nagle: bool,
     /// Cap on the listen backlog. Linux: net.core.somaxconn = 4096.
@@ -320,6 +335,7 @@ impl Profile {
             min_snd_mss: 48,
             push_burst: 2,
             tso_autosize: true,
+            simultaneous_open_syn_options: true,
             nagle: true,
             max_backlog: 4096,
             max_syn_backlog: 2048,
@@ -367,6 +383,7 @@ impl Profile {
             ooo_grow_min: None,
             push_burst: 0, // RFC 9293 3.9.1: PSH ends the SEND
             tso_autosize: false,
+            simultaneous_open_syn_options: false,
             syn_linear_timeouts: 0, // RFC 6298 5.5: always back off
             pad_frames: true,       // RFC 894: 46-octet minimum data field
             ..Profile::linux()

@@ -285,6 +285,54 @@ fn a_syn_ack_does_not_complete_a_passive_open() {
     );
 }
 
+/// A crossed SYN offering only its MSS: Linux's SYN-ACK repeats our SYN's
+/// options and keeps our window scale (`Profile::simultaneous_open_syn_options`,
+/// measured on 6.18: `win 502` after the handshake); RFC 7323 2.2 and 3.2
+/// allow neither, and the RFC profile mirrors the peer.
+#[test]
+fn simultaneous_open_syn_ack_options_linux_repeats_the_syn_rfc_mirrors_the_peer() {
+    let (l, r) = ends();
+    for (profile, full) in [(Profile::linux(), true), (Profile::rfc(), false)] {
+        let mut t = Tcb::connect(&profile, l, r, 1000, 0);
+        drain(&mut t, Instant::ZERO);
+        let mss_only = syn_options(1460, false, None, None);
+        let at = Instant::from_millis(2);
+        t.on_segment(at, &seg(5000, 0, TcpFlags::SYN, 65535, mss_only), &[]);
+        let synack = drain(&mut t, at);
+        assert_eq!(synack.len(), 1);
+        let o = &synack[0].repr.options;
+        let ws = Some(profile.window_scale);
+        assert_eq!(
+            (
+                o.sack_permitted(),
+                o.timestamps().map(|(_, ecr)| ecr),
+                o.window_scale()
+            ),
+            if full {
+                (true, Some(0), ws)
+            } else {
+                (false, None, None)
+            },
+            "{profile:?}"
+        );
+        let later = Instant::from_millis(10);
+        let peer = seg(5000, 1001, TcpFlags::SYN | TcpFlags::ACK, 65535, mss_only);
+        t.on_segment(later, &peer, &[]);
+        assert_eq!(t.state, TcpState::Established);
+        let ack = drain(&mut t, later);
+        assert_eq!(ack.len(), 1);
+        assert!(ack[0].repr.options.timestamps().is_none(), "no TS in use");
+        let win = u32::from(ack[0].repr.window_len);
+        if full {
+            // 64,256 (a multiple of 128 at least as large as the SYN-ACK's
+            // 64,240) >> 7.
+            assert_eq!(win, 502);
+        } else {
+            assert!(win > 60_000, "unscaled: {win}");
+        }
+    }
+}
+
 #[test]
 fn simultaneous_open_syn_ack_retransmits_on_the_syn_timer_then_times_out() {
     let (l, r) = ends();

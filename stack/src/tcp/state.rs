@@ -1213,7 +1213,19 @@ impl Tcb {
                 self.rcv_adv = self.rcv_nxt + u32::from(w);
             }
             let opts = match self.negotiated {
-                // SYN-ACK: only what the peer offered.
+                // A simultaneous open's SYN-ACK, as Linux sends it: our SYN
+                // again, its TS ecr the peer's TSval if its SYN had one.
+                Some(_) if !self.passive && self.profile.simultaneous_open_syn_options => {
+                    syn_options(
+                        self.offer.mss,
+                        self.offer.sack,
+                        self.offer
+                            .timestamps
+                            .then(|| (self.ts_now(now), self.ts_recent)),
+                        self.offer.window_scale,
+                    )
+                }
+                // SYN-ACK: only what the peer offered (RFC 7323 2.2, 3.2).
                 Some(n) => syn_options(
                     self.offer.mss,
                     n.sack,
@@ -1292,8 +1304,19 @@ impl Tcb {
         if seq_len > 0 {
             // RFC 6298 5.1: start the timer if it is not running.
             self.rtx_timer.set_if_idle(now, self.rtt.rto());
-            // RFC 6298 3 (Karn): time only segments that are not retransmissions.
-            if retransmission {
+            // RFC 6298 3 (Karn): time only segments that are not
+            // retransmissions. Linux's first SYN-ACK of a simultaneous open
+            // is our SYN's skb sent again, not retransmitted
+            // (tcp_send_synack): timed from now, unless the SYN itself
+            // timed out before (its skb then carries TCPCB_RETRANS).
+            let synack_resent = self.profile.simultaneous_open_syn_options
+                && seq == self.iss
+                && self.state == TcpState::SynReceived
+                && !self.passive
+                && self.retries == 0;
+            if synack_resent {
+                self.rtt_probe = Some((end, now));
+            } else if retransmission {
                 self.rtt_probe = None;
             } else if self.rtt_probe.is_none() {
                 self.rtt_probe = Some((end, now));
@@ -2116,7 +2139,14 @@ impl Tcb {
             return;
         }
         // Fourth: SYN.
-        let nego = Negotiated::new(&self.offer, &seg.options);
+        let mut nego = Negotiated::new(&self.offer, &seg.options);
+        if !f.contains(TcpFlags::ACK) && self.profile.simultaneous_open_syn_options {
+            // Linux keeps the rcv_wscale of its SYN when a crossed SYN had
+            // no Window Scale option (tcp_rcv_synsent_state_process zeroes
+            // it only on a SYN-ACK): its windows stay scaled, against RFC
+            // 7323 2.2 (see `Profile::simultaneous_open_syn_options`).
+            nego.rcv_wscale = self.offer.window_scale.unwrap_or(0);
+        }
         self.negotiated = Some(nego);
         self.irs = seq;
         self.rcv_nxt = seq + 1;
@@ -2963,6 +2993,10 @@ impl Tcb {
         let ack = SeqNumber(seg.ack_number);
         self.state = TcpState::Established;
         self.process_ack(now, ack);
+        // Linux tcp_ack → tcp_cong_control, with our SYN-ACK out: the
+        // pacing rate from its RTT sample (measured on 6.18: the first
+        // flight's bursts follow the time from our SYN-ACK to theirs).
+        self.update_pacing_rate();
         self.init_send_mem();
         self.retries = 0;
         self.arm_keepalive(now);
