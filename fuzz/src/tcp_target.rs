@@ -476,6 +476,7 @@ struct Snap {
     rcv_nxt: SeqNumber,
     rcv_wscale: u8,
     ts: bool,
+    passive: bool,
     mss: u32,
 }
 
@@ -490,6 +491,7 @@ impl Snap {
             rcv_nxt: t.rcv_nxt,
             rcv_wscale: t.negotiated.map(|n| n.rcv_wscale).unwrap_or(0),
             ts: t.negotiated.is_some_and(|n| n.timestamps),
+            passive: t.is_passive(),
             mss: t.mss(),
         }
     }
@@ -857,9 +859,19 @@ impl Harness {
             "payload {len} exceeds the send MSS {max_payload}"
         );
         if c.state != SynSent {
+            // A simultaneous open's SYN-ACK repeats our SYN's options in
+            // Linux's profile, whatever the peer's SYN offered
+            // (`Profile::simultaneous_open_syn_options`); every other
+            // segment carries TS exactly when both SYNs did.
+            let p = self.host.profile();
+            let ts = if syn && !c.passive && p.simultaneous_open_syn_options {
+                p.timestamps
+            } else {
+                c.ts
+            };
             check!(
                 self,
-                t.options.timestamps().is_some() == c.ts,
+                t.options.timestamps().is_some() == ts,
                 "timestamps negotiated = {} but segment options {:?} (RFC 7323 3.2)",
                 c.ts,
                 t.options

@@ -694,6 +694,12 @@ impl Tcb {
         self.recv.readable()
     }
 
+    /// Whether a listener created this connection (a passive OPEN), not
+    /// connect() (an active one, simultaneous or not).
+    pub fn is_passive(&self) -> bool {
+        self.passive
+    }
+
     /// TS.Recent, when timestamps are in use.
     pub fn ts_recent(&self) -> Option<u32> {
         self.ts_in_use().then_some(self.ts_recent)
