@@ -1959,6 +1959,20 @@ impl Tcb {
     /// a pure ACK sent at once, rate-limited per connection (RFC 5961 7; Linux
     /// tcp_send_challenge_ack, whose host-wide limit is off by default). The
     /// segment that caused it is dropped, so nothing else is sent.
+    /// Linux tcp_send_dupack (tcp_validate_incoming's answer to a segment
+    /// it discards: out of window, or failing PAWS): a pure ACK sent at
+    /// once, never data carrying it, as the segment is dropped before
+    /// tcp_data_snd_check. The difference shows when a pending D-SACK
+    /// block makes the next data segment small enough to fit the window:
+    /// sent alone, the ACK takes the block with it (`oracle fuzz`,
+    /// est.seg-FA-oow.len: 488 bytes of data left with the D-SACK where
+    /// Linux sent only the ACK, its 500-byte segments not fitting the
+    /// 499 bytes of window left).
+    fn send_dupack(&mut self, now: Instant) {
+        let seg = self.build(now, self.pure_ack_seq(), TcpFlags::ACK, Vec::new());
+        self.outbox.push_back(seg);
+    }
+
     fn challenge_ack(&mut self, now: Instant) {
         if self.oow_rate_limited(now) {
             return;
@@ -2527,11 +2541,11 @@ impl Tcb {
                         // is answered at most once per invalid_ratelimit
                         // (measured: a second one 30 ms later is not).
                         if !self.oow_rate_limited(now) {
-                            self.ack_now = true;
+                            self.send_dupack(now);
                         }
                     } else {
                         // Segments with data (or a FIN) are always answered.
-                        self.ack_now = true;
+                        self.send_dupack(now);
                     }
                     return;
                 }
@@ -2563,7 +2577,6 @@ impl Tcb {
             if seg_len == 0 && self.oow_rate_limited(now) {
                 return;
             }
-            self.ack_now = true;
             // RFC 2883 / Linux tcp_send_dupack: report duplicate data with
             // D-SACK. Linux tests end_seq != seq, so a FIN alone counts:
             // an old FIN is reported as [seq, seq + 1) (oracle fuzz finding).
@@ -2572,6 +2585,7 @@ impl Tcb {
                 let end = (seq + seg_len).min(self.rcv_nxt);
                 self.dsack = Some((seq, end));
             }
+            self.send_dupack(now);
             return;
         }
 
