@@ -285,6 +285,12 @@ pub struct Tcb {
     psh_marks: VecDeque<(SeqNumber, SeqNumber, bool)>,
     /// New data held back for the next ACK (see `tso_defers`).
     tso_hold: bool,
+    /// Where the last write's own pushes stopped (see `SndMem::write`):
+    /// Linux sent the data before it from inside tcp_sendmsg, by
+    /// tcp_push_one or a forced push, with TCP_NAGLE_PUSH, so neither
+    /// tcp_tso_should_defer (tcp_push_one) nor Nagle nor the SWS test of a
+    /// last piece cut to the window held it.
+    write_pushed: SeqNumber,
     /// The persist timer fired with the peer's window open but smaller
     /// than the next segment: send what fits once (Linux tcp_write_wakeup).
     sws_push: bool,
@@ -431,6 +437,7 @@ impl Tcb {
             burst_segs: 0,
             pacing_rate: None,
             tso_hold: false,
+            write_pushed: SeqNumber(0),
             sws_push: false,
             rexmit_only: false,
             psh_marks: VecDeque::new(),
@@ -1513,13 +1520,20 @@ impl Tcb {
         // tcp_write_wakeup); RFC 1122's third case (a fraction of the
         // largest window) is not used. `oracle fuzz`: finin.write.len.
         let sws_push = std::mem::take(&mut self.sws_push);
-        if len > 0 && !sws_push && self.sws_holds(avail, mss) {
+        // What the write pushed itself leaves as it was cut there.
+        let write_pushed = self.snd_mem.is_some()
+            && self.snd_nxt == self.snd_max
+            && self.snd_nxt < self.write_pushed;
+        if write_pushed {
+            len = len.min((self.write_pushed - self.snd_nxt) as usize);
+        }
+        if len > 0 && !sws_push && !write_pushed && self.sws_holds(avail, mss) {
             if in_flight == 0 {
                 self.rtx_timer.set_if_idle(now, self.rtt.rto());
             }
             return None;
         }
-        if len > 0 && self.tso_defers(now, avail, usable, mss) {
+        if len > 0 && !write_pushed && self.tso_defers(now, avail, usable, mss) {
             self.tso_hold = true;
             self.cwnd_validate(true);
             return None;
@@ -1529,6 +1543,7 @@ impl Tcb {
             // RFC 9293 3.7.4 (Nagle, SHLD-7): hold a small segment of new
             // data while data is unacknowledged (never a retransmission).
             let nagle_hold = !self.nodelay
+                && !write_pushed
                 && self.snd_nxt == self.snd_max
                 && len < mss
                 && self.minshall_pending()

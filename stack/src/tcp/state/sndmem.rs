@@ -257,9 +257,18 @@ impl SndMem {
             let mut n = 0u32;
             let mut segs = 0u32;
             while cx.unsent + n < skb_end && cx.segs > 0 && (cx.burst == 0 || segs < cx.burst) {
-                let l = seg.min(skb_end - (cx.unsent + n));
+                let mut l = seg.min(skb_end - (cx.unsent + n));
                 if l > cx.window {
-                    break;
+                    // tcp_snd_wnd_test: the first segment must fit whole;
+                    // after it, tcp_mss_split_point cuts the burst at the
+                    // window's edge, a last partial segment included as
+                    // TCP_NAGLE_PUSH lets it (measured on 6.18: MSS 524,
+                    // window 2,920, a 20,000-byte write: 524 and then 299
+                    // bytes to the edge from the skb tcp_push_one sent).
+                    if n == 0 || cx.window == 0 {
+                        break;
+                    }
+                    l = cx.window;
                 }
                 n += l;
                 cx.window -= l;
@@ -468,10 +477,12 @@ impl Tcb {
             window: self.snd_wnd.saturating_sub(in_flight),
             half_window: self.max_window / 2,
         };
-        match self.snd_mem.as_mut() {
+        let n = match self.snd_mem.as_mut() {
             Some(m) => m.write(ws, len, &mut cx),
             None => len,
-        }
+        };
+        self.write_pushed = cx.unsent;
+        n
     }
 
     /// tcp_check_space after an ACK, before its transmissions: a writer
@@ -584,6 +595,26 @@ mod tests {
         assert_eq!(skbs(&m).len(), 7);
         m.sent(ISS + 1460, ISS + 2920, true, true);
         assert_eq!(skbs(&m), [2920, 2920, 2920, 2920, 2920, 32120]);
+    }
+
+    #[test]
+    fn a_pushed_burst_is_cut_at_the_windows_edge_after_a_whole_segment() {
+        // 524-byte segments in 1048-byte skbs, 823 bytes of window: the
+        // first skb, full, leaves by tcp_push_one as 524 and the 299 to
+        // the window's edge (tcp_mss_split_point with TCP_NAGLE_PUSH;
+        // Linux, tcp/write-push-one-window-edge); nothing more fits. The
+        // rest of the skb (tso_fragment's new skb) is the write queue's
+        // tail, which the write then tops up to size_goal.
+        let mut m = SndMem::new(25600, ISS);
+        let mut c = cx(1048, 524, 823, 1460);
+        m.write(ISS, 20_000, &mut c);
+        assert_eq!(c.unsent, ISS + 823);
+        assert_eq!(skbs(&m)[..3], [823, 1048, 1048]);
+        // A first segment that does not fit whole does not leave.
+        let mut m = SndMem::new(25600, ISS);
+        let mut c = cx(1048, 524, 523, 1460);
+        m.write(ISS, 20_000, &mut c);
+        assert_eq!(c.unsent, ISS);
     }
 
     #[test]
