@@ -1970,10 +1970,6 @@ impl Tcb {
         }
     }
 
-    /// A challenge ACK (RFC 5961 3.2, 4.2, 5.2): `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`,
-    /// a pure ACK sent at once, rate-limited per connection (RFC 5961 7; Linux
-    /// tcp_send_challenge_ack, whose host-wide limit is off by default). The
-    /// segment that caused it is dropped, so nothing else is sent.
     /// Linux tcp_send_dupack (tcp_validate_incoming's answer to a segment
     /// it discards: out of window, or failing PAWS): a pure ACK sent at
     /// once, never data carrying it, as the segment is dropped before
@@ -1988,6 +1984,10 @@ impl Tcb {
         self.outbox.push_back(seg);
     }
 
+    /// A challenge ACK (RFC 5961 3.2, 4.2, 5.2): `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`,
+    /// a pure ACK sent at once, rate-limited per connection (RFC 5961 7; Linux
+    /// tcp_send_challenge_ack, whose host-wide limit is off by default). The
+    /// segment that caused it is dropped, so nothing else is sent.
     fn challenge_ack(&mut self, now: Instant) {
         if self.oow_rate_limited(now) {
             return;
