@@ -1558,9 +1558,17 @@ impl Tcb {
                 // GSO packet there).
                 let limit = self.burst_limit(mss as u32);
                 let room_left = self.cwnd_room() > self.mss().max(1) && wnd_room as usize > len;
-                let burst_closed = limit > 0 && (self.burst_segs + 1 >= limit || !room_left);
-                let burst_end = burst_closed && self.burst_segs >= 1;
                 let end = self.snd_nxt + len as u32;
+                // A burst the write pushed ends where its skb did (see
+                // `SndMem::push_burst_ends`).
+                let skb_end = write_pushed
+                    && self
+                        .snd_mem
+                        .as_ref()
+                        .is_some_and(|m| m.push_burst_ends(end));
+                let burst_closed =
+                    limit > 0 && (self.burst_segs + 1 >= limit || !room_left || skb_end);
+                let burst_end = burst_closed && self.burst_segs >= 1;
                 if self.snd_nxt < self.snd_max {
                     // Go-back-N: see `retransmission_psh`.
                     if self.retransmission_psh(self.snd_nxt, end) {

@@ -75,6 +75,14 @@ const MAX_SKBS: usize = 8192;
 /// segments lose a PSH).
 const MAX_MARKS: usize = 128;
 
+/// Appends `v` to a queue of at most `MAX_MARKS`, forgetting the oldest.
+fn bounded_push(q: &mut VecDeque<SeqNumber>, v: SeqNumber) {
+    if q.len() >= MAX_MARKS {
+        q.pop_front();
+    }
+    q.push_back(v);
+}
+
 /// What a write needs to know of the connection (see [`SndMem::write`]).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct WriteCx {
@@ -118,6 +126,18 @@ pub(crate) struct SndMem {
     /// (tcp_grow_skb), which moves the PSH (tso_fragment), so only these
     /// are known to keep it.
     alone: VecDeque<SeqNumber>,
+    /// PSH marks of forced pushes (tcp_mark_push) not yet acknowledged,
+    /// oldest first, at most `MAX_MARKS`: tso_fragment keeps the mark on
+    /// the rest of a marked skb, so a one-segment burst that ends at one
+    /// carries PSH.
+    marks: VecDeque<SeqNumber>,
+    /// Ends of the bursts the write's own pushes sent, not yet
+    /// acknowledged, oldest first, at most `MAX_MARKS`: each burst of
+    /// Linux's stays within one skb (tcp_grow_skb takes from the next skb
+    /// only while that one is not the last), so a burst can end before
+    /// its size where an skb ends; the stack's segments end their bursts
+    /// there too.
+    push_ends: VecDeque<SeqNumber>,
     /// SOCK_NOSPACE: a write found no room.
     pub(super) nospace: bool,
     /// An ACK was processed: check the space before what it lets out
@@ -138,6 +158,8 @@ impl SndMem {
             burst_split: None,
             pushed: head,
             alone: VecDeque::new(),
+            marks: VecDeque::new(),
+            push_ends: VecDeque::new(),
             nospace: false,
             check_due: false,
         }
@@ -221,16 +243,8 @@ impl SndMem {
             if seq > self.pushed + cx.half_window {
                 // forced_push: tcp_mark_push, __tcp_push_pending_frames.
                 self.pushed = seq;
-                let from = cx.unsent;
+                bounded_push(&mut self.marks, seq);
                 self.push(cx, seq, true);
-                // The marked skb went out whole and alone: one segment
-                // that ends at the mark.
-                if from == start && cx.unsent == seq && seq - start <= cx.seg {
-                    if self.alone.len() >= MAX_MARKS {
-                        self.alone.pop_front();
-                    }
-                    self.alone.push_back(seq);
-                }
             } else if start == cx.unsent {
                 // tcp_push_one.
                 self.push(cx, seq, false);
@@ -283,6 +297,12 @@ impl SndMem {
                 self.ends.insert(i, e);
             }
             cx.unsent = e;
+            bounded_push(&mut self.push_ends, e);
+            // A one-segment burst gets PSH only from its skb's mark
+            // (__tcp_transmit_skb sets it on GSO packets alone).
+            if segs == 1 && self.marks.contains(&e) {
+                bounded_push(&mut self.alone, e);
+            }
             if !all {
                 return;
             }
@@ -336,8 +356,10 @@ impl SndMem {
         if self.burst_split.is_some_and(|s| s <= una) {
             self.burst_split = None;
         }
-        while self.alone.front().is_some_and(|&m| m <= una) {
-            self.alone.pop_front();
+        for q in [&mut self.alone, &mut self.marks, &mut self.push_ends] {
+            while q.front().is_some_and(|&m| m <= una) {
+                q.pop_front();
+            }
         }
     }
 
@@ -345,6 +367,12 @@ impl SndMem {
     /// pushed with PSH while it went on (see `alone`).
     pub(super) fn pushed_alone(&self, end: SeqNumber) -> bool {
         self.alone.iter().any(|&m| m == end)
+    }
+
+    /// Whether a burst the write's own pushes sent ends at `end` (see
+    /// `push_ends`).
+    pub(super) fn push_burst_ends(&self, end: SeqNumber) -> bool {
+        self.push_ends.iter().any(|&m| m == end)
     }
 
     /// Model consistency, for the fuzz targets' invariants: the skbs are
@@ -615,6 +643,29 @@ mod tests {
         let mut c = cx(1048, 524, 523, 1460);
         m.write(ISS, 20_000, &mut c);
         assert_eq!(c.unsent, ISS);
+    }
+
+    #[test]
+    fn bursts_end_where_the_pushed_skbs_do() {
+        // 88-byte segments in 440-byte skbs, a 1000-byte window, bursts
+        // of two (Linux 6.18, tcp/write-skb-bursts-small-window: a
+        // 3000-byte write). The first skb leaves by tcp_push_one as one
+        // burst; its rest is topped up to 440 (177..617), past half the
+        // window: a forced push marks it and sends it as 177..353,
+        // 353..529 and 529..617 alone, which keeps the mark's PSH; the
+        // next skb (617..1057) leaves by tcp_push_one as 617..793, its
+        // rest topped up and marked (793..1233) with room in cwnd for one
+        // segment, 793..881.
+        let mut m = SndMem::new(25600, ISS);
+        let mut c = cx(440, 88, 1000, 500);
+        m.write(ISS, 3000, &mut c);
+        assert_eq!(c.unsent, ISS + 880);
+        let ends: Vec<u32> = m.push_ends.iter().map(|&e| e - ISS).collect();
+        assert_eq!(ends, [176, 352, 528, 616, 792, 880]);
+        assert!(m.pushed_alone(ISS + 616));
+        assert!(!m.pushed_alone(ISS + 880), "not at a mark");
+        m.acked(ISS + 616, 88);
+        assert!(!m.push_burst_ends(ISS + 616) && m.push_burst_ends(ISS + 792));
     }
 
     #[test]
