@@ -326,6 +326,19 @@ pub fn diff(
 mod tests {
     use super::*;
 
+    /// Linux (`a`) against the stack (`b`) with the default tolerance.
+    fn diff_default(a: &[NormEvent], b: &[NormEvent], declared: &[Declared]) -> DiffReport {
+        diff(
+            "x",
+            "linux",
+            a,
+            "stack",
+            b,
+            &Tolerance::default().into(),
+            declared,
+        )
+    }
+
     fn ev(line: usize, at: i64, tcp: &str) -> NormEvent {
         NormEvent {
             at,
@@ -341,15 +354,7 @@ mod tests {
     fn equal_traces_agree_and_times_within_tolerance_pass() {
         let a = vec![ev(3, 0, "S. 0:0(0) ack 1 win 65160")];
         let b = vec![ev(3, 3_000, "S. 0:0(0) ack 1 win 65160")];
-        let d = diff(
-            "x",
-            "linux",
-            &a,
-            "stack",
-            &b,
-            &Tolerance::default().into(),
-            &[],
-        );
+        let d = diff_default(&a, &b, &[]);
         assert!(d.is_clean(), "{d}");
     }
 
@@ -357,15 +362,7 @@ mod tests {
     fn a_field_difference_is_reported_with_both_sides() {
         let a = vec![ev(3, 0, "S. 0:0(0) ack 1 win 65160")];
         let b = vec![ev(3, 0, "S. 0:0(0) ack 0 win 65160")];
-        let d = diff(
-            "x",
-            "linux",
-            &a,
-            "stack",
-            &b,
-            &Tolerance::default().into(),
-            &[],
-        );
+        let d = diff_default(&a, &b, &[]);
         let first = d.first_undeclared().expect("differs");
         assert_eq!(first.field, "tcp");
         let text = d.to_string();
@@ -376,15 +373,7 @@ mod tests {
     fn late_event_and_missing_event_are_differences() {
         let a = vec![ev(3, 0, "S"), ev(4, 100_000, ".")];
         let b = vec![ev(3, 50_000, "S")];
-        let d = diff(
-            "x",
-            "linux",
-            &a,
-            "stack",
-            &b,
-            &Tolerance::default().into(),
-            &[],
-        );
+        let d = diff_default(&a, &b, &[]);
         let fields: Vec<&str> = d.differences.iter().map(|d| d.field.as_str()).collect();
         assert_eq!(fields, ["time", "events"]);
     }
@@ -395,15 +384,7 @@ mod tests {
         let declared = parse_declared("D.md", table).unwrap();
         let a = vec![ev(3, 0, "S. win 1")];
         let b = vec![ev(3, 0, "S. win 2")];
-        let d = diff(
-            "x",
-            "linux",
-            &a,
-            "stack",
-            &b,
-            &Tolerance::default().into(),
-            &declared,
-        );
+        let d = diff_default(&a, &b, &declared);
         assert!(d.is_clean());
         assert_eq!(d.differences.len(), 1);
         let d = diff(
@@ -428,27 +409,11 @@ mod tests {
         // The stack's SYN-ACK (its first TS val) leaves 3.7 ms later: both are +0.
         let a = vec![ts(250, 250, 0), ts(100_250, 250, 100)];
         let b = vec![ts(3_950, 3_950, 0), ts(100_950, 3_950, 97)];
-        let d = diff(
-            "x",
-            "linux",
-            &a,
-            "stack",
-            &b,
-            &Tolerance::default().into(),
-            &[],
-        );
+        let d = diff_default(&a, &b, &[]);
         assert!(d.is_clean(), "{d}");
         // A clock that did not advance with the time is a difference.
         let b = vec![ts(3_950, 3_950, 0), ts(100_950, 3_950, 90)];
-        let d = diff(
-            "x",
-            "linux",
-            &a,
-            "stack",
-            &b,
-            &Tolerance::default().into(),
-            &[],
-        );
+        let d = diff_default(&a, &b, &[]);
         let fields: Vec<&str> = d.differences.iter().map(|d| d.field.as_str()).collect();
         assert_eq!(fields, ["ts"]);
     }
@@ -489,28 +454,12 @@ mod tests {
         // its interval since the SYN-ACK differs by 3.5 ms more: no difference.
         let a = vec![at(ev(3, 0, "S."), '>'), at(ev(4, 10_500, "."), '<')];
         let b = vec![at(ev(3, 3_500, "S."), '>'), at(ev(4, 10_100, "."), '<')];
-        let d = diff(
-            "x",
-            "linux",
-            &a,
-            "stack",
-            &b,
-            &Tolerance::default().into(),
-            &[],
-        );
+        let d = diff_default(&a, &b, &[]);
         assert!(d.is_clean(), "{d}");
         // The same shift on the DUT's own segment is one.
         let b = vec![at(ev(3, 0, "S."), '>'), at(ev(4, 5_000, "."), '>')];
         let a = vec![at(ev(3, 0, "S."), '>'), at(ev(4, 10_000, "."), '>')];
-        let d = diff(
-            "x",
-            "linux",
-            &a,
-            "stack",
-            &b,
-            &Tolerance::default().into(),
-            &[],
-        );
+        let d = diff_default(&a, &b, &[]);
         let fields: Vec<&str> = d.differences.iter().map(|d| d.field.as_str()).collect();
         assert_eq!(fields, ["time"]);
     }
