@@ -289,8 +289,9 @@ pub struct Tcb {
     /// Linux sent the data before it from inside tcp_sendmsg, by
     /// tcp_push_one or a forced push, with TCP_NAGLE_PUSH, so neither
     /// tcp_tso_should_defer (tcp_push_one) nor Nagle nor the SWS test of a
-    /// last piece cut to the window held it.
-    write_pushed: SeqNumber,
+    /// last piece cut to the window held it. `None` when the write pushed
+    /// nothing or once SND.MAX has reached it.
+    write_pushed: Option<SeqNumber>,
     /// The persist timer fired with the peer's window open but smaller
     /// than the next segment: send what fits once (Linux tcp_write_wakeup).
     sws_push: bool,
@@ -437,7 +438,7 @@ impl Tcb {
             burst_segs: 0,
             pacing_rate: None,
             tso_hold: false,
-            write_pushed: SeqNumber(0),
+            write_pushed: None,
             sws_push: false,
             rexmit_only: false,
             psh_marks: VecDeque::new(),
@@ -1112,6 +1113,14 @@ impl Tcb {
 
     /// A passive SYN-RECEIVED connection: in Linux a request socket
     /// (tcp_check_req, tcp_v4_reqsk_send_ack), not yet a full one.
+    /// A SYN-ACK sent now is a simultaneous open's, sent as Linux sends it
+    /// (see [`Profile::simultaneous_open_syn_options`]).
+    fn linux_simultaneous_synack(&self) -> bool {
+        self.profile.simultaneous_open_syn_options
+            && self.state == TcpState::SynReceived
+            && !self.passive
+    }
+
     fn is_request_socket(&self) -> bool {
         self.passive && self.state == TcpState::SynReceived
     }
@@ -1228,16 +1237,14 @@ impl Tcb {
             let opts = match self.negotiated {
                 // A simultaneous open's SYN-ACK, as Linux sends it: our SYN
                 // again, its TS ecr the peer's TSval if its SYN had one.
-                Some(_) if !self.passive && self.profile.simultaneous_open_syn_options => {
-                    syn_options(
-                        self.offer.mss,
-                        self.offer.sack,
-                        self.offer
-                            .timestamps
-                            .then(|| (self.ts_now(now), self.ts_recent)),
-                        self.offer.window_scale,
-                    )
-                }
+                Some(_) if self.linux_simultaneous_synack() => syn_options(
+                    self.offer.mss,
+                    self.offer.sack,
+                    self.offer
+                        .timestamps
+                        .then(|| (self.ts_now(now), self.ts_recent)),
+                    self.offer.window_scale,
+                ),
                 // SYN-ACK: only what the peer offered (RFC 7323 2.2, 3.2).
                 Some(n) => syn_options(
                     self.offer.mss,
@@ -1314,6 +1321,9 @@ impl Tcb {
         if end > self.snd_max {
             self.snd_max = end;
         }
+        if self.write_pushed.is_some_and(|p| self.snd_max >= p) {
+            self.write_pushed = None;
+        }
         if seq_len > 0 {
             // RFC 6298 5.1: start the timer if it is not running.
             self.rtx_timer.set_if_idle(now, self.rtt.rto());
@@ -1322,11 +1332,8 @@ impl Tcb {
             // is our SYN's skb sent again, not retransmitted
             // (tcp_send_synack): timed from now, unless the SYN itself
             // timed out before (its skb then carries TCPCB_RETRANS).
-            let synack_resent = self.profile.simultaneous_open_syn_options
-                && seq == self.iss
-                && self.state == TcpState::SynReceived
-                && !self.passive
-                && self.retries == 0;
+            let synack_resent =
+                seq == self.iss && self.linux_simultaneous_synack() && self.retries == 0;
             if synack_resent {
                 self.rtt_probe = Some((end, now));
             } else if retransmission {
@@ -1521,11 +1528,10 @@ impl Tcb {
         // largest window) is not used. `oracle fuzz`: finin.write.len.
         let sws_push = std::mem::take(&mut self.sws_push);
         // What the write pushed itself leaves as it was cut there.
-        let write_pushed = self.snd_mem.is_some()
-            && self.snd_nxt == self.snd_max
-            && self.snd_nxt < self.write_pushed;
-        if write_pushed {
-            len = len.min((self.write_pushed - self.snd_nxt) as usize);
+        let pushed_to = self.write_pushed.filter(|_| self.snd_nxt == self.snd_max);
+        let write_pushed = pushed_to.is_some();
+        if let Some(p) = pushed_to {
+            len = len.min((p - self.snd_nxt) as usize);
         }
         if len > 0 && !sws_push && !write_pushed && self.sws_holds(avail, mss) {
             if in_flight == 0 {
@@ -1997,11 +2003,10 @@ impl Tcb {
     /// tcp_send_challenge_ack, whose host-wide limit is off by default). The
     /// segment that caused it is dropped, so nothing else is sent.
     fn challenge_ack(&mut self, now: Instant) {
-        if self.oow_rate_limited(now) {
-            return;
+        if !self.oow_rate_limited(now) {
+            // Built and queued at once, as a duplicate ACK is.
+            self.send_dupack(now);
         }
-        let seg = self.build(now, self.pure_ack_seq(), TcpFlags::ACK, Vec::new());
-        self.outbox.push_back(seg);
     }
 
     /// RFC 7323 5.3 R1 as Linux tcp_paws_discard applies it: SEG.TSval older

@@ -509,7 +509,7 @@ impl Tcb {
             Some(m) => m.write(ws, len, &mut cx),
             None => len,
         };
-        self.write_pushed = cx.unsent;
+        self.write_pushed = (cx.unsent > self.snd_max).then_some(cx.unsent);
         n
     }
 
