@@ -629,6 +629,9 @@ pub struct StackTarget {
     host: Arc<Mutex<Host>>,
     stop: Arc<AtomicBool>,
     driver: Option<JoinHandle<()>>,
+    /// The device's sending half: a call's output leaves before the call
+    /// returns (see [`stack::device::pnet::PnetSender`]).
+    sender: Option<stack::device::pnet::PnetSender>,
     epoch: WallInstant,
     /// Frames the testbench injected; calls wait until the stack has taken
     /// them all in, as the kernel has by the time a Linux call runs.
@@ -654,6 +657,7 @@ impl StackTarget {
             host,
             stop: Arc::new(AtomicBool::new(false)),
             driver: None,
+            sender: None,
             epoch: WallInstant::now(),
             injected: 0,
             _topo: topo,
@@ -677,6 +681,7 @@ impl StackTarget {
                 what: format!("opening the stack's AF_PACKET device on {ifname}: {e}"),
                 errno: kernel::Errno(e.raw_os_error().unwrap_or(libc::EIO)),
             })?;
+        self.sender = Some(dev.sender());
         let (host, stop, epoch) = (self.host.clone(), self.stop.clone(), self.epoch);
         let driver = std::thread::Builder::new()
             .name("stack-driver".into())
@@ -740,8 +745,12 @@ impl Target for StackTarget {
     }
     fn syscall(&mut self, call: &SysCall) -> Result<i64, Errno> {
         let mut host = self.host_in_sync();
-        stack_call(&mut host, self.stack_now(), call)
-        // The driver loop sends the output on its next wake-up (≤ 1 ms).
+        let now = self.stack_now();
+        let r = stack_call(&mut host, now, call);
+        if let Some(tx) = &self.sender {
+            tx.transmit(&mut host, now);
+        }
+        r
     }
     fn is_ready(&mut self, fd: i32, interest: Interest) -> bool {
         let host = self.host_in_sync();

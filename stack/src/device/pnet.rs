@@ -10,8 +10,28 @@ use std::time::Duration;
 
 /// A raw Ethernet device bound to one interface.
 pub struct PnetDevice {
-    tx: Box<dyn DataLinkSender>,
+    tx: PnetSender,
     rx: Box<dyn DataLinkReceiver>,
+}
+
+/// The sending half of a [`PnetDevice`], shared: the driver loop sends what
+/// input and timers produce, and a thread making socket calls sends what a
+/// call produces before the call returns, as a Linux `write` puts its
+/// segments on the wire in the caller's context instead of at the driver
+/// loop's next wake-up.
+#[derive(Clone)]
+pub struct PnetSender(Arc<Mutex<Box<dyn DataLinkSender>>>);
+
+impl PnetSender {
+    /// Sends every frame `host` has ready at `now`. The caller holds the
+    /// host's lock throughout, so frames two threads send leave in the order
+    /// the host produced them.
+    pub fn transmit(&self, host: &mut Host, now: Instant) {
+        let Ok(mut tx) = self.0.lock() else { return };
+        while let Some(f) = host.transmit(now) {
+            let _ = tx.send_to(&f, None);
+        }
+    }
 }
 
 impl PnetDevice {
@@ -31,14 +51,27 @@ impl PnetDevice {
             ..Default::default()
         };
         match pnet_datalink::channel(&iface, cfg)? {
-            Channel::Ethernet(tx, rx) => Ok(PnetDevice { tx, rx }),
+            Channel::Ethernet(tx, rx) => Ok(PnetDevice {
+                tx: PnetSender(Arc::new(Mutex::new(tx))),
+                rx,
+            }),
             _ => Err(io::Error::other("unsupported channel type")),
         }
     }
 
     /// Send one frame.
     pub fn send(&mut self, frame: &[u8]) -> io::Result<()> {
-        self.tx.send_to(frame, None).unwrap_or(Ok(()))
+        let mut tx = self
+            .tx
+            .0
+            .lock()
+            .map_err(|_| io::Error::other("sender poisoned"))?;
+        tx.send_to(frame, None).unwrap_or(Ok(()))
+    }
+
+    /// The sending half, for a thread that makes socket calls.
+    pub fn sender(&self) -> PnetSender {
+        self.tx.clone()
     }
 
     /// Receive one frame, waiting at most `timeout`.
@@ -70,14 +103,9 @@ fn stack_now(epoch: std::time::Instant) -> Instant {
     Instant::from_micros(epoch.elapsed().as_micros().min(i64::MAX as u128) as i64)
 }
 
-fn flush(host: &Arc<Mutex<Host>>, dev: &mut PnetDevice, now: Instant) {
-    let frames: Vec<Vec<u8>> = {
-        let Ok(mut h) = host.lock() else { return };
-        std::iter::from_fn(|| h.transmit(now)).collect()
-    };
-    for f in frames {
-        let _ = dev.send(&f);
-    }
+fn flush(host: &Arc<Mutex<Host>>, dev: &PnetDevice, now: Instant) {
+    let Ok(mut h) = host.lock() else { return };
+    dev.tx.transmit(&mut h, now);
 }
 
 /// Drive `host` over `dev` in real time until `stop` is set: wall time since
@@ -97,7 +125,7 @@ pub fn run(
     };
     while !stop.load(Ordering::Relaxed) {
         let now = stack_now(epoch);
-        flush(&host, &mut dev, now);
+        flush(&host, &dev, now);
         // Wake at least every millisecond: socket calls made from other
         // threads queue output that only this loop sends.
         let wait = {
@@ -117,7 +145,7 @@ pub fn run(
             if let Ok(mut h) = host.lock() {
                 h.receive(now, &frame);
             }
-            flush(&host, &mut dev, now);
+            flush(&host, &dev, now);
         }
     }
 }
