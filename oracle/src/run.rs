@@ -148,7 +148,18 @@ pub struct RunResult {
     /// What the DUT did not apply of the script's backtick commands (the
     /// stack's unmapped sysctls, say), as `line N: …`.
     pub notes: Vec<String>,
+    /// Script lines the testbench performed (a packet injected, a call
+    /// begun) more than [`LATE_USECS`] after their time, as `line N: … ms
+    /// late`. On a loaded machine the testbench's thread can wake
+    /// milliseconds late; a late SYN shortens the DUT's first RTT sample
+    /// and with it whatever depends on the RTT, so a failure next to one of
+    /// these may be the machine's, not the DUT's. Always empty on `sim`.
+    pub late: Vec<String>,
 }
+
+/// How late (µs) a testbench action may be before the run records it in
+/// [`RunResult::late`]: an idle machine wakes well under a millisecond late.
+pub const LATE_USECS: Micros = 1_000;
 
 /// Settings of a run that do not come from the script.
 #[derive(Debug, Clone, Copy, Default)]
@@ -237,6 +248,8 @@ struct Runner<'a, T: Target + ?Sized> {
     sut: Option<i32>,
     /// See [`RunResult::notes`].
     notes: Vec<String>,
+    /// See [`RunResult::late`].
+    late: Vec<String>,
     /// The segment size of TSO injections: packetdrill's `--mss=N`, else
     /// the MSS the testbench announced in its SYN.
     tb_mss: u16,
@@ -286,6 +299,7 @@ pub fn run_script<T: Target + ?Sized>(
         last_actual: 0,
         sut: None,
         notes: Vec::new(),
+        late: Vec::new(),
         tb_mss: script
             .options
             .iter()
@@ -306,6 +320,7 @@ pub fn run_script<T: Target + ?Sized>(
         verdict,
         facts: runner.facts,
         notes: runner.notes,
+        late: runner.late,
     }
 }
 
@@ -450,6 +465,7 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             EventKind::Packet(p) => {
                 let t = start.unwrap_or_else(|| self.target.now());
                 self.idle_until(t, Some(ev))?;
+                self.note_late(ev, t);
                 self.last_time = t;
                 let mut frame = self.build_inbound(ev, &p.packet, &p.mods)?;
                 if let Some(ecn) = p.ecn {
@@ -498,6 +514,7 @@ impl<T: Target + ?Sized> Runner<'_, T> {
             EventKind::Call(call) => {
                 let t = start.unwrap_or_else(|| self.target.now());
                 self.idle_until(t, Some(ev))?;
+                self.note_late(ev, t);
                 // packetdrill reads `+A...B` as both times relative to the
                 // previous event (`+0...0.100 read` after an event at 0.2
                 // returns at 0.3); `A...B` as both absolute.
@@ -561,6 +578,19 @@ impl<T: Target + ?Sized> Runner<'_, T> {
 
     /// Lets time pass until `t`; every frame the DUT sends meanwhile is
     /// unexpected. Pending blocking calls are retried as time passes.
+    /// Records `ev` in [`RunResult::late`] if the testbench got to it more
+    /// than [`LATE_USECS`] after `t`, its time.
+    fn note_late(&mut self, ev: &Event, t: Micros) {
+        let late = self.target.now() - t;
+        if late > LATE_USECS {
+            self.late.push(format!(
+                "line {}: {:.1} ms late",
+                ev.span.line,
+                late as f64 / 1000.0
+            ));
+        }
+    }
+
     fn idle_until(&mut self, t: Micros, ev: Option<&Event>) -> Step {
         loop {
             self.poll_pending()?;

@@ -398,6 +398,21 @@ pub fn details(o: &ScenarioOutcome) -> String {
             let _ = writeln!(s, "{d}");
         }
     }
+    // Next to a failure, where the testbench itself was late.
+    if !s.is_empty() {
+        for (kind, d) in &o.duts {
+            if let DutOutcome::Ran { result, .. } = d {
+                if !result.late.is_empty() {
+                    let _ = writeln!(
+                        s,
+                        "[{}] the testbench was late (a loaded machine?): {}",
+                        kind.name(),
+                        result.late.join(", ")
+                    );
+                }
+            }
+        }
+    }
     s
 }
 

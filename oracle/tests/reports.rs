@@ -253,6 +253,7 @@ fn ran(norm: Vec<NormEvent>, verdict: Verdict) -> DutOutcome {
             verdict,
             facts: RunFacts::default(),
             notes: Vec::new(),
+            late: Vec::new(),
         },
         norm,
     }

@@ -451,3 +451,74 @@ fn a_blocking_write_returns_when_all_of_it_is_queued() {
         v => panic!("a non-blocking write cannot queue it all: {v:?}"),
     }
 }
+
+/// A target whose thread wakes 2 ms after the deadline it asked for, as the
+/// testbench's does on a loaded machine.
+struct Sluggish(SimTarget);
+
+impl oracle::target::Target for Sluggish {
+    fn name(&self) -> &'static str {
+        "sluggish"
+    }
+    fn now(&mut self) -> oracle::target::Micros {
+        self.0.now()
+    }
+    fn wait_until(&mut self, t: oracle::target::Micros) {
+        self.0.wait_until(t + 2_000)
+    }
+    fn inject(&mut self, frame: &[u8]) {
+        self.0.inject(frame)
+    }
+    fn recv_frame(
+        &mut self,
+        deadline: oracle::target::Micros,
+    ) -> Option<(oracle::target::Micros, Vec<u8>)> {
+        self.0.recv_frame(deadline + 2_000)
+    }
+    fn syscall(&mut self, call: &oracle::target::SysCall) -> Result<i64, oracle::target::Errno> {
+        self.0.syscall(call)
+    }
+    fn is_ready(&mut self, fd: i32, interest: oracle::target::Interest) -> bool {
+        self.0.is_ready(fd, interest)
+    }
+    fn shell(
+        &mut self,
+        cmd: &str,
+        dir: &std::path::Path,
+    ) -> Result<oracle::target::ShellOutcome, String> {
+        self.0.shell(cmd, dir)
+    }
+    fn tcp_info(&mut self, fd: i32) -> Result<Vec<(&'static str, i64)>, oracle::target::Errno> {
+        self.0.tcp_info(fd)
+    }
+}
+
+#[test]
+fn a_late_testbench_is_recorded_line_by_line() {
+    // The SYN is due at 0.1 s and the accept() at 0.2 s; a testbench that
+    // wakes 2 ms late performs both late (the SYN-ACK line is the DUT's and
+    // is judged by the tolerance instead). On time, nothing is recorded.
+    let src = format!(
+        "{LISTEN}\
++.1 < S 0:0(0) win 65535 <mss 1460>
++0  > S. 0:0(0) ack 1 <mss 1460>
++0  < . 1:1(0) ack 1 win 65535
++.1 accept(3, ..., ...) = 4
+"
+    );
+    let s = script::parse("t.pkt", &src).expect("script parses");
+    let mut t = Sluggish(SimTarget::new(SETUP));
+    let r = run_script(&mut t, &s, RunOptions::default());
+    assert!(matches!(r.verdict, Verdict::Passed), "{:?}", r.verdict);
+    assert_eq!(
+        r.late,
+        [
+            "line 4: 2.0 ms late",
+            "line 6: 2.0 ms late",
+            "line 7: 2.0 ms late"
+        ]
+    );
+    let r = run(&src);
+    assert!(matches!(r.verdict, Verdict::Passed), "{:?}", r.verdict);
+    assert!(r.late.is_empty(), "{:?}", r.late);
+}

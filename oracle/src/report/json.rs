@@ -60,11 +60,11 @@ pub fn scenario(o: &ScenarioOutcome, artifacts: &Artifacts) -> Value {
             None => (None, None),
         };
         let files = artifacts.get(&(o.id.clone(), *kind));
-        let (events, notes) = match d {
+        let (events, notes, late) = match d {
             crate::suite::DutOutcome::Ran { norm, result } => {
-                (Some(norm.len()), result.notes.clone())
+                (Some(norm.len()), result.notes.clone(), result.late.clone())
             }
-            _ => (None, Vec::new()),
+            _ => (None, Vec::new(), Vec::new()),
         };
         duts.insert(
             kind.name().to_string(),
@@ -77,6 +77,7 @@ pub fn scenario(o: &ScenarioOutcome, artifacts: &Artifacts) -> Value {
                 "pcaps": paths(files.map_or(&[][..], |f| &f.pcaps)),
                 "traces": paths(files.map_or(&[][..], |f| &f.traces)),
                 "notes": notes,
+                "late": late,
             }),
         );
     }
