@@ -370,6 +370,10 @@ impl RealBench {
             std::thread::sleep(Duration::from_micros((t - now) as u64));
         }
     }
+    fn rebase(&mut self, by: Micros) -> bool {
+        self.start += Duration::from_micros(by.max(0) as u64);
+        true
+    }
     fn recv(&mut self, deadline: Micros) -> Option<(Micros, Vec<u8>)> {
         let timeout = (deadline - self.now()).max(0) as u64;
         let c = self.tb.recv_timeout(Duration::from_micros(timeout))?;
@@ -458,6 +462,9 @@ impl Target for LinuxTarget {
     }
     fn wait_until(&mut self, t: Micros) {
         self.bench.wait_until(t)
+    }
+    fn rebase(&mut self, by: Micros) -> bool {
+        self.bench.rebase(by)
     }
     fn inject(&mut self, frame: &[u8]) {
         self.bench.inject(frame)
@@ -731,6 +738,9 @@ impl Target for StackTarget {
     }
     fn wait_until(&mut self, t: Micros) {
         self.bench.wait_until(t)
+    }
+    fn rebase(&mut self, by: Micros) -> bool {
+        self.bench.rebase(by)
     }
     fn inject(&mut self, frame: &[u8]) {
         self.bench.inject(frame);

@@ -168,7 +168,9 @@ impl Bases {
                     }
                 }
                 if let (None, Some((val, _))) = (entry.ts, tcp.options.timestamps()) {
-                    entry.ts = Some((val, e.at));
+                    // In real time since the start: the TS clock does not
+                    // follow the script clock's shifts.
+                    entry.ts = Some((val, e.at + e.shift));
                 }
             }
         }
@@ -206,6 +208,8 @@ pub fn normalize(trace: &Trace, facts: &RunFacts) -> Vec<NormEvent> {
         .map(|(i, e)| match &e.kind {
             TraceKind::Frame { dir, bytes } => {
                 let (fields, ts_rel, ts_zero) = frame_fields(*dir, bytes, facts, &bases, i);
+                // `at - ts_zero` is then the real time since the zero event.
+                let ts_zero = ts_zero.map(|z| z - e.shift);
                 NormEvent {
                     at: e.at,
                     line: e.line,

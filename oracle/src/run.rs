@@ -149,11 +149,16 @@ pub struct RunResult {
     /// stack's unmapped sysctls, say), as `line N: …`.
     pub notes: Vec<String>,
     /// Script lines the testbench performed (a packet injected, a call
-    /// begun) more than [`LATE_USECS`] after their time, as `line N: … ms
-    /// late`. On a loaded machine the testbench's thread can wake
-    /// milliseconds late; a late SYN shortens the DUT's first RTT sample
-    /// and with it whatever depends on the RTT, so a failure next to one of
-    /// these may be the machine's, not the DUT's. Always empty on `sim`.
+    /// begun) more than [`LATE_USECS`] after their time (or after the DUT's
+    /// packet they follow, if that came later), as `line N: … ms late`. On
+    /// a loaded machine the testbench's thread can wake milliseconds late;
+    /// a late SYN would shorten the DUT's first RTT sample, and with it
+    /// whatever depends on the RTT. So the script clock then moves by that
+    /// much ([`crate::target::Target::rebase`]): the script's intervals
+    /// count from when the testbench acted, the DUT's timers may look that
+    /// much early, and the TS comparison follows real time
+    /// ([`crate::trace::TraceEvent::shift`]). A failure next to one of these
+    /// may be the machine's, not the DUT's. Always empty on `sim`.
     pub late: Vec<String>,
 }
 
@@ -581,13 +586,20 @@ impl<T: Target + ?Sized> Runner<'_, T> {
     /// Records `ev` in [`RunResult::late`] if the testbench got to it more
     /// than [`LATE_USECS`] after `t`, its time.
     fn note_late(&mut self, ev: &Event, t: Micros) {
-        let late = self.target.now() - t;
+        // Not before the DUT's packet this line follows was seen: waiting
+        // for it is not being late.
+        let late = self.target.now() - t.max(self.last_actual);
         if late > LATE_USECS {
             self.late.push(format!(
                 "line {}: {:.1} ms late",
                 ev.span.line,
                 late as f64 / 1000.0
             ));
+            // Keep the script's intervals from here on: what the DUT does
+            // in answer is timed from when the testbench acted.
+            if self.target.rebase(late) {
+                self.trace.shift += late;
+            }
         }
     }
 

@@ -435,6 +435,14 @@ pub trait Target {
         let _ = mss;
         self.inject(frame)
     }
+    /// Moves the script clock's origin `by` µs later, so that the script's
+    /// intervals count from when the testbench, `by` late, acted (see
+    /// [`crate::run::RunResult::late`]); whether it did. Not where the
+    /// testbench is never late (`sim`).
+    fn rebase(&mut self, by: Micros) -> bool {
+        let _ = by;
+        false
+    }
     /// The next frame the DUT sent, waiting at most until `deadline`.
     fn recv_frame(&mut self, deadline: Micros) -> Option<(Micros, Vec<u8>)>;
     /// A socket call; never blocks (`EAGAIN`/`EINPROGRESS` when it would).

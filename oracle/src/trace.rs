@@ -51,6 +51,11 @@ pub struct TraceEvent {
     pub line: Option<usize>,
     /// What happened.
     pub kind: TraceKind,
+    /// How much later than the script's start the script clock had been
+    /// moved when this happened (see [`crate::target::Target::rebase`]):
+    /// `at + shift` is the real time elapsed since the start, which a DUT's
+    /// TS clock follows.
+    pub shift: Micros,
 }
 
 /// The trace of one script on one DUT.
@@ -58,11 +63,18 @@ pub struct TraceEvent {
 pub struct Trace {
     /// Events in order.
     pub events: Vec<TraceEvent>,
+    /// The script clock's shift so far (recorded in each event pushed).
+    pub shift: Micros,
 }
 
 impl Trace {
     /// Appends an event.
     pub fn push(&mut self, at: Micros, line: Option<usize>, kind: TraceKind) {
-        self.events.push(TraceEvent { at, line, kind });
+        self.events.push(TraceEvent {
+            at,
+            line,
+            kind,
+            shift: self.shift,
+        });
     }
 }

@@ -497,7 +497,10 @@ impl oracle::target::Target for Sluggish {
 fn a_late_testbench_is_recorded_line_by_line() {
     // The SYN is due at 0.1 s and the accept() at 0.2 s; a testbench that
     // wakes 2 ms late performs both late (the SYN-ACK line is the DUT's and
-    // is judged by the tolerance instead). On time, nothing is recorded.
+    // is judged by the tolerance instead; the ACK right after it is not
+    // late, as it could not go before the SYN-ACK was seen). This target
+    // cannot move its clock, so each late line stays late. On time,
+    // nothing is recorded.
     let src = format!(
         "{LISTEN}\
 +.1 < S 0:0(0) win 65535 <mss 1460>
@@ -510,15 +513,168 @@ fn a_late_testbench_is_recorded_line_by_line() {
     let mut t = Sluggish(SimTarget::new(SETUP));
     let r = run_script(&mut t, &s, RunOptions::default());
     assert!(matches!(r.verdict, Verdict::Passed), "{:?}", r.verdict);
-    assert_eq!(
-        r.late,
-        [
-            "line 4: 2.0 ms late",
-            "line 6: 2.0 ms late",
-            "line 7: 2.0 ms late"
-        ]
-    );
+    assert_eq!(r.late, ["line 4: 2.0 ms late", "line 7: 2.0 ms late"]);
     let r = run(&src);
     assert!(matches!(r.verdict, Verdict::Passed), "{:?}", r.verdict);
     assert!(r.late.is_empty(), "{:?}", r.late);
+}
+
+/// A target whose thread wakes `lag` µs late once, at its first wake-up at
+/// or after 0.1 s, and whose clock can be rebased, as the real-time ones.
+struct LateOnce {
+    sim: SimTarget,
+    lag: oracle::target::Micros,
+    /// µs the script clock runs behind the simulated one.
+    offset: oracle::target::Micros,
+    lagged: bool,
+}
+
+impl LateOnce {
+    fn new(lag: oracle::target::Micros) -> LateOnce {
+        LateOnce {
+            sim: SimTarget::new(SETUP),
+            lag,
+            offset: 0,
+            lagged: false,
+        }
+    }
+}
+
+impl LateOnce {
+    fn inner_deadline(&mut self, t: oracle::target::Micros) -> oracle::target::Micros {
+        let lag = if !self.lagged && t >= 100_000 {
+            self.lagged = true;
+            self.lag
+        } else {
+            0
+        };
+        t + self.offset + lag
+    }
+}
+
+impl oracle::target::Target for LateOnce {
+    fn name(&self) -> &'static str {
+        "late-once"
+    }
+    fn now(&mut self) -> oracle::target::Micros {
+        self.sim.now() - self.offset
+    }
+    fn wait_until(&mut self, t: oracle::target::Micros) {
+        let t = self.inner_deadline(t);
+        self.sim.wait_until(t)
+    }
+    fn rebase(&mut self, by: oracle::target::Micros) -> bool {
+        self.offset += by;
+        true
+    }
+    fn inject(&mut self, frame: &[u8]) {
+        self.sim.inject(frame)
+    }
+    fn recv_frame(
+        &mut self,
+        deadline: oracle::target::Micros,
+    ) -> Option<(oracle::target::Micros, Vec<u8>)> {
+        let d = self.inner_deadline(deadline);
+        let off = self.offset;
+        self.sim.recv_frame(d).map(|(at, f)| (at - off, f))
+    }
+    fn syscall(&mut self, call: &oracle::target::SysCall) -> Result<i64, oracle::target::Errno> {
+        self.sim.syscall(call)
+    }
+    fn is_ready(&mut self, fd: i32, interest: oracle::target::Interest) -> bool {
+        self.sim.is_ready(fd, interest)
+    }
+    fn shell(
+        &mut self,
+        cmd: &str,
+        dir: &std::path::Path,
+    ) -> Result<oracle::target::ShellOutcome, String> {
+        self.sim.shell(cmd, dir)
+    }
+    fn tcp_info(&mut self, fd: i32) -> Result<Vec<(&'static str, i64)>, oracle::target::Errno> {
+        self.sim.tcp_info(fd)
+    }
+}
+
+#[test]
+fn after_a_late_action_the_script_clock_moves_with_the_testbench() {
+    // The SYN is injected 3 ms late. The script clock then moves by 3 ms:
+    // the ACK 50 ms after the SYN comes 50 ms after it was injected, so the
+    // DUT measures the RTT the script wrote, and no later line is late.
+    let src = format!(
+        "{LISTEN}\
++.1  < S 0:0(0) win 65535 <mss 1460>
++0   > S. 0:0(0) ack 1 <mss 1460>
++.05 < . 1:1(0) ack 1 win 65535
++0   accept(3, ..., ...) = 4
+"
+    );
+    let s = script::parse("t.pkt", &src).expect("script parses");
+    let mut t = LateOnce::new(3_000);
+    let r = run_script(&mut t, &s, RunOptions::default());
+    assert!(matches!(r.verdict, Verdict::Passed), "{:?}", r.verdict);
+    assert_eq!(r.late, ["line 4: 3.0 ms late"]);
+    let times: Vec<_> = r
+        .trace
+        .events
+        .iter()
+        .map(|e| (e.line, e.at, e.shift))
+        .collect();
+    assert_eq!(
+        times[3..],
+        [
+            (Some(4), 100_000, 3_000),
+            (Some(5), 100_000, 3_000),
+            (Some(6), 150_000, 3_000),
+            (Some(7), 150_000, 3_000)
+        ]
+    );
+}
+
+#[test]
+fn the_ts_comparison_follows_real_time_across_a_shifted_clock() {
+    // The testbench is 10 ms late with the ACK, after the DUT's first TS
+    // val: the script clock moves by 10 ms, the DUT's TS clock does not.
+    // Against an on-time run the TS values then differ by 10 ms while the
+    // script times do not; counted in real time they agree.
+    let src = format!(
+        "{LISTEN}\
++0   < S 0:0(0) win 65535 <mss 1460,nop,nop,TS val 100 ecr 0>
++0   > S. 0:0(0) ack 1 <mss 1460,nop,nop,TS val 100 ecr 100>
++.1  < . 1:1(0) ack 1 win 65535 <nop,nop,TS val 200 ecr 100>
++0   accept(3, ..., ...) = 4
++.01 write(4, ..., 10) = 10
++0   > P. 1:11(10) ack 1 <nop,nop,TS val 210 ecr 200>
+"
+    );
+    let s = script::parse("t.pkt", &src).expect("script parses");
+    let mut late = LateOnce::new(10_000);
+    let a = run_script(&mut late, &s, RunOptions::default());
+    let b = run(&src);
+    assert!(matches!(a.verdict, Verdict::Passed), "{:?}", a.verdict);
+    assert_eq!(a.late, ["line 6: 10.0 ms late"]);
+    let timing = oracle::diff::Timing::from(oracle::run::Tolerance::default());
+    let d = |trace: &oracle::trace::Trace| {
+        oracle::diff::diff(
+            "t",
+            "late",
+            &normalize(trace, &a.facts),
+            "sim",
+            &normalize(&b.trace, &b.facts),
+            &timing,
+            &[],
+        )
+    };
+    let report = d(&a.trace);
+    assert!(report.is_clean(), "{report}");
+    // Without the shift recorded, the same values would differ.
+    let mut unshifted = a.trace.clone();
+    for e in &mut unshifted.events {
+        e.shift = 0;
+    }
+    let report = d(&unshifted);
+    assert!(
+        !report.is_clean() && report.to_string().contains("`ts`"),
+        "{report}"
+    );
 }
