@@ -2083,6 +2083,56 @@ impl Tcb {
         ack > self.snd_max || ack < self.snd_una - max_wnd
     }
 
+    /// Whether Linux's header prediction (tcp_rcv_established's fast path)
+    /// takes `seg`, for a connection with timestamps: ESTABLISHED, the fast
+    /// path on (tcp_fast_path_check: nothing out of order, a non-zero
+    /// window last advertised, no urgent data; the receive memory test is
+    /// not modelled), the flags exactly ACK apart from PSH (TCP_HP_BITS),
+    /// the options exactly `nop,nop,TS` (tcp_header_len and
+    /// tcp_parse_aligned_timestamp), the window field the peer's window
+    /// unchanged (pred_flags holds snd_wnd >> snd_wscale), SEG.SEQ =
+    /// RCV.NXT and SEG.ACK =< SND.NXT, and for data, memory already
+    /// reserved for its skb (`skb->truesize > sk_forward_alloc` sends it to
+    /// the slow path). The reserve is what is left of whole pages once the
+    /// charges are taken out, so it is empty when the socket holds nothing
+    /// (no data unread or out of order, none unacknowledged or unsent): the
+    /// first data after that takes the slow path. With memory held the
+    /// stack assumes the reserve suffices (the charges of coalesced skbs,
+    /// tcp_try_coalesce, are not modelled). Measured on 6.18: after the
+    /// peer acknowledged all our data, in-order data with an old ACK leaves
+    /// TS.Recent as it was; the fourth such segment, three unread before
+    /// it, updates it; an old pure ACK with the window unchanged updates
+    /// it, one with the window changed does not. The fast path stores TS.Recent when
+    /// SEG.TSval is not older and RCV.NXT is what the last ACK said
+    /// (rcv_wup), whatever the ACK field says; the slow path does it in
+    /// tcp_ack only for an ACK at or above SND.UNA. `oracle fuzz`:
+    /// est.seg-PA.opts of seed 210000, in-order data acknowledging below
+    /// SND.UNA, whose TSval Linux's ACK echoes.
+    fn header_predicted(&self, seg: &TcpRepr, seq: SeqNumber, ack: SeqNumber, len: usize) -> bool {
+        let Some(n) = self.negotiated.filter(|n| n.timestamps) else {
+            return false;
+        };
+        let holds_memory = self.recv.readable() > 0
+            || self.recv.ooo_segments() > 0
+            || !self.send.is_empty()
+            || (self.fin_queued && self.snd_una <= self.fin_seq());
+        if len > 0 && !holds_memory {
+            return false;
+        }
+        let opts = seg.options.as_bytes();
+        self.state == TcpState::Established
+            && self.recv.ooo_segments() == 0
+            && self.ooo_fins.is_empty()
+            && self.rcv_adv > self.last_ack_sent
+            && self.urg_seq.is_none()
+            && seg.flags.0 & !TcpFlags::PSH.0 == TcpFlags::ACK.0
+            && opts.len() == 12
+            && opts.starts_with(&[1, 1, 8, 10])
+            && u32::from(seg.window_len) == self.snd_wnd >> n.snd_wscale
+            && seq == self.rcv_nxt
+            && ack <= self.snd_max
+    }
+
     /// SEGMENT ARRIVES (RFC 9293 3.10.7) for this connection.
     pub fn on_segment(&mut self, now: Instant, seg: &TcpRepr, payload: &[u8]) {
         self.last_rcv = now;
@@ -2710,8 +2760,10 @@ impl Tcb {
         // est.seg-PA-oow.len and est.seg-PA.extra-A, data sent after an
         // out-of-window segment or an ACK of unsent data.
         self.tso_hold = false;
-        // Linux tcp_ack: an old ACK (below SND.UNA) skips the TS.Recent update.
-        let old_ack = ack < self.snd_una;
+        // Linux tcp_ack: an old ACK (below SND.UNA) skips the TS.Recent
+        // update, unless header prediction took the segment: the fast path
+        // stores TS.Recent before it hands the ACK to tcp_ack.
+        let old_ack = ack < self.snd_una && !self.header_predicted(seg, seq, ack, payload.len());
         let seg_wnd =
             u32::from(seg.window_len) << self.negotiated.map(|n| n.snd_wscale).unwrap_or(0);
         let blocks: Vec<(SeqNumber, SeqNumber)> = if self.sack_on() {
@@ -4099,6 +4151,56 @@ mod tests {
         s.on_segment(t0, &older, &[1; 50]);
         drain(&mut s, t0);
         assert_eq!(s.ts_recent(), Some(recent + 20), "ends before it: kept");
+    }
+
+    #[test]
+    fn an_old_ack_that_header_prediction_takes_updates_ts_recent() {
+        // Linux tcp_rcv_established: the fast path stores TS.Recent before
+        // tcp_ack ignores an ACK below SND.UNA; the slow path does not.
+        let (_c, mut s) = pair();
+        let t0 = Instant::from_millis(10);
+        let recent = s.ts_recent().unwrap();
+        let aligned = |v: u32| {
+            let mut o = TcpOptions::new();
+            o.push_nops_timestamps(v, 0).unwrap();
+            o
+        };
+        s.send(&[1; 1000]);
+        drain(&mut s, t0);
+        let mut all = inbound(&s, 0, 1000, TcpFlags::ACK, 0);
+        all.options = aligned(recent + 10);
+        s.on_segment(t0, &all, &[]);
+        assert_eq!(s.ts_recent(), Some(recent + 10));
+        let mut old = inbound(&s, 0, -500, TcpFlags::ACK, 0);
+        old.window_len = 400;
+        old.options = aligned(recent + 20);
+        s.on_segment(t0, &old, &[]);
+        assert_eq!(s.ts_recent(), Some(recent + 10), "window changed: slow");
+        old.window_len = all.window_len;
+        old.options = ts(recent + 30);
+        s.on_segment(t0, &old, &[]);
+        assert_eq!(s.ts_recent(), Some(recent + 10), "TS not aligned: slow");
+        old.options = aligned(recent + 40);
+        s.on_segment(t0, &old, &[]);
+        assert_eq!(s.ts_recent(), Some(recent + 40), "predicted: taken");
+        let mut data = inbound(&s, 0, -500, TcpFlags::ACK, 10);
+        data.flags.0 |= TcpFlags::PSH.0;
+        data.options = aligned(recent + 50);
+        s.on_segment(t0, &data, &[2; 10]);
+        drain(&mut s, t0);
+        assert_eq!(
+            s.ts_recent(),
+            Some(recent + 40),
+            "data, no memory reserved (nothing held): slow"
+        );
+        let mut more = inbound(&s, 0, -500, TcpFlags::ACK, 10);
+        more.options = aligned(recent + 60);
+        s.on_segment(t0, &more, &[3; 10]);
+        assert_eq!(
+            s.ts_recent(),
+            Some(recent + 60),
+            "data, 10 bytes held: fast"
+        );
     }
 
     #[test]
