@@ -2799,7 +2799,15 @@ impl Tcb {
                     self.enter_closed();
                     return;
                 }
-                if self.orphaned {
+                if self.orphaned && fin {
+                    // Linux tcp_rcv_state_process: a segment that carries
+                    // the peer's FIN too keeps the full socket ("Bad case.
+                    // We could lose such FIN otherwise"), whose tcp_fin
+                    // then acknowledges that FIN with the SACK blocks it
+                    // holds before it moves to TIME-WAIT. `oracle fuzz`:
+                    // closed.seg-FPA.opts of seed 220000.
+                    self.wait_timer.set(now, self.fin_time());
+                } else if self.orphaned {
                     self.orphaned_fin_wait2(now);
                 }
             }
