@@ -2987,13 +2987,22 @@ impl Tcb {
                 self.ato_set = true;
                 self.lrcvtime = Some(now);
             }
-            self.rcv_mem_charge(start + data.len() as u32, data.len());
+            // Linux queues a segment that starts below RCV.NXT whole
+            // (tcp_data_queue's partial packet goes to queue_and_out
+            // untrimmed): its charge, the receive MSS and the window's
+            // growth count all of skb->len, the part already received
+            // too. `oracle fuzz`: est.write.extra-A of seed 220000, a
+            // 1448-byte segment with 164 new bytes: Linux's window grew
+            // to 525 << 7, the stack's shrank to 501 << 7, and a later
+            // segment beyond that edge was in Linux's window only.
+            let skb_len = skip + data.len();
+            self.rcv_mem_charge(start + data.len() as u32, skb_len);
             // Linux tcp_event_data_recv, in-order data: the scaling ratio
             // (tcp_measure_rcv_mss), then tcp_grow_window for 128 bytes
             // or more.
             let grew = if adv > 0 {
-                self.measure_scaling_ratio(data.len());
-                data.len() >= 128 && self.grow_window(data.len())
+                self.measure_scaling_ratio(skb_len);
+                skb_len >= 128 && self.grow_window(skb_len)
             } else {
                 ooo_grew
             };
