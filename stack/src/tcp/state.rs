@@ -1973,8 +1973,21 @@ impl Tcb {
     /// ACK about to be sent starts a new interval. RFC 5961 7 (ACK throttling).
     fn oow_rate_limited(&mut self, now: Instant) -> bool {
         if let Some(last) = self.last_oow_ack {
-            let elapsed = now - last;
-            if elapsed >= crate::time::Duration::ZERO && elapsed < self.profile.invalid_ratelimit {
+            let limit = self.profile.invalid_ratelimit.total_micros();
+            let (elapsed, limit) = match self
+                .profile
+                .invalid_ratelimit_tick
+                .map(|t| t.total_micros())
+                .filter(|&t| t > 0)
+            {
+                // Whole ticks apart, against msecs_to_jiffies (rounded up).
+                Some(t) => (
+                    now.total_micros().div_euclid(t) - last.total_micros().div_euclid(t),
+                    (limit + t - 1).div_euclid(t),
+                ),
+                None => ((now - last).total_micros(), limit),
+            };
+            if (0..limit).contains(&elapsed) {
                 return true;
             }
         }
@@ -3922,6 +3935,35 @@ mod tests {
         s.on_segment(t2, &inbound(&s, 0, 0, TcpFlags::SYN, 0), &[]);
         assert_eq!(drain(&mut s, t2).len(), 1, "a new interval");
         assert_eq!(s.state, TcpState::Established);
+    }
+
+    #[test]
+    fn the_invalid_ratelimit_counts_whole_ticks() {
+        // Linux keeps last_oow_ack_time in jiffies (4 ms at HZ=250): a
+        // challenge 499.9 ms after the last one is 125 ticks on and is
+        // answered; 496.1 ms is 124 and is not. In exact microseconds
+        // (the RFC profile) 499.9 ms is still throttled.
+        for (tick, gap_us, answered) in [
+            (true, 499_900, true),
+            (true, 496_100, false),
+            (false, 499_900, false),
+            (false, 500_000, true),
+        ] {
+            let (_, mut s) = pair();
+            if !tick {
+                s.profile.invalid_ratelimit_tick = None;
+            }
+            let t0 = Instant::from_micros(10_100);
+            s.on_segment(t0, &inbound(&s, 1000, 0, TcpFlags::RST, 0), &[]);
+            assert_eq!(drain(&mut s, t0).len(), 1, "challenge ACK");
+            let t1 = t0 + Duration::from_micros(gap_us);
+            s.on_segment(t1, &inbound(&s, 1000, 0, TcpFlags::RST, 0), &[]);
+            assert_eq!(
+                drain(&mut s, t1).len(),
+                usize::from(answered),
+                "tick {tick}, {gap_us} µs"
+            );
+        }
     }
 
     #[test]
