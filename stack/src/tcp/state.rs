@@ -2282,10 +2282,27 @@ impl Tcb {
         self.snd_wl2 = ack;
         if f.contains(TcpFlags::ACK) {
             self.process_ack(now, ack);
-            // The pacing rate from the SYN's RTT sample (measured on 6.18:
-            // the bursts of the first flight are sized with the MSS the
-            // SYN-ACK gave, not tcp_connect_init's default 536).
-            self.update_pacing_rate();
+            // The pacing rate from the SYN's RTT sample, computed in
+            // tcp_ack with mss_cache as it stands there: tcp_ack syncs it
+            // with the SYN-ACK's MSS (tcp_ack_update_window →
+            // tcp_sync_mss) only when the window the SYN-ACK carries
+            // raises max_window above 0. A zero window leaves SYN-SENT's
+            // value, tcp_v4_connect's mss_clamp of 536 (or TCP_MAXSEG)
+            // less the timestamps option. Measured on 6.18 (TCP_INFO,
+            // peer MSS 100 with timestamps, RTT about 10 ms): pacing rate
+            // 2 * 10 * 524 / SRTT after a zero-window SYN-ACK, 2 * 10 * 88
+            // / SRTT after one with window 1000; the first flight's bursts
+            // are then five segments (half of cwnd) against two. `oracle
+            // fuzz`: est.write.flags of seed 120000 (case 120026).
+            let pacing_mss = if seg.window_len == 0 {
+                let ts = if self.offer.timestamps { 12 } else { 0 };
+                u32::from(self.offer.mss)
+                    .min(self.user_mss.map_or(536, u32::from))
+                    .saturating_sub(ts)
+            } else {
+                self.mss()
+            };
+            self.update_pacing_rate_with(pacing_mss);
             self.state = TcpState::Established;
             self.init_send_mem();
             self.lrcvtime = Some(now); // Linux tcp_finish_connect

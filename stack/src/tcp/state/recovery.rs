@@ -189,10 +189,15 @@ impl Tcb {
     /// (tcp_pacing_ca_ratio); without an RTT sample, undivided. Read only
     /// by [`tso_segs`](Self::tso_segs).
     pub(super) fn update_pacing_rate(&mut self) {
+        self.update_pacing_rate_with(self.mss());
+    }
+
+    /// [`Tcb::update_pacing_rate`] with `mss` as Linux's mss_cache.
+    pub(super) fn update_pacing_rate_with(&mut self, mss: u32) {
         if !self.profile.tso_autosize {
             return;
         }
-        let mss = self.mss().max(1);
+        let mss = mss.max(1);
         let cwnd = u64::from(self.cwnd_segs());
         let ssthresh = u64::from(self.ssthresh / mss);
         let ratio: u64 = if cwnd < ssthresh / 2 { 200 } else { 120 };
