@@ -2706,20 +2706,6 @@ impl Tcb {
             return;
         }
 
-        if old_dup {
-            // Wholly old, yet processed (see `reaches_last_ack`): its text
-            // is a duplicate, acknowledged at once with a D-SACK (Linux
-            // tcp_data_queue, out_of_window; RFC 2883).
-            self.ack_now = true;
-            // Linux tcp_data_queue: any segment with end_seq != seq, a FIN
-            // alone included; out_of_window enters quick-ACK mode.
-            if seg_len > 0 {
-                self.enter_quickack_mode();
-                let end = (seq + seg_len).min(self.rcv_nxt);
-                self.dsack = Some((seq, end));
-            }
-        }
-
         if rst {
             // Second check, RFC 5961 3.2: exact match resets (RFC 9293
             // 3.10.7.4 second check), any other in-window RST gets a
@@ -2792,6 +2778,24 @@ impl Tcb {
             // (rate-limited) challenge ACK.
             self.challenge_ack(now);
             return;
+        }
+        if old_dup {
+            // Wholly old, yet processed (see `reaches_last_ack`): its text
+            // is a duplicate, acknowledged at once with a D-SACK (Linux
+            // tcp_data_queue, out_of_window; RFC 2883). Only once its ACK
+            // is taken: a segment tcp_ack rejects (an ACK of unsent data,
+            // say) never reaches tcp_data_queue, and its challenge ACK
+            // carries no D-SACK (`oracle fuzz`: finin.seg-A-oow.opts of
+            // seed 210000, a segment from before the peer's ISN to byte 45
+            // acknowledging 65,536 bytes never sent).
+            self.ack_now = true;
+            // Linux tcp_data_queue: any segment with end_seq != seq, a FIN
+            // alone included; out_of_window enters quick-ACK mode.
+            if seg_len > 0 {
+                self.enter_quickack_mode();
+                let end = (seq + seg_len).min(self.rcv_nxt);
+                self.dsack = Some((seq, end));
+            }
         }
         // The ACK is taken: Linux decides a deferred burst again
         // (tcp_data_snd_check after tcp_ack), which it never does for a
