@@ -581,8 +581,6 @@ impl<T: Target + ?Sized> Runner<'_, T> {
         }
     }
 
-    /// Lets time pass until `t`; every frame the DUT sends meanwhile is
-    /// unexpected. Pending blocking calls are retried as time passes.
     /// Records `ev` in [`RunResult::late`] if the testbench got to it more
     /// than [`LATE_USECS`] after `t`, its time.
     fn note_late(&mut self, ev: &Event, t: Micros) {
@@ -603,6 +601,8 @@ impl<T: Target + ?Sized> Runner<'_, T> {
         }
     }
 
+    /// Lets time pass until `t`; every frame the DUT sends meanwhile is
+    /// unexpected. Pending blocking calls are retried as time passes.
     fn idle_until(&mut self, t: Micros, ev: Option<&Event>) -> Step {
         loop {
             self.poll_pending()?;

@@ -452,97 +452,35 @@ fn a_blocking_write_returns_when_all_of_it_is_queued() {
     }
 }
 
-/// A target whose thread wakes 2 ms after the deadline it asked for, as the
-/// testbench's does on a loaded machine.
-struct Sluggish(SimTarget);
-
-impl oracle::target::Target for Sluggish {
-    fn name(&self) -> &'static str {
-        "sluggish"
-    }
-    fn now(&mut self) -> oracle::target::Micros {
-        self.0.now()
-    }
-    fn wait_until(&mut self, t: oracle::target::Micros) {
-        self.0.wait_until(t + 2_000)
-    }
-    fn inject(&mut self, frame: &[u8]) {
-        self.0.inject(frame)
-    }
-    fn recv_frame(
-        &mut self,
-        deadline: oracle::target::Micros,
-    ) -> Option<(oracle::target::Micros, Vec<u8>)> {
-        self.0.recv_frame(deadline + 2_000)
-    }
-    fn syscall(&mut self, call: &oracle::target::SysCall) -> Result<i64, oracle::target::Errno> {
-        self.0.syscall(call)
-    }
-    fn is_ready(&mut self, fd: i32, interest: oracle::target::Interest) -> bool {
-        self.0.is_ready(fd, interest)
-    }
-    fn shell(
-        &mut self,
-        cmd: &str,
-        dir: &std::path::Path,
-    ) -> Result<oracle::target::ShellOutcome, String> {
-        self.0.shell(cmd, dir)
-    }
-    fn tcp_info(&mut self, fd: i32) -> Result<Vec<(&'static str, i64)>, oracle::target::Errno> {
-        self.0.tcp_info(fd)
-    }
-}
-
-#[test]
-fn a_late_testbench_is_recorded_line_by_line() {
-    // The SYN is due at 0.1 s and the accept() at 0.2 s; a testbench that
-    // wakes 2 ms late performs both late (the SYN-ACK line is the DUT's and
-    // is judged by the tolerance instead; the ACK right after it is not
-    // late, as it could not go before the SYN-ACK was seen). This target
-    // cannot move its clock, so each late line stays late. On time,
-    // nothing is recorded.
-    let src = format!(
-        "{LISTEN}\
-+.1 < S 0:0(0) win 65535 <mss 1460>
-+0  > S. 0:0(0) ack 1 <mss 1460>
-+0  < . 1:1(0) ack 1 win 65535
-+.1 accept(3, ..., ...) = 4
-"
-    );
-    let s = script::parse("t.pkt", &src).expect("script parses");
-    let mut t = Sluggish(SimTarget::new(SETUP));
-    let r = run_script(&mut t, &s, RunOptions::default());
-    assert!(matches!(r.verdict, Verdict::Passed), "{:?}", r.verdict);
-    assert_eq!(r.late, ["line 4: 2.0 ms late", "line 7: 2.0 ms late"]);
-    let r = run(&src);
-    assert!(matches!(r.verdict, Verdict::Passed), "{:?}", r.verdict);
-    assert!(r.late.is_empty(), "{:?}", r.late);
-}
-
-/// A target whose thread wakes `lag` µs late once, at its first wake-up at
-/// or after 0.1 s, and whose clock can be rebased, as the real-time ones.
-struct LateOnce {
+/// A target whose thread wakes `lag` µs after the deadline it asked for, as
+/// the testbench's does on a loaded machine: at every wake-up, or `once`,
+/// at the first at or after 0.1 s. With `rebases` its script clock can move
+/// (`Target::rebase`), as the real-time targets' can.
+struct Laggy {
     sim: SimTarget,
     lag: oracle::target::Micros,
+    once: bool,
+    rebases: bool,
     /// µs the script clock runs behind the simulated one.
     offset: oracle::target::Micros,
     lagged: bool,
 }
 
-impl LateOnce {
-    fn new(lag: oracle::target::Micros) -> LateOnce {
-        LateOnce {
+impl Laggy {
+    fn new(lag: oracle::target::Micros, once: bool, rebases: bool) -> Laggy {
+        Laggy {
             sim: SimTarget::new(SETUP),
             lag,
+            once,
+            rebases,
             offset: 0,
             lagged: false,
         }
     }
-}
 
-impl LateOnce {
-    fn inner_deadline(&mut self, t: oracle::target::Micros) -> oracle::target::Micros {
-        let lag = if !self.lagged && t >= 100_000 {
+    /// The simulated time the thread wakes at when it asks for `t`.
+    fn wake(&mut self, t: oracle::target::Micros) -> oracle::target::Micros {
+        let lag = if !self.once || (!self.lagged && t >= 100_000) {
             self.lagged = true;
             self.lag
         } else {
@@ -552,20 +490,22 @@ impl LateOnce {
     }
 }
 
-impl oracle::target::Target for LateOnce {
+impl oracle::target::Target for Laggy {
     fn name(&self) -> &'static str {
-        "late-once"
+        "laggy"
     }
     fn now(&mut self) -> oracle::target::Micros {
         self.sim.now() - self.offset
     }
     fn wait_until(&mut self, t: oracle::target::Micros) {
-        let t = self.inner_deadline(t);
+        let t = self.wake(t);
         self.sim.wait_until(t)
     }
     fn rebase(&mut self, by: oracle::target::Micros) -> bool {
-        self.offset += by;
-        true
+        if self.rebases {
+            self.offset += by;
+        }
+        self.rebases
     }
     fn inject(&mut self, frame: &[u8]) {
         self.sim.inject(frame)
@@ -574,7 +514,7 @@ impl oracle::target::Target for LateOnce {
         &mut self,
         deadline: oracle::target::Micros,
     ) -> Option<(oracle::target::Micros, Vec<u8>)> {
-        let d = self.inner_deadline(deadline);
+        let d = self.wake(deadline);
         let off = self.offset;
         self.sim.recv_frame(d).map(|(at, f)| (at - off, f))
     }
@@ -597,6 +537,32 @@ impl oracle::target::Target for LateOnce {
 }
 
 #[test]
+fn a_late_testbench_is_recorded_line_by_line() {
+    // The SYN is due at 0.1 s and the accept() at 0.2 s; a testbench that
+    // wakes 2 ms late performs both late (the SYN-ACK line is the DUT's and
+    // is judged by the tolerance instead; the ACK right after it is not
+    // late, as it could not go before the SYN-ACK was seen). This target
+    // cannot move its clock, so each late line stays late. On time,
+    // nothing is recorded.
+    let src = format!(
+        "{LISTEN}\
++.1 < S 0:0(0) win 65535 <mss 1460>
++0  > S. 0:0(0) ack 1 <mss 1460>
++0  < . 1:1(0) ack 1 win 65535
++.1 accept(3, ..., ...) = 4
+"
+    );
+    let s = script::parse("t.pkt", &src).expect("script parses");
+    let mut t = Laggy::new(2_000, false, false);
+    let r = run_script(&mut t, &s, RunOptions::default());
+    assert!(matches!(r.verdict, Verdict::Passed), "{:?}", r.verdict);
+    assert_eq!(r.late, ["line 4: 2.0 ms late", "line 7: 2.0 ms late"]);
+    let r = run(&src);
+    assert!(matches!(r.verdict, Verdict::Passed), "{:?}", r.verdict);
+    assert!(r.late.is_empty(), "{:?}", r.late);
+}
+
+#[test]
 fn after_a_late_action_the_script_clock_moves_with_the_testbench() {
     // The SYN is injected 3 ms late. The script clock then moves by 3 ms:
     // the ACK 50 ms after the SYN comes 50 ms after it was injected, so the
@@ -610,7 +576,7 @@ fn after_a_late_action_the_script_clock_moves_with_the_testbench() {
 "
     );
     let s = script::parse("t.pkt", &src).expect("script parses");
-    let mut t = LateOnce::new(3_000);
+    let mut t = Laggy::new(3_000, true, true);
     let r = run_script(&mut t, &s, RunOptions::default());
     assert!(matches!(r.verdict, Verdict::Passed), "{:?}", r.verdict);
     assert_eq!(r.late, ["line 4: 3.0 ms late"]);
@@ -648,7 +614,7 @@ fn the_ts_comparison_follows_real_time_across_a_shifted_clock() {
 "
     );
     let s = script::parse("t.pkt", &src).expect("script parses");
-    let mut late = LateOnce::new(10_000);
+    let mut late = Laggy::new(10_000, true, true);
     let a = run_script(&mut late, &s, RunOptions::default());
     let b = run(&src);
     assert!(matches!(a.verdict, Verdict::Passed), "{:?}", a.verdict);

@@ -127,7 +127,8 @@ pub fn run(
         let now = stack_now(epoch);
         flush(&host, &dev, now);
         // Wake at least every millisecond: socket calls made from other
-        // threads queue output that only this loop sends.
+        // threads that do not send their output themselves (with a
+        // [`PnetSender`]) leave it for this loop.
         let wait = {
             let Ok(h) = host.lock() else { return };
             match h.poll_at() {
