@@ -51,6 +51,10 @@ pub struct Negotiated {
 /// RFC 9293 3.7.1 MUST-15: if no MSS option is received, assume 536.
 pub const DEFAULT_MSS: u16 = 536;
 
+/// The timestamps option with its two NOPs (`nop,nop,TS`), as every
+/// segment carries it once negotiated (Linux TCPOLEN_TSTAMP_ALIGNED).
+pub const TIMESTAMPS_ALIGNED_LEN: u16 = 12;
+
 impl Negotiated {
     /// Combine our offer with the options of the peer's SYN.
     pub fn new(offer: &Offer, peer: &TcpOptions) -> Negotiated {
@@ -75,7 +79,7 @@ impl Negotiated {
     /// Bytes of options on every non-SYN segment (12 with timestamps).
     pub fn option_overhead(&self) -> u16 {
         if self.timestamps {
-            12
+            TIMESTAMPS_ALIGNED_LEN
         } else {
             0
         }

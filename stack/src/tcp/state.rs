@@ -2106,36 +2106,38 @@ impl Tcb {
     }
 
     /// Whether Linux's header prediction (tcp_rcv_established's fast path)
-    /// takes `seg`, for a connection with timestamps: ESTABLISHED, the fast
-    /// path on (tcp_fast_path_check: nothing out of order, a non-zero
-    /// window last advertised, no urgent data; the receive memory test is
-    /// not modelled), the flags exactly ACK apart from PSH (TCP_HP_BITS),
-    /// the options exactly `nop,nop,TS` (tcp_header_len and
-    /// tcp_parse_aligned_timestamp), the window field the peer's window
-    /// unchanged (pred_flags holds snd_wnd >> snd_wscale), SEG.SEQ =
-    /// RCV.NXT and SEG.ACK =< SND.NXT, and for data, memory already
-    /// reserved for its skb (`skb->truesize > sk_forward_alloc` sends it to
-    /// the slow path). The reserve is what is left of whole pages once the
-    /// charges are taken out, so it is empty when the socket holds nothing
-    /// (no data unread or out of order, none unacknowledged or unsent): the
-    /// first data after that takes the slow path. With memory held the
-    /// stack assumes the reserve suffices (the charges of coalesced skbs,
-    /// tcp_try_coalesce, are not modelled). Measured on 6.18: after the
-    /// peer acknowledged all our data, in-order data with an old ACK leaves
-    /// TS.Recent as it was; the fourth such segment, three unread before
-    /// it, updates it; an old pure ACK with the window unchanged updates
-    /// it, one with the window changed does not. The fast path stores TS.Recent when
-    /// SEG.TSval is not older and RCV.NXT is what the last ACK said
-    /// (rcv_wup), whatever the ACK field says; the slow path does it in
-    /// tcp_ack only for an ACK at or above SND.UNA. `oracle fuzz`:
-    /// est.seg-PA.opts of seed 210000, in-order data acknowledging below
-    /// SND.UNA, whose TSval Linux's ACK echoes.
+    /// takes `seg` (`len` bytes of data), for a connection with timestamps:
+    /// ESTABLISHED, the fast path on (tcp_fast_path_check: nothing out of
+    /// order, a non-zero window last advertised, no urgent data; the
+    /// receive memory test is not modelled), the flags exactly ACK apart
+    /// from PSH (TCP_HP_BITS), the options exactly `nop,nop,TS`
+    /// (tcp_header_len and tcp_parse_aligned_timestamp), the window field
+    /// the peer's window unchanged (pred_flags holds snd_wnd >>
+    /// snd_wscale), SEG.SEQ = RCV.NXT and SEG.ACK =< SND.NXT; and for data,
+    /// memory already reserved for its skb (`skb->truesize >
+    /// sk_forward_alloc` sends it to the slow path). The reserve is what is
+    /// left of whole pages once the charges are taken out, so it is empty
+    /// when the socket holds nothing (no data unread, none unacknowledged
+    /// or unsent): the first data after that takes the slow path. With
+    /// memory held the stack assumes the reserve suffices (the charges of
+    /// coalesced skbs, tcp_try_coalesce, are not modelled).
+    ///
+    /// The fast path stores TS.Recent when SEG.TSval is not older and
+    /// RCV.NXT is what the last ACK said (rcv_wup), whatever the ACK field
+    /// says; the slow path does it in tcp_ack only for an ACK at or above
+    /// SND.UNA. Measured on 6.18: an old pure ACK with the window unchanged
+    /// updates TS.Recent, one with the window changed does not; old ACKs
+    /// carrying data leave it as it was once all our data is acknowledged
+    /// and nothing is held, and update it with 30 bytes held unread.
+    /// `oracle fuzz`: est.seg-PA.opts of seed 210000, in-order data
+    /// acknowledging below SND.UNA, whose TSval Linux's ACK echoes.
     fn header_predicted(&self, seg: &TcpRepr, seq: SeqNumber, ack: SeqNumber, len: usize) -> bool {
         let Some(n) = self.negotiated.filter(|n| n.timestamps) else {
             return false;
         };
+        // Out-of-order data, which holds memory too, turns the fast path
+        // off below.
         let holds_memory = self.recv.readable() > 0
-            || self.recv.ooo_segments() > 0
             || !self.send.is_empty()
             || (self.fin_queued && self.snd_una <= self.fin_seq());
         if len > 0 && !holds_memory {
@@ -2295,10 +2297,16 @@ impl Tcb {
             // are then five segments (half of cwnd) against two. `oracle
             // fuzz`: est.write.flags of seed 120000 (case 120026).
             let pacing_mss = if seg.window_len == 0 {
-                let ts = if self.offer.timestamps { 12 } else { 0 };
-                u32::from(self.offer.mss)
-                    .min(self.user_mss.map_or(536, u32::from))
+                let ts = if self.offer.timestamps {
+                    super::options::TIMESTAMPS_ALIGNED_LEN
+                } else {
+                    0
+                };
+                self.offer
+                    .mss
+                    .min(self.user_mss.unwrap_or(super::options::DEFAULT_MSS))
                     .saturating_sub(ts)
+                    .into()
             } else {
                 self.mss()
             };
