@@ -2560,12 +2560,14 @@ impl Tcb {
     /// Not in SYN-RECEIVED: there Linux's tcp_check_req tests the segment
     /// with tcp_in_window against RCV.NXT alone, so an old segment is
     /// answered with an ACK and dropped (the state-matrix cell
-    /// `syn_received::data_old`).
+    /// `syn_received::data_old`). An empty segment between RCV.WUP and
+    /// RCV.NXT (a delayed ACK pending) passes too: its ACK field and TSval
+    /// are taken and nothing answers it (Linux tcp_data_queue frees an
+    /// empty skb; `oracle fuzz`, est.seg-PA.extra-A of seed 260000).
     fn reaches_last_ack(&self, seq: SeqNumber, seg_len: u32, f: TcpFlags) -> bool {
         self.state != TcpState::SynReceived
             && !f.contains(TcpFlags::RST)
             && !f.contains(TcpFlags::SYN)
-            && seg_len > 0
             && seq < self.rcv_nxt
             && seq + seg_len >= self.last_ack_sent
     }
@@ -2796,10 +2798,11 @@ impl Tcb {
             // carries no D-SACK (`oracle fuzz`: finin.seg-A-oow.opts of
             // seed 210000, a segment from before the peer's ISN to byte 45
             // acknowledging 65,536 bytes never sent).
-            self.ack_now = true;
             // Linux tcp_data_queue: any segment with end_seq != seq, a FIN
-            // alone included; out_of_window enters quick-ACK mode.
+            // alone included; out_of_window enters quick-ACK mode. An empty
+            // one is freed unanswered.
             if seg_len > 0 {
+                self.ack_now = true;
                 self.enter_quickack_mode();
                 let end = (seq + seg_len).min(self.rcv_nxt);
                 self.dsack = Some((seq, end));
