@@ -2974,18 +2974,30 @@ impl Tcb {
                 self.dsack = Some((seq, dup_end));
             }
             let in_order = start == self.rcv_nxt && !data.is_empty();
-            if fin
-                && in_order
-                && skip + data.len() == payload.len()
-                && self.state == TcpState::Established
-            {
+            if fin && in_order && skip + data.len() == payload.len() {
                 // Linux tcp_data_queue calls tcp_fin, which drops the
                 // out-of-order queue, before tcp_ofo_queue: what was held
                 // beyond this segment's FIN is neither merged nor a gap
-                // this segment fills, so it forces no immediate ACK (the
-                // FIN's ACK is delayed, see `process_fin`). `oracle fuzz`:
-                // est.seg-FA.extra-A.
-                self.drop_ooo();
+                // this segment fills. In ESTABLISHED it forces no
+                // immediate ACK (the FIN's ACK is delayed, see
+                // `process_fin`; `oracle fuzz`: est.seg-FA.extra-A). In
+                // FIN-WAIT-1/2 tcp_fin sends the FIN's ACK before the
+                // purge: it acknowledges the FIN, not the data held
+                // beyond it, and reports the blocks as they stand, with
+                // their memory still charged (freed by `process_fin`
+                // after that ACK). `oracle fuzz`: finout.seg-FPA.ack of
+                // seed 260000, where the stack merged the held data
+                // across the FIN and acknowledged it instead.
+                if self.state == TcpState::Established {
+                    self.drop_ooo();
+                } else {
+                    if self.negotiated.is_some_and(|n| n.sack) {
+                        pre_sack = Some(self.sack_blocks());
+                    }
+                    self.recv.clear_ooo();
+                    self.ooo_fins.clear();
+                    self.last_ooo = None;
+                }
             }
             // A FIN held beyond RCV.NXT is out-of-order data to Linux (an
             // skb of its own in the out-of-order queue, end_seq counting
