@@ -71,6 +71,14 @@ pub struct Profile {
     /// Clock granularity G of RFC 6298 2.3. Linux floors the variance term
     /// at TCP_RTO_MIN (tcp_rtt_estimator: mdev_max >= rto_min), i.e. G = 200 ms.
     pub rto_granularity: Duration,
+    /// The RTO is kept in whole ticks, rounded up: Linux __tcp_set_rto
+    /// converts SRTT + RTTVAR with usecs_to_jiffies, so on 6.18 (HZ=250)
+    /// an SRTT of 16.2 ms gives tcpi_rto 220 ms, not 216.2 (measured; a
+    /// zero-window probe armed by a write came 220 ms after it, `oracle
+    /// fuzz`, est.close.extra-PA of seed 260000). Each backoff doubles the
+    /// rounded value, so the difference doubles too. Linux: 4 ms. `None`
+    /// (RFC 6298 2.3): exact.
+    pub rto_tick: Option<Duration>,
     /// SYN retransmissions before ETIMEDOUT. Linux: net.ipv4.tcp_syn_retries = 6.
     pub syn_retries: u32,
     /// SYN-ACK retransmissions. Linux: net.ipv4.tcp_synack_retries = 5.
@@ -317,6 +325,7 @@ impl Profile {
             rto_min: Duration::from_millis(200),
             rto_max: Duration::from_secs(120),
             rto_granularity: Duration::from_millis(200),
+            rto_tick: Some(Duration::from_millis(4)),
             syn_retries: 6,
             synack_retries: 5,
             syn_linear_timeouts: 4,
@@ -378,6 +387,7 @@ impl Profile {
             rto_min: Duration::from_secs(1),           // RFC 6298 2.4
             rto_max: Duration::from_secs(60),          // RFC 6298 2.5
             rto_granularity: Duration::from_millis(1), // RFC 6298 2.3, G
+            rto_tick: None,                            // RFC 6298 2.3: exact
             time_wait: Duration::from_secs(240),       // RFC 9293 3.4.2: MSL = 2 min
             initial_cwnd: 4,                           // RFC 5681 3.1 with SMSS 1460: 3..4
             ssthresh_basis: SsthreshBasis::FlightSize, // RFC 5681 3.1 (4)

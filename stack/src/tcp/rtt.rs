@@ -13,11 +13,19 @@ pub struct RttEstimator {
     min: Duration,
     max: Duration,
     granularity: Duration,
+    tick: Option<Duration>,
 }
 
 impl RttEstimator {
     /// RFC 6298 2.1: until a measurement is made, RTO = initial (1 s).
-    pub fn new(initial: Duration, min: Duration, max: Duration, granularity: Duration) -> Self {
+    /// `tick`: the RTO is rounded up to whole ticks (`Profile::rto_tick`).
+    pub fn new(
+        initial: Duration,
+        min: Duration,
+        max: Duration,
+        granularity: Duration,
+        tick: Option<Duration>,
+    ) -> Self {
         RttEstimator {
             srtt: None,
             min_rtt: None,
@@ -27,6 +35,7 @@ impl RttEstimator {
             min,
             max,
             granularity,
+            tick,
         }
     }
 
@@ -54,7 +63,12 @@ impl RttEstimator {
         }
         let srtt = self.srtt.unwrap_or(Duration::ZERO);
         // RFC 6298 2.3: RTO = SRTT + max(G, K*RTTVAR), K = 4; 2.4/2.5 clamp.
-        let rto = srtt + self.granularity.max(self.rttvar.saturating_mul(4));
+        let mut rto = srtt + self.granularity.max(self.rttvar.saturating_mul(4));
+        // Linux __tcp_set_rto: usecs_to_jiffies rounds up to a tick.
+        if let Some(t) = self.tick.map(|t| t.total_micros()).filter(|&t| t > 0) {
+            let us = rto.total_micros();
+            rto = Duration::from_micros(us.saturating_add(t - 1) / t * t);
+        }
         self.rto = rto.max(self.min).min(self.max);
         // RFC 6298 5.7 note: a new sample after backoff collapses the backoff.
         self.backoff = 0;
@@ -103,6 +117,7 @@ mod tests {
             Duration::from_millis(200),
             Duration::from_secs(120),
             Duration::from_millis(200),
+            None,
         );
         assert_eq!(e.rto(), Duration::from_secs(1));
         e.back_off();
@@ -114,5 +129,24 @@ mod tests {
             e.back_off();
         }
         assert_eq!(e.rto(), Duration::from_secs(120));
+    }
+
+    #[test]
+    fn the_rto_is_whole_ticks_rounded_up() {
+        // Linux __tcp_set_rto (usecs_to_jiffies) at HZ=250: SRTT 10 ms,
+        // variance floored at 200 ms: 210 ms is 52.5 ticks, so 212 ms;
+        // backoff doubles the rounded value.
+        let ms = Duration::from_millis;
+        let mut e = RttEstimator::new(ms(1000), ms(200), ms(120_000), ms(200), Some(ms(4)));
+        e.sample(ms(10));
+        assert_eq!(e.rto(), ms(212));
+        e.back_off();
+        assert_eq!(e.rto(), ms(424));
+        let mut exact = RttEstimator::new(ms(1000), ms(200), ms(120_000), ms(200), None);
+        exact.sample(ms(10));
+        assert_eq!(exact.rto(), ms(210));
+        // Already whole ticks: unchanged.
+        e.sample(ms(8));
+        assert_eq!(e.rto(), ms(212));
     }
 }

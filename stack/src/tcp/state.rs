@@ -459,6 +459,7 @@ impl Tcb {
                 profile.rto_min,
                 profile.rto_max,
                 profile.rto_granularity,
+                profile.rto_tick,
             ),
             ack_tsecr: None,
             rtx_timer: Timer::default(),
