@@ -267,6 +267,9 @@ pub struct Tcb {
     /// Segments sent since the last one with PSH (see
     /// [`Profile::push_burst`]).
     burst_segs: u32,
+    /// The segments of the burst so far were retransmissions (go-back-N
+    /// after an RTO): new data after them is a burst of its own.
+    burst_rexmit: bool,
     /// Linux sk_pacing_rate, bytes per second (`update_pacing_rate`);
     /// `None` until first set (Linux starts it at ~0: unlimited).
     pacing_rate: Option<u64>,
@@ -436,6 +439,7 @@ impl Tcb {
             ack_now_unforced: false,
             ato_set: false,
             burst_segs: 0,
+            burst_rexmit: false,
             pacing_rate: None,
             tso_hold: false,
             write_pushed: None,
@@ -1496,6 +1500,15 @@ impl Tcb {
         if self.rexmit_only && self.snd_nxt >= self.snd_max {
             return None;
         }
+        if self.snd_nxt >= self.snd_max && std::mem::take(&mut self.burst_rexmit) {
+            // Linux resends from tcp_xmit_retransmit_queue (in tcp_ack)
+            // and sends new data from tcp_write_xmit afterwards
+            // (tcp_data_snd_check): separate GSO packets, so new data
+            // after go-back-N segments starts a burst, and its first
+            // segment, cut from its skb by cwnd, has no PSH. `oracle
+            // fuzz`: est.seg-A.flags of seed 270000.
+            self.burst_segs = 0;
+        }
         let offset = (self.snd_nxt - self.send_seq) as usize;
         let avail = self.send.len().saturating_sub(offset);
         let in_flight = self.snd_nxt - self.snd_una;
@@ -1592,6 +1605,7 @@ impl Tcb {
                     }
                     let continues = self.burst_segs > 0;
                     self.burst_segs += 1;
+                    self.burst_rexmit = true;
                     if let Some(m) = self.snd_mem.as_mut() {
                         // tcp_retransmit_skb fragments an skb longer than
                         // what it resends (tcp_fragment).
