@@ -40,7 +40,16 @@
 //!   writes stop exactly where the skbs' charges reach sk_sndbuf plus one
 //!   skb's overhead: Linux admits one skb more than the sum would (as if
 //!   sk_wmem_queued ran 832 bytes short), which is what
-//!   [`SndMem::wmem_queued`] reports.
+//!   [`SndMem::wmem_queued`] reports. That slack is gone once an skb has
+//!   been split: measured on 6.18 with writes of 20,000 bytes that send
+//!   while they go on (peer MSS 48, 100 and 200, windows 96 to 4,000, 25
+//!   cases), the writes whose sends split an skb stop where the charges
+//!   reach sk_sndbuf itself, those whose sends took whole skbs keep the
+//!   slack; the rule fits all 25 (and, replayed on sim, six earlier
+//!   `oracle fuzz` findings of the class `est.write.result`). Why Linux
+//!   behaves so is not known; whether the slack ever comes back (after
+//!   the split skbs are acknowledged, say) was not measured: the model
+//!   keeps it gone.
 //!
 //! A retransmitted segment that ends inside an skb splits it too
 //! (__tcp_retransmit_skb → tcp_fragment, which charges the new skb; from
@@ -138,6 +147,9 @@ pub(crate) struct SndMem {
     /// its size where an skb ends; the stack's segments end their bursts
     /// there too.
     push_ends: VecDeque<SeqNumber>,
+    /// An skb was split (tso_fragment, tcp_fragment): from then on the
+    /// queue is counted with every skb's overhead (see `wmem_queued`).
+    split_seen: bool,
     /// SOCK_NOSPACE: a write found no room.
     pub(super) nospace: bool,
     /// An ACK was processed: check the space before what it lets out
@@ -160,17 +172,20 @@ impl SndMem {
             alone: VecDeque::new(),
             marks: VecDeque::new(),
             push_ends: VecDeque::new(),
+            split_seen: false,
             nospace: false,
             check_due: false,
         }
     }
 
     /// sk_wmem_queued as Linux's writes see it: the skbs' data and
-    /// overheads, less one overhead (see the module's documentation).
+    /// overheads, less one overhead until an skb has been split (see the
+    /// module's documentation).
     pub(super) fn wmem_queued(&self, write_seq: SeqNumber) -> u32 {
+        let slack = u32::from(!self.split_seen);
         match self.ends.len() {
             0 => 0,
-            n => (n as u32 - 1)
+            n => (n as u32 - slack)
                 .saturating_mul(SKB_OVERHEAD)
                 .saturating_add(write_seq - self.head),
         }
@@ -295,6 +310,7 @@ impl SndMem {
             let e = cx.unsent + n;
             if e < skb_end && self.ends.len() < MAX_SKBS {
                 self.ends.insert(i, e);
+                self.split_seen = true;
             }
             cx.unsent = e;
             bounded_push(&mut self.push_ends, e);
@@ -329,6 +345,7 @@ impl SndMem {
                 return;
             }
             self.ends.insert(i, end);
+            self.split_seen = true;
             if !closes {
                 self.burst_split = Some(end);
             }
