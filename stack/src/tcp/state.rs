@@ -1636,14 +1636,18 @@ impl Tcb {
                     }
                 }
                 // Linux tcp_send_fin piggybacks the FIN on the last unsent
-                // segment. A FIN never sent is new data, which
-                // `retransmit_before_text` leaves for after the segment's
-                // text (Linux queues it as an skb of its own behind the
-                // lost one; tcp_xmit_retransmit_queue resends only that).
-                // `fuzz`: tcp_input, the data of a closed connection reset
-                // it right after such a retransmission.
+                // segment. A FIN never sent is new data: Linux queues it as
+                // an skb of its own behind the sent ones, which a
+                // retransmission never takes (tcp_retrans_try_collapse
+                // walks the retransmit queue only), so it waits for cwnd
+                // like new data (below). `fuzz`: tcp_input, the data of a
+                // closed connection reset it right after such a
+                // retransmission; `oracle fuzz`: closed.seg-PA-oow.missing-A
+                // of seed 280000, an RTO's retransmission after close()
+                // that carried the FIN.
                 let new_fin = self.snd_max <= self.fin_seq();
-                if last && self.fin_queued && !(self.rexmit_only && new_fin) {
+                let rexmit = self.snd_nxt < self.snd_max;
+                if last && self.fin_queued && !(rexmit && new_fin) {
                     flags |= TcpFlags::FIN;
                 }
                 let payload = self.send.slice(offset, len);
