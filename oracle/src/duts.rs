@@ -147,6 +147,11 @@ fn stack_call(host: &mut Host, now: Instant, call: &SysCall) -> Result<i64, Errn
         SysCall::SocketDgram | SysCall::SendTo { .. } | SysCall::RecvFrom { .. } => {
             Err(Errno::EBADF)
         }
+        SysCall::SetSockOpt { fd, .. } | SysCall::GetSockOpt { fd, .. }
+            if host.tcp_state(Fd(fd)).is_none() =>
+        {
+            Err(Errno::EBADF)
+        }
         SysCall::SetSockOpt { fd, name, value } => match name.stack() {
             Some(o) => host.setsockopt(Fd(fd), o, value).map(|()| 0),
             None => Err(Errno::ENOPROTOOPT),
@@ -183,6 +188,10 @@ fn stack_call(host: &mut Host, now: Instant, call: &SysCall) -> Result<i64, Errn
             host.shutdown(now, Fd(fd), how).map(|()| 0)
         }
         SysCall::Close { fd } => host.close(now, Fd(fd)).map(|()| 0),
+        // A closed (or never opened) fd is EBADF, as the kernel's fd table
+        // says before any socket code runs; the connection of a closed fd
+        // may live on in the stack without it.
+        SysCall::SoError { fd } if host.tcp_state(Fd(fd)).is_none() => Err(Errno::EBADF),
         SysCall::SoError { fd } => Ok(host.take_error(Fd(fd)).map_or(0, |e| i64::from(e.0))),
         SysCall::Ioctl { fd, req } => {
             let tcb = host.tcb(Fd(fd));
