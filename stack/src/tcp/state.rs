@@ -359,6 +359,10 @@ pub struct Tcb {
     /// TCP_NODELAY.
     pub nodelay: bool,
     orphaned: bool,
+    /// This FIN-WAIT-2 is Linux's timewait socket (see
+    /// `orphaned_fin_wait2`), not the full socket a segment carrying the
+    /// peer's FIN keeps ("Bad case").
+    timewait_fw2: bool,
     /// The application will read no more (close() or shutdown(SHUT_RD)).
     rcv_shutdown: bool,
     /// Created by a passive OPEN ([`Tcb::accept`]), not by a simultaneous open
@@ -481,6 +485,7 @@ impl Tcb {
             error: None,
             nodelay: !profile.nagle,
             orphaned: false,
+            timewait_fw2: false,
             rcv_shutdown: false,
             passive: false,
             linger2: None,
@@ -1053,6 +1058,7 @@ impl Tcb {
     fn orphaned_fin_wait2(&mut self, now: Instant) {
         self.wait_timer.set(now, self.fin_time());
         if self.is_timewait_fin_wait2() {
+            self.timewait_fw2 = true;
             // `oracle fuzz`: closed-finin.seg-A-oow.missing-A.
             self.new_timewait_socket();
             // The timewait socket keeps no out-of-order queue or SACK
@@ -1141,8 +1147,12 @@ impl Tcb {
 
     fn enter_time_wait(&mut self, now: Instant) {
         // An orphaned FIN-WAIT-2 already is a timewait socket and keeps
-        // its rate limit.
-        if !(self.state == TcpState::FinWait2 && self.is_timewait_fin_wait2()) {
+        // its rate limit; the full socket of the "Bad case" (the ACK of
+        // our FIN carried the peer's FIN) becomes one now, afresh
+        // (`oracle fuzz`: closed-finin.seg-SA-oow.missing-A of seed
+        // 290000, a SYN-ACK 20 ms after a challenge ACK was answered by
+        // Linux's new timewait socket).
+        if !(self.state == TcpState::FinWait2 && self.timewait_fw2) {
             self.new_timewait_socket();
         }
         self.state = TcpState::TimeWait;
