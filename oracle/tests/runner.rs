@@ -16,9 +16,13 @@ const SETUP: DutSetup = DutSetup {
 };
 
 fn run(src: &str) -> RunResult {
+    run_with(src, RunOptions::default())
+}
+
+/// `src` parsed and run on `target`.
+fn run_on<T: oracle::target::Target>(target: &mut T, src: &str, opts: RunOptions) -> RunResult {
     let s = script::parse("t.pkt", src).expect("script parses");
-    let mut t = SimTarget::new(SETUP);
-    run_script(&mut t, &s, RunOptions::default())
+    run_script(target, &s, opts)
 }
 
 const LISTEN: &str = "\
@@ -131,9 +135,7 @@ fn unsupported_is_not_failed() {
 }
 
 fn run_with(src: &str, opts: RunOptions) -> RunResult {
-    let s = script::parse("t.pkt", src).expect("script parses");
-    let mut t = SimTarget::new(SETUP);
-    run_script(&mut t, &s, opts)
+    run_on(&mut SimTarget::new(SETUP), src, opts)
 }
 
 const ACCEPTED: &str = "\
@@ -552,9 +554,11 @@ fn a_late_testbench_is_recorded_line_by_line() {
 +.1 accept(3, ..., ...) = 4
 "
     );
-    let s = script::parse("t.pkt", &src).expect("script parses");
-    let mut t = Laggy::new(2_000, false, false);
-    let r = run_script(&mut t, &s, RunOptions::default());
+    let r = run_on(
+        &mut Laggy::new(2_000, false, false),
+        &src,
+        RunOptions::default(),
+    );
     assert!(matches!(r.verdict, Verdict::Passed), "{:?}", r.verdict);
     assert_eq!(r.late, ["line 4: 2.0 ms late", "line 7: 2.0 ms late"]);
     let r = run(&src);
@@ -575,9 +579,11 @@ fn after_a_late_action_the_script_clock_moves_with_the_testbench() {
 +0   accept(3, ..., ...) = 4
 "
     );
-    let s = script::parse("t.pkt", &src).expect("script parses");
-    let mut t = Laggy::new(3_000, true, true);
-    let r = run_script(&mut t, &s, RunOptions::default());
+    let r = run_on(
+        &mut Laggy::new(3_000, true, true),
+        &src,
+        RunOptions::default(),
+    );
     assert!(matches!(r.verdict, Verdict::Passed), "{:?}", r.verdict);
     assert_eq!(r.late, ["line 4: 3.0 ms late"]);
     let times: Vec<_> = r
@@ -613,9 +619,11 @@ fn the_ts_comparison_follows_real_time_across_a_shifted_clock() {
 +0   > P. 1:11(10) ack 1 <nop,nop,TS val 210 ecr 200>
 "
     );
-    let s = script::parse("t.pkt", &src).expect("script parses");
-    let mut late = Laggy::new(10_000, true, true);
-    let a = run_script(&mut late, &s, RunOptions::default());
+    let a = run_on(
+        &mut Laggy::new(10_000, true, true),
+        &src,
+        RunOptions::default(),
+    );
     let b = run(&src);
     assert!(matches!(a.verdict, Verdict::Passed), "{:?}", a.verdict);
     assert_eq!(a.late, ["line 6: 10.0 ms late"]);
