@@ -3035,9 +3035,7 @@ impl Tcb {
                     if self.negotiated.is_some_and(|n| n.sack) {
                         pre_sack = Some(self.sack_blocks());
                     }
-                    self.recv.clear_ooo();
-                    self.ooo_fins.clear();
-                    self.last_ooo = None;
+                    self.forget_ooo();
                 }
             }
             // A FIN held beyond RCV.NXT is out-of-order data to Linux (an
@@ -3341,8 +3339,14 @@ impl Tcb {
     /// The out-of-order data and what its SACK blocks would report go
     /// (Linux tcp_fin: skb_rbtree_purge of the out-of-order queue).
     fn drop_ooo(&mut self) {
-        self.recv.clear_ooo();
+        self.forget_ooo();
         self.rcv_mem_drop_above(self.rcv_nxt);
+    }
+
+    /// The out-of-order data and FINs are gone; their memory stays
+    /// charged until `rcv_mem_drop_above` (see `drop_ooo`).
+    fn forget_ooo(&mut self) {
+        self.recv.clear_ooo();
         self.ooo_fins.clear();
         self.last_ooo = None;
     }
