@@ -1986,6 +1986,10 @@ impl Tcb {
         }
         let continues = self.burst_segs > 0;
         self.burst_segs += 1;
+        // New data the same ACK lets out starts a burst of its own, as
+        // after go-back-N (see `poll_data`): Linux sends it from
+        // tcp_write_xmit after tcp_xmit_retransmit_queue.
+        self.burst_rexmit = true;
         if let Some(m) = self.snd_mem.as_mut().filter(|_| dlen > 0) {
             // tcp_retransmit_skb: tcp_fragment, as in go-back-N.
             m.sent(seq, end, continues, false);
