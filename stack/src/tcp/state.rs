@@ -2353,7 +2353,7 @@ impl Tcb {
                     .saturating_sub(ts)
                     .into()
             } else {
-                self.mss()
+                self.mss_cache()
             };
             self.update_pacing_rate_with(pacing_mss);
             self.state = TcpState::Established;

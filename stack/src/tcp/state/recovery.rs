@@ -189,7 +189,13 @@ impl Tcb {
     /// (tcp_pacing_ca_ratio); without an RTT sample, undivided. Read only
     /// by [`tso_segs`](Self::tso_segs).
     pub(super) fn update_pacing_rate(&mut self) {
-        self.update_pacing_rate_with(self.mss());
+        self.update_pacing_rate_with(self.mss_cache());
+    }
+
+    /// Linux mss_cache: the MSS tcp_sync_mss last set, bounded by half the
+    /// peer's largest window (tcp_bound_to_half_wnd) once it has shown one.
+    pub(super) fn mss_cache(&self) -> u32 {
+        self.bound_to_half_wnd(self.mss())
     }
 
     /// [`Tcb::update_pacing_rate`] with `mss` as Linux's mss_cache.
