@@ -1407,6 +1407,7 @@ impl Tcb {
                 if let Some(seg) = self.poll_data(now) {
                     return Some(seg);
                 }
+                self.grow_send_head();
                 self.poll_ack(now)
             }
         }
@@ -1631,7 +1632,7 @@ impl Tcb {
                     if let Some(m) = self.snd_mem.as_mut() {
                         // tcp_retransmit_skb fragments an skb longer than
                         // what it resends (tcp_fragment).
-                        m.sent(end - len as u32, end, continues, false);
+                        m.sent(end - len as u32, end, continues, false, 0);
                     }
                 } else {
                     let continues = self.burst_segs > 0;
@@ -1653,8 +1654,20 @@ impl Tcb {
                     } else {
                         self.burst_segs += 1;
                     }
+                    // A burst of new data starts with tcp_write_xmit's
+                    // tcp_grow_skb: its skb takes from the next what it
+                    // lacks of the burst cwnd allows (see `SndMem::sent`);
+                    // the write's own pushes grew theirs (`SndMem::push`),
+                    // and where the loop stops, `grow_send_head` grows.
+                    let grow = if continues || write_pushed {
+                        0
+                    } else {
+                        let segs = self.cwnd_room() / self.mss().max(1);
+                        let quota = if limit == 0 { segs } else { limit.min(segs) };
+                        quota.saturating_mul(mss as u32)
+                    };
                     if let Some(m) = self.snd_mem.as_mut() {
-                        m.sent(end - len as u32, end, continues, closes);
+                        m.sent(end - len as u32, end, continues, closes, grow);
                     }
                 }
                 // Linux tcp_send_fin piggybacks the FIN on the last unsent
@@ -1992,7 +2005,7 @@ impl Tcb {
         self.burst_rexmit = true;
         if let Some(m) = self.snd_mem.as_mut().filter(|_| dlen > 0) {
             // tcp_retransmit_skb: tcp_fragment, as in go-back-N.
-            m.sent(seq, end, continues, false);
+            m.sent(seq, end, continues, false, 0);
         }
         if fin {
             flags |= TcpFlags::FIN;
@@ -2797,6 +2810,7 @@ impl Tcb {
         // before what it lets out leaves (`check_send_space`, from `poll`).
         if let Some(m) = self.snd_mem.as_mut() {
             m.check_due = true;
+            m.grow_due = true;
         }
 
         if self.state == TcpState::SynReceived {
