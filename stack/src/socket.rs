@@ -723,7 +723,7 @@ impl Host {
             _ => return Err(Errno::EPIPE),
         }
         let c = self.conns.get_mut(&id).ok_or(Errno::EPIPE)?;
-        let n = c.tcb.send(data);
+        let n = c.tcb.send_at(now, data);
         if n == 0 && !data.is_empty() {
             return Err(Errno::EAGAIN);
         }

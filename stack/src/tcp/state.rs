@@ -920,8 +920,19 @@ impl Tcb {
 
     // ---------------------------------------------------------------- user calls
 
-    /// SEND (RFC 9293 3.10.2): queue data; returns how much fit.
+    /// SEND (RFC 9293 3.10.2): queue data; returns how much fit. Without
+    /// the time, the send-memory model's pushes never defer a burst (see
+    /// [`Tcb::send_at`]).
     pub fn send(&mut self, data: &[u8]) -> usize {
+        self.send_with(data, None)
+    }
+
+    /// [`Tcb::send`] at `now`, as the socket layer calls it.
+    pub fn send_at(&mut self, now: Instant, data: &[u8]) -> usize {
+        self.send_with(data, Some(now))
+    }
+
+    fn send_with(&mut self, data: &[u8], now: Option<Instant>) -> usize {
         if self.fin_queued {
             return 0;
         }
@@ -930,7 +941,7 @@ impl Tcb {
         self.tso_hold = false;
         match self.state {
             TcpState::Established | TcpState::CloseWait => {
-                let n = self.send_mem_admit(data.len().min(self.send.free()));
+                let n = self.send_mem_admit(data.len().min(self.send.free()), now);
                 self.send.push(&data[..n])
             }
             _ => 0,

@@ -118,6 +118,24 @@ pub(super) struct WriteCx {
     pub window: u32,
     /// Half the peer's largest window (forced_push).
     pub half_window: u32,
+    /// Whether a forced push may defer a burst (tcp_tso_should_defer),
+    /// and how; `None`: it never does in this write.
+    pub defer: Option<Defer>,
+}
+
+/// What tcp_tso_should_defer needs to know in a write (see
+/// `Tcb::tso_defers`, its model for the stack's own sends).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Defer {
+    /// A third of min(snd_wnd, cwnd) (tcp_tso_win_divisor 3): room at
+    /// least this large sends.
+    pub chunk: u32,
+    /// tcp_tso_segs segments: room for a whole burst sends.
+    pub burst: u32,
+    /// The last transmission was within 1 ms ("avoid bursty behavior by
+    /// allowing defer only if the last write was recent"); a burst the
+    /// write itself sends makes it so.
+    pub recent: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -293,6 +311,9 @@ impl SndMem {
             }
             self.grow_head(i, cx);
             let skb_end = self.ends[i];
+            if all && self.defers(cx, skb_end - cx.unsent) {
+                return;
+            }
             let mut n = 0u32;
             let mut segs = 0u32;
             while cx.unsent + n < skb_end && cx.segs > 0 && (cx.burst == 0 || segs < cx.burst) {
@@ -322,6 +343,9 @@ impl SndMem {
                 self.ends.insert(i, e);
             }
             cx.unsent = e;
+            if let Some(d) = cx.defer.as_mut() {
+                d.recent = true;
+            }
             bounded_push(&mut self.push_ends, e);
             // A one-segment burst gets PSH only from its skb's mark
             // (__tcp_transmit_skb sets it on GSO packets alone).
@@ -332,6 +356,27 @@ impl SndMem {
                 return;
             }
         }
+    }
+
+    /// tcp_tso_should_defer for a send head of `len` bytes whose first
+    /// segment fits the window (tcp_snd_wnd_test comes first): a burst of
+    /// several segments for which neither the window nor cwnd has room
+    /// whole, nor a whole tcp_tso_segs burst, nor a third of them, waits
+    /// for the next ACK if the last transmission was recent. `oracle
+    /// fuzz` est.write.extra-A of seed 320000: Linux's forced push sent
+    /// one burst and deferred the next, the stack's model sent both.
+    fn defers(&self, cx: &WriteCx, len: u32) -> bool {
+        let Some(d) = cx.defer else {
+            return false;
+        };
+        let seg = cx.seg.max(1);
+        let room = cx.window.min(cx.segs.saturating_mul(seg));
+        d.recent
+            && len > seg
+            && cx.window >= seg.min(len)
+            && room < len
+            && room < d.burst
+            && room < d.chunk
     }
 
     /// tcp_write_xmit → tcp_grow_skb, before the window test: the send
@@ -568,7 +613,10 @@ impl Tcb {
 
     /// How much of a `len`-byte write the memory takes (all of it without
     /// the model).
-    pub(super) fn send_mem_admit(&mut self, len: usize) -> usize {
+    ///
+    /// `now`, when the caller knows it, lets the write's forced pushes
+    /// defer bursts as Linux's tcp_tso_should_defer does (`Defer`).
+    pub(super) fn send_mem_admit(&mut self, len: usize, now: Option<Instant>) -> usize {
         if self.snd_mem.is_none() {
             return len;
         }
@@ -576,6 +624,7 @@ impl Tcb {
         let mss = self.mss().max(1);
         let in_flight = self.snd_max - self.snd_una;
         let seg = self.data_mss();
+        let defer = now.and_then(|now| self.write_defer(now, seg));
         let mut cx = WriteCx {
             unsent: self.snd_max.max(self.snd_una),
             size_goal: self.size_goal(),
@@ -584,6 +633,7 @@ impl Tcb {
             segs: self.cwnd_room() / mss,
             window: self.snd_wnd.saturating_sub(in_flight),
             half_window: self.max_window / 2,
+            defer,
         };
         let n = match self.snd_mem.as_mut() {
             Some(m) => m.write(ws, len, &mut cx),
@@ -591,6 +641,39 @@ impl Tcb {
         };
         self.write_pushed = (cx.unsent > self.snd_max).then_some(cx.unsent);
         n
+    }
+
+    /// Whether a write's forced pushes may defer (the conditions of
+    /// `Tcb::tso_defers` that hold for the whole write): GSO bursts, the
+    /// Open state, data in flight whose oldest left at least SRTT/2 ago
+    /// ("if next ACK is likely to come too late (half srtt), do not
+    /// defer"); with nothing in flight, the write's first burst becomes
+    /// the oldest, sent now, and nothing defers.
+    fn write_defer(&self, now: Instant, seg: u32) -> Option<Defer> {
+        if self.profile.push_burst < 2
+            || self.ca != super::CaState::Open
+            || self.snd_nxt != self.snd_max
+            || self.snd_nxt == self.snd_una
+        {
+            return None;
+        }
+        let head_sent = self
+            .sent_marks
+            .iter()
+            .find(|m| m.0 > self.snd_una)
+            .map(|m| m.1);
+        if let (Some(t), Some(srtt)) = (head_sent, self.rtt.srtt()) {
+            if (now - t).total_micros() < srtt.total_micros() / 2 {
+                return None;
+            }
+        }
+        Some(Defer {
+            chunk: self.snd_wnd.min(self.cwnd) / 3,
+            burst: self.tso_segs(seg).saturating_mul(seg),
+            recent: self
+                .last_data_sent
+                .is_some_and(|t| now - t <= crate::time::Duration::from_millis(1)),
+        })
     }
 
     /// Linux tcp_data_snd_check after a segment: tcp_write_xmit grows
@@ -658,6 +741,7 @@ mod tests {
             segs: 10,
             window,
             half_window,
+            defer: None,
         }
     }
 
