@@ -1040,6 +1040,9 @@ impl Tcb {
             TcpState::SynSent | TcpState::Listen => self.state = TcpState::Closed,
             _ => {}
         }
+        if self.fin_queued {
+            self.send_mem_close_push();
+        }
     }
 
     /// CLOSE (RFC 9293 3.10.4) by the application. With unread received data

@@ -643,6 +643,38 @@ impl Tcb {
         n
     }
 
+    /// tcp_send_fin's __tcp_push_pending_frames with TCP_NAGLE_OFF: what
+    /// it sends leaves as the model cuts it (`write_pushed`), a last
+    /// partial segment up to the window's edge included
+    /// (tcp_mss_split_point without Nagle); no burst deferred. `oracle
+    /// fuzz` est.close.missing-PA of seed 320429: on close() Linux sent
+    /// 524 bytes and the 299 to the window's edge of a two-segment skb.
+    pub(super) fn send_mem_close_push(&mut self) {
+        if self.snd_mem.is_none() || self.snd_nxt != self.snd_max {
+            return;
+        }
+        let ws = self.fin_seq();
+        let mss = self.mss().max(1);
+        let in_flight = self.snd_max - self.snd_una;
+        let seg = self.data_mss();
+        let mut cx = WriteCx {
+            unsent: self.snd_max.max(self.snd_una),
+            size_goal: self.size_goal(),
+            seg,
+            burst: self.burst_limit(seg),
+            segs: self.cwnd_room() / mss,
+            window: self.snd_wnd.saturating_sub(in_flight),
+            half_window: self.max_window / 2,
+            defer: None,
+        };
+        if let Some(m) = self.snd_mem.as_mut() {
+            m.push(&mut cx, ws, true);
+        }
+        if cx.unsent > self.snd_max {
+            self.write_pushed = Some(cx.unsent);
+        }
+    }
+
     /// Whether a write's forced pushes may defer (the conditions of
     /// `Tcb::tso_defers` that hold for the whole write): GSO bursts, the
     /// Open state, data in flight whose oldest left at least SRTT/2 ago
