@@ -1040,7 +1040,7 @@ impl Tcb {
             TcpState::SynSent | TcpState::Listen => self.state = TcpState::Closed,
             _ => {}
         }
-        if self.fin_queued {
+        if matches!(self.state, TcpState::FinWait1 | TcpState::LastAck) {
             self.send_mem_close_push();
         }
     }
