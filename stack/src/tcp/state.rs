@@ -215,6 +215,10 @@ pub struct Tcb {
     offer: Offer,
     ts_offset: u32,
     ts_recent: u32,
+    /// The TSvals of the first and the last SYN-ACK of a passive open
+    /// (Linux snt_tsval_first / snt_tsval_last, for tcp_check_req's TSecr
+    /// check).
+    synack_tsvals: Option<(u32, u32)>,
     last_ack_sent: SeqNumber,
     send: SendBuffer,
     /// Sequence number of the first byte in `send`.
@@ -406,6 +410,7 @@ impl Tcb {
             offer,
             ts_offset,
             ts_recent: 0,
+            synack_tsvals: None,
             last_ack_sent: SeqNumber(0),
             send: SendBuffer::new(profile.send_capacity()),
             send_seq: iss + 1,
@@ -1275,12 +1280,19 @@ impl Tcb {
                     self.offer.window_scale,
                 ),
                 // SYN-ACK: only what the peer offered (RFC 7323 2.2, 3.2).
-                Some(n) => syn_options(
-                    self.offer.mss,
-                    n.sack,
-                    n.timestamps.then(|| (self.ts_now(now), self.ts_recent)),
-                    n.window_scaling.then_some(n.rcv_wscale),
-                ),
+                Some(n) => {
+                    let ts = n.timestamps.then(|| (self.ts_now(now), self.ts_recent));
+                    if let Some((tsval, _)) = ts {
+                        let first = self.synack_tsvals.map_or(tsval, |(f, _)| f);
+                        self.synack_tsvals = Some((first, tsval));
+                    }
+                    syn_options(
+                        self.offer.mss,
+                        n.sack,
+                        ts,
+                        n.window_scaling.then_some(n.rcv_wscale),
+                    )
+                }
                 None => syn_options(
                     self.offer.mss,
                     self.offer.sack,
@@ -2110,6 +2122,21 @@ impl Tcb {
     /// the replay window (RTO × 1200 / HZ ticks: tcp_tsval_replay), which
     /// Linux accepts (and so ignores: nothing is sent). Measured on the linux
     /// DUT (tcp/timestamps).
+    /// Linux tcp_check_req (6.x, TcpExtTSEcrRejected): in a passive
+    /// SYN-RECEIVED, a TSecr other than 0 must echo one of the SYN-ACKs'
+    /// TSvals (between the first and the last sent); otherwise the
+    /// segment is answered as out of window (an ACK, rate-limited for bare
+    /// ACKs) and dropped. RFC 7323 leaves TSecr unchecked. `oracle fuzz`
+    /// reset.seg-FA-oow.ack of seed 320000: a FIN-ACK echoing the TSval of
+    /// an ACK Linux had sent for an out-of-window segment was dropped.
+    fn tsecr_rejects(&self, tsecr: u32) -> bool {
+        if !self.is_request_socket() || tsecr == 0 {
+            return false;
+        }
+        self.synack_tsvals
+            .is_some_and(|(first, last)| tsecr.wrapping_sub(first) > last.wrapping_sub(first))
+    }
+
     fn paws_rejects(&self, seg: &TcpRepr, payload: &[u8], tsval: u32) -> bool {
         let behind = self.ts_recent.wrapping_sub(tsval) as i32;
         if behind <= 1 {
@@ -2728,8 +2755,8 @@ impl Tcb {
         // paws_reject → send_ack).
         let ts = seg.options.timestamps();
         if self.ts_in_use() && !rst {
-            if let Some((tsval, _)) = ts {
-                if self.paws_rejects(seg, payload, tsval) {
+            if let Some((tsval, tsecr)) = ts {
+                if self.paws_rejects(seg, payload, tsval) || self.tsecr_rejects(tsecr) {
                     if syn {
                         // Linux tcp_validate_incoming: a SYN failing PAWS
                         // goes to syn_challenge (RFC 5961 4.2, throttled).
