@@ -37,11 +37,14 @@
 //!   plus the shared info, measured from where the MSS steps above).
 //!   [`SndMem::wmem_queued`] sums these charges, and a write allocates
 //!   a new skb while the sum is below sk_sndbuf (sk_stream_memory_free).
-//! - **growing the send head.** Each tcp_write_xmit (a write's forced
-//!   push or tcp_push_one) first lets the first unsent skb take from the
-//!   skb after it what it lacks of the burst cwnd allows
-//!   (tcp_grow_skb: min(tcp_cwnd_test, tcp_tso_segs) segments), before it
-//!   tests the window; an skb emptied so is freed with its overhead. A
+//! - **growing the send head.** Each tcp_write_xmit lets the send head
+//!   it comes to take from the skb after it what it lacks of the burst
+//!   cwnd allows (tcp_grow_skb: min(tcp_cwnd_test, tcp_tso_segs)
+//!   segments), before it tests the window; an skb emptied so is freed
+//!   with its overhead. Modelled at a write's pushes (`push`) and final
+//!   tcp_push (`write`), at the first segment of each burst of new data
+//!   the stack sends (`sent`), and at the skb where the stack's sending
+//!   after a segment stops (`Tcb::grow_send_head`). A
 //!   write into a window too small to send grows the head by one skb per
 //!   forced push: with bursts of two (a pacing rate set with a small
 //!   mss_cache), one skb is freed, which earlier sessions measured as a
@@ -58,13 +61,16 @@
 //!   the write's final tcp_push grows the head too (`oracle fuzz`
 //!   est.write.result of seed 170270: an unsent 460-byte rest merged
 //!   into the head, so the next write did not top it up).
+//! - **deferral.** A write's forced pushes defer a burst as
+//!   tcp_tso_should_defer does (`Defer`), and close() pushes without
+//!   Nagle, a partial segment to the window's edge included
+//!   (`Tcb::send_mem_close_push`).
 //!
 //! A retransmitted segment that ends inside an skb splits it too
 //! (__tcp_retransmit_skb → tcp_fragment, which charges the new skb; from
 //! the source, not checked against a measurement).
-//! Not modelled: skbs merged by the stack's own transmissions after a
-//! write (tcp_grow_skb there: only the write's pushes grow the head) or by
-//! a retransmission (tcp_retrans_try_collapse), the FIN's skb, memory
+//! Not modelled: skbs merged by a retransmission
+//! (tcp_retrans_try_collapse), the FIN's skb, memory
 //! pressure.
 //! poll()'s POLLOUT follows sk_stream_is_writeable (free space at least
 //! half the memory queued).
