@@ -617,6 +617,21 @@ impl Tcb {
         (goal / mss * mss).max(mss)
     }
 
+    /// The connection as a write's pushes see it (tcp_sendmsg, tcp_push).
+    fn write_cx(&self, defer: Option<Defer>) -> WriteCx {
+        let seg = self.data_mss();
+        WriteCx {
+            unsent: self.snd_max.max(self.snd_una),
+            size_goal: self.size_goal(),
+            seg,
+            burst: self.burst_limit(seg),
+            segs: self.cwnd_room() / self.mss().max(1),
+            window: self.snd_wnd.saturating_sub(self.snd_max - self.snd_una),
+            half_window: self.max_window / 2,
+            defer,
+        }
+    }
+
     /// How much of a `len`-byte write the memory takes (all of it without
     /// the model).
     ///
@@ -627,20 +642,8 @@ impl Tcb {
             return len;
         }
         let ws = self.fin_seq();
-        let mss = self.mss().max(1);
-        let in_flight = self.snd_max - self.snd_una;
-        let seg = self.data_mss();
-        let defer = now.and_then(|now| self.write_defer(now, seg));
-        let mut cx = WriteCx {
-            unsent: self.snd_max.max(self.snd_una),
-            size_goal: self.size_goal(),
-            seg,
-            burst: self.burst_limit(seg),
-            segs: self.cwnd_room() / mss,
-            window: self.snd_wnd.saturating_sub(in_flight),
-            half_window: self.max_window / 2,
-            defer,
-        };
+        let defer = now.and_then(|now| self.write_defer(now, self.data_mss()));
+        let mut cx = self.write_cx(defer);
         let n = match self.snd_mem.as_mut() {
             Some(m) => m.write(ws, len, &mut cx),
             None => len,
@@ -660,19 +663,7 @@ impl Tcb {
             return;
         }
         let ws = self.fin_seq();
-        let mss = self.mss().max(1);
-        let in_flight = self.snd_max - self.snd_una;
-        let seg = self.data_mss();
-        let mut cx = WriteCx {
-            unsent: self.snd_max.max(self.snd_una),
-            size_goal: self.size_goal(),
-            seg,
-            burst: self.burst_limit(seg),
-            segs: self.cwnd_room() / mss,
-            window: self.snd_wnd.saturating_sub(in_flight),
-            half_window: self.max_window / 2,
-            defer: None,
-        };
+        let mut cx = self.write_cx(None);
         if let Some(m) = self.snd_mem.as_mut() {
             m.push(&mut cx, ws, true);
         }
