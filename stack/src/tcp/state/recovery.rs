@@ -271,13 +271,7 @@ impl Tcb {
         // Linux compares with tcp_tso_segs, not the cwnd-limited burst.
         let burst = self.tso_segs(mss as u32) as usize;
         // Linux decides per GSO burst: never in the middle of one.
-        if self.profile.push_burst < 2
-            || self.burst_segs != 0
-            || self.ca != CaState::Open
-            || self.snd_nxt != self.snd_max
-            || self.snd_nxt == self.snd_una
-            || self.one_segment_skbs(mss)
-        {
+        if !self.defer_state_allows() || self.burst_segs != 0 || self.one_segment_skbs(mss) {
             return false;
         }
         let skb = avail.min(burst.saturating_mul(mss));
@@ -289,31 +283,51 @@ impl Tcb {
         if self.tso_hold {
             return true;
         }
-        // "Avoid bursty behavior by allowing defer only if the last write
-        // was recent (1 ms)."
-        if self
-            .last_data_sent
-            .is_none_or(|t| now - t > crate::time::Duration::from_millis(1))
-        {
+        if !self.sent_recently(now) || usable >= self.defer_chunk() as usize {
             return false;
         }
-        let chunk = self.snd_wnd.min(self.cwnd) as usize / 3;
-        if usable >= chunk {
+        if !self.head_left_half_srtt_ago(now) {
             return false;
         }
-        // "If next ACK is likely to come too late (half srtt), do not
-        // defer": the oldest unacknowledged data left less than SRTT/2 ago.
+        !(self.fin_queued && avail <= skb)
+    }
+
+    /// The conditions of tcp_tso_should_defer that hold for a whole
+    /// transmission attempt: GSO bursts, the Open state, no go-back-N
+    /// under way, data in flight.
+    pub(super) fn defer_state_allows(&self) -> bool {
+        self.profile.push_burst >= 2
+            && self.ca == CaState::Open
+            && self.snd_nxt == self.snd_max
+            && self.snd_nxt != self.snd_una
+    }
+
+    /// "Avoid bursty behavior by allowing defer only if the last write
+    /// was recent (1 ms)."
+    pub(super) fn sent_recently(&self, now: Instant) -> bool {
+        self.last_data_sent
+            .is_some_and(|t| now - t <= crate::time::Duration::from_millis(1))
+    }
+
+    /// Room at least this large sends (tcp_tso_win_divisor 3: a third of
+    /// min(snd_wnd, cwnd)).
+    pub(super) fn defer_chunk(&self) -> u32 {
+        self.snd_wnd.min(self.cwnd) / 3
+    }
+
+    /// "If next ACK is likely to come too late (half srtt), do not
+    /// defer": false while the oldest unacknowledged data left less than
+    /// SRTT/2 ago.
+    pub(super) fn head_left_half_srtt_ago(&self, now: Instant) -> bool {
         let head_sent = self
             .sent_marks
             .iter()
             .find(|m| m.0 > self.snd_una)
             .map(|m| m.1);
-        if let (Some(t), Some(srtt)) = (head_sent, self.rtt.srtt()) {
-            if (now - t).total_micros() < srtt.total_micros() / 2 {
-                return false;
-            }
+        match (head_sent, self.rtt.srtt()) {
+            (Some(t), Some(srtt)) => (now - t).total_micros() >= srtt.total_micros() / 2,
+            _ => true,
         }
-        !(self.fin_queued && avail <= skb)
     }
 
     /// Linux tcp_is_cwnd_limited (RFC 7661): grow cwnd only if the sender

@@ -679,29 +679,13 @@ impl Tcb {
     /// defer"); with nothing in flight, the write's first burst becomes
     /// the oldest, sent now, and nothing defers.
     fn write_defer(&self, now: Instant, seg: u32) -> Option<Defer> {
-        if self.profile.push_burst < 2
-            || self.ca != super::CaState::Open
-            || self.snd_nxt != self.snd_max
-            || self.snd_nxt == self.snd_una
-        {
+        if !self.defer_state_allows() || !self.head_left_half_srtt_ago(now) {
             return None;
         }
-        let head_sent = self
-            .sent_marks
-            .iter()
-            .find(|m| m.0 > self.snd_una)
-            .map(|m| m.1);
-        if let (Some(t), Some(srtt)) = (head_sent, self.rtt.srtt()) {
-            if (now - t).total_micros() < srtt.total_micros() / 2 {
-                return None;
-            }
-        }
         Some(Defer {
-            chunk: self.snd_wnd.min(self.cwnd) / 3,
+            chunk: self.defer_chunk(),
             burst: self.tso_segs(seg).saturating_mul(seg),
-            recent: self
-                .last_data_sent
-                .is_some_and(|t| now - t <= crate::time::Duration::from_millis(1)),
+            recent: self.sent_recently(now),
         })
     }
 
