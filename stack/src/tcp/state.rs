@@ -1688,9 +1688,7 @@ impl Tcb {
                     let grow = if continues || write_pushed {
                         0
                     } else {
-                        let segs = self.cwnd_room() / self.mss().max(1);
-                        let quota = if limit == 0 { segs } else { limit.min(segs) };
-                        quota.saturating_mul(mss as u32)
+                        self.grow_quota(mss as u32)
                     };
                     if let Some(m) = self.snd_mem.as_mut() {
                         m.sent(end - len as u32, end, continues, closes, grow);

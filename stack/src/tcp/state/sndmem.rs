@@ -702,16 +702,23 @@ impl Tcb {
         if !due || self.write_pushed.is_some() {
             return;
         }
-        let seg = self.data_mss();
+        let want = self.grow_quota(self.data_mss());
+        let at = self.snd_max.max(self.snd_una);
+        if let Some(m) = self.snd_mem.as_mut() {
+            m.grow_at(at, want);
+        }
+    }
+
+    /// The bytes tcp_grow_skb lets a send head of `seg`-byte segments
+    /// grow to: the burst cwnd allows, min(tcp_cwnd_test, tcp_tso_segs)
+    /// segments (`WriteCx`'s `burst` and `segs` inside a write).
+    pub(super) fn grow_quota(&self, seg: u32) -> u32 {
         let segs = self.cwnd_room() / self.mss().max(1);
         let quota = match self.burst_limit(seg) {
             0 => segs,
             b => b.min(segs),
         };
-        let at = self.snd_max.max(self.snd_una);
-        if let Some(m) = self.snd_mem.as_mut() {
-            m.grow_at(at, quota.saturating_mul(seg));
-        }
+        quota.saturating_mul(seg)
     }
 
     /// tcp_check_space after an ACK, before its transmissions: a writer
