@@ -1362,6 +1362,17 @@ impl Tcb {
             if hi > lo {
                 self.seg_ends.drain(lo..hi);
             }
+            // One that ends inside a packet cut it in two (Linux
+            // tcp_retransmit_skb's tcp_fragment at the current MSS, each
+            // piece's pcount set again): after a partial ACK trimmed the
+            // head, 706:794 and 794:881 of a trimmed 706:881 are two
+            // packets, not one. `oracle fuzz`, finout.seg-A.extra-PA (seed
+            // 340000): the stack counted one and sent a segment more than
+            // cwnd allowed.
+            if self.seg_ends.get(lo).is_some_and(|&e| e > end) && self.seg_ends.len() < MAX_SEG_ENDS
+            {
+                self.seg_ends.insert(lo, end);
+            }
         }
         if end > self.snd_max && seq != self.iss {
             // A new packet (the SYN is not counted: cwnd starts after it).
