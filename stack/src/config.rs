@@ -259,16 +259,22 @@ pub struct Profile {
     /// ACK of unsent data 10 ms after a challenge ACK gets no answer; one
     /// 500 ms later does.
     pub invalid_ratelimit: Duration,
-    /// The clock `invalid_ratelimit` is counted on: Linux keeps
-    /// tp->last_oow_ack_time in jiffies (tcp_jiffies32) and compares whole
-    /// ticks against msecs_to_jiffies(500), so two segments 500 ms apart
-    /// are 125 ticks apart at HZ=250 and the second is answered, where
-    /// exact microseconds (499.9 ms, the first ACK having left 0.1 ms after
-    /// its segment) would hold it back (`oracle fuzz`, est.seg-FA.missing-A
-    /// of seed 230000). Linux: one tick, 4 ms (HZ=250, as `fin_ack_tick`;
-    /// the tick's phase against the stack's clock is taken as 0). `None`:
-    /// exact times.
-    pub invalid_ratelimit_tick: Option<Duration>,
+    /// The clock Linux keeps its connection timestamps on (tcp_jiffies32):
+    /// where it compares an elapsed time with a limit, both are whole ticks
+    /// (the limit rounded up, as msecs_to_jiffies does), so an interval
+    /// slightly short of the limit in microseconds can be a whole limit in
+    /// ticks. Used for the challenge-ACK limit (tp->last_oow_ack_time
+    /// against msecs_to_jiffies(500): two segments 500 ms apart are 125
+    /// ticks apart at HZ=250 and the second is answered, where exact
+    /// microseconds, 499.9 ms with the first ACK 0.1 ms after its segment,
+    /// would hold it back; `oracle fuzz`, est.seg-FA.missing-A of seed
+    /// 230000) and for interactive mode (tcp_event_data_sent: data sent
+    /// less than the ATO after icsk_ack.lrcvtime; a reply 40 ms after the
+    /// data it answers is 10 ticks on, not under the 10-tick ATO;
+    /// est.seg-PA.missing-A of seed 350000). Linux: 4 ms (HZ=250; the
+    /// tick's phase against the stack's clock is taken as 0). `None`: exact
+    /// times.
+    pub jiffy: Option<Duration>,
     /// IPv4 reassembly timeout, from the first fragment. Linux:
     /// net.ipv4.ipfrag_time = 30 s (RFC 1122 3.3.2 suggests 60-120 s).
     pub ipfrag_time: Duration,
@@ -374,7 +380,7 @@ impl Profile {
             icmp_ratelimit: Duration::from_millis(1000),
             icmp_burst: 6,
             invalid_ratelimit: Duration::from_millis(500),
-            invalid_ratelimit_tick: Some(Duration::from_millis(4)),
+            jiffy: Some(Duration::from_millis(4)),
             tx_queue: 1024,
             max_fds: 1024,
         }
@@ -407,7 +413,7 @@ impl Profile {
             simultaneous_open_syn_options: false,
             syn_linear_timeouts: 0, // RFC 6298 5.5: always back off
             pad_frames: true,       // RFC 894: 46-octet minimum data field
-            invalid_ratelimit_tick: None,
+            jiffy: None,
             ..Profile::linux()
         }
     }

@@ -18,7 +18,7 @@ use super::send_buffer::SendBuffer;
 use super::seq::SeqNumber;
 use super::timer::{earliest, Timer};
 use crate::config::Profile;
-use crate::time::Instant;
+use crate::time::{Duration, Instant};
 use crate::wire::{TcpFlags, TcpOptions, TcpRepr};
 use core::net::SocketAddrV4;
 use std::collections::VecDeque;
@@ -1835,7 +1835,8 @@ impl Tcb {
     }
 
     /// Linux tcp_event_data_sent: data sent within the delayed-ACK time
-    /// (icsk_ack.ato) of `lrcvtime` makes the connection interactive
+    /// (icsk_ack.ato) of `lrcvtime`, counted in whole ticks
+    /// (`Profile::jiffy`), makes the connection interactive
     /// (inet_csk_inc_pingpong_cnt; TCP_PINGPONG_THRESH is 1): quick ACKs
     /// stop, ACKs wait to ride on the answer. The ATO is 0 until in-order
     /// data or a duplicate sets it (`ato_set`), so before that nothing sent
@@ -1843,10 +1844,30 @@ impl Tcb {
     /// (`oracle fuzz`, est.seg-A.extra-A).
     fn data_sent(&mut self, now: Instant) {
         if let (true, Some(t)) = (self.ato_set, self.lrcvtime) {
-            if now - t < self.profile.delayed_ack {
+            if self.elapsed_under(t, now, self.profile.delayed_ack) {
                 self.pingpong = true;
             }
         }
+    }
+
+    /// Whether `then..now` is shorter than `limit` (and not negative), on
+    /// Linux's clock: in whole ticks against the limit rounded up to whole
+    /// ticks when the profile has one (`Profile::jiffy`), else exactly.
+    fn elapsed_under(&self, then: Instant, now: Instant, limit: Duration) -> bool {
+        let limit = limit.total_micros();
+        let (elapsed, limit) = match self
+            .profile
+            .jiffy
+            .map(|t| t.total_micros())
+            .filter(|&t| t > 0)
+        {
+            Some(t) => (
+                now.total_micros().div_euclid(t) - then.total_micros().div_euclid(t),
+                (limit + t - 1).div_euclid(t),
+            ),
+            None => ((now - then).total_micros(), limit),
+        };
+        (0..limit).contains(&elapsed)
     }
 
     // ---------------------------------------------------------------- timers
@@ -2066,21 +2087,7 @@ impl Tcb {
     /// ACK about to be sent starts a new interval. RFC 5961 7 (ACK throttling).
     fn oow_rate_limited(&mut self, now: Instant) -> bool {
         if let Some(last) = self.last_oow_ack {
-            let limit = self.profile.invalid_ratelimit.total_micros();
-            let (elapsed, limit) = match self
-                .profile
-                .invalid_ratelimit_tick
-                .map(|t| t.total_micros())
-                .filter(|&t| t > 0)
-            {
-                // Whole ticks apart, against msecs_to_jiffies (rounded up).
-                Some(t) => (
-                    now.total_micros().div_euclid(t) - last.total_micros().div_euclid(t),
-                    (limit + t - 1).div_euclid(t),
-                ),
-                None => ((now - last).total_micros(), limit),
-            };
-            if (0..limit).contains(&elapsed) {
+            if self.elapsed_under(last, now, self.profile.invalid_ratelimit) {
                 return true;
             }
         }
@@ -4120,7 +4127,7 @@ mod tests {
         ] {
             let (_, mut s) = pair();
             if !tick {
-                s.profile.invalid_ratelimit_tick = None;
+                s.profile.jiffy = None;
             }
             let t0 = Instant::from_micros(10_100);
             s.on_segment(t0, &inbound(&s, 1000, 0, TcpFlags::RST, 0), &[]);
@@ -4540,6 +4547,43 @@ mod tests {
         let ack = s.poll(at).unwrap();
         assert_eq!(ack.repr.ack_number, s.rcv_nxt.get());
         assert!(!s.pingpong, "a timer-sent delayed ACK ends pingpong mode");
+    }
+
+    #[test]
+    fn the_pingpong_test_counts_whole_ticks() {
+        // Linux compares tcp_jiffies32 stamps (4 ms at HZ=250) with the
+        // 10-tick ATO: an answer 39.9 ms after the request, from 25.2 to
+        // 65.1 ms, is ticks 6 and 16 apart and does not make the
+        // connection interactive (`oracle fuzz`, est.seg-PA.missing-A of
+        // seed 350000: the stack's ACK of the next request was delayed);
+        // 36.9 ms, to ticks 6 and 15, does. In exact microseconds (the RFC
+        // profile) 39.9 ms is under the 40 ms ATO.
+        for (jiffy, answer_us, interactive) in [
+            (true, 65_100, false),
+            (true, 62_100, true),
+            (false, 65_100, true),
+            (false, 65_200, false),
+        ] {
+            let (mut c, mut s) = pair();
+            if !jiffy {
+                s.profile.jiffy = None;
+            }
+            let t0 = Instant::from_micros(25_200);
+            c.send(&[1u8; 100]);
+            pump(t0, &mut c, &mut s);
+            assert_eq!(pump(t0, &mut s, &mut c).len(), 1, "quick ACK");
+            let t1 = Instant::from_micros(answer_us);
+            s.send(&[2u8; 100]);
+            pump(t1, &mut s, &mut c);
+            assert_eq!(
+                s.pingpong, interactive,
+                "jiffy {jiffy}, answer at {answer_us} µs"
+            );
+            // The next request is acknowledged at once unless interactive.
+            c.send(&[3u8; 100]);
+            pump(t1, &mut c, &mut s);
+            assert_eq!(s.poll(t1).is_some(), !interactive);
+        }
     }
 
     #[test]
