@@ -2716,13 +2716,29 @@ impl Tcb {
         let syn = f.contains(TcpFlags::SYN);
         let fin = f.contains(TcpFlags::FIN);
 
-        // A retransmitted SYN in SYN-RECEIVED: resend the SYN-ACK (Linux tcp_check_req).
+        // A retransmitted SYN in SYN-RECEIVED: resend the SYN-ACK (Linux
+        // tcp_check_req). A request socket does so at most once per
+        // `Profile::invalid_ratelimit` (tcp_oow_rate_limited on the
+        // request's own last_oow_ack_time, 0 when it is made, so the first
+        // is answered; TcpExtTCPACKSkippedSynRecv counts the others).
+        // `oracle fuzz`: closed-finin.seg-S.extra-SA of seed 360000.
         if self.state == TcpState::SynReceived
             && syn
             && !f.contains(TcpFlags::ACK)
             && !rst
             && seq == self.irs
         {
+            if self.is_request_socket() {
+                if self.oow_rate_limited(now) {
+                    return;
+                }
+                // "Reset timer after retransmitting SYNACK" (tcp_check_req:
+                // mod_timer_pending with reqsk_timeout, the interval as
+                // backed off so far). Measured on 6.18: a SYN 0.4 s after
+                // the SYN-ACK moved the timer's retransmission from 1.0 to
+                // 1.4 s after it.
+                self.rtx_timer.set(now, self.rtt.rto());
+            }
             if self.snd_nxt != self.iss {
                 self.snd_nxt = self.iss;
             }
@@ -2875,8 +2891,11 @@ impl Tcb {
                 self.state = TcpState::Established;
                 if self.passive {
                     // Linux tcp_create_openreq_child; a simultaneous open
-                    // leaves it unset.
+                    // leaves it unset. The child's ACK rate limit starts
+                    // afresh (newtp->last_oow_ack_time = 0): the request's
+                    // was its own.
                     self.lrcvtime = Some(now);
+                    self.last_oow_ack = None;
                 }
                 self.retries = 0;
                 self.arm_keepalive(now);
