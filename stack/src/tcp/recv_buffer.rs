@@ -97,12 +97,14 @@ impl RecvBuffer {
     }
 
     /// The out-of-order data as merged `[left, right)` ranges (RFC 2018 SACK
-    /// blocks), the range containing `recent` first, then in sequence order.
+    /// blocks), ordered by `recent`, the starts of the latest out-of-order
+    /// arrivals, most recent first: each range in the order of the first
+    /// of them it holds, then the ranges none falls in, in sequence order.
     /// `fins`, the sequence numbers of FINs held out of order (ascending),
     /// are merged in as ranges `[fin, fin + 1)` (see `Tcb::sack_blocks`).
     pub fn sack_blocks(
         &self,
-        recent: Option<SeqNumber>,
+        recent: impl IntoIterator<Item = SeqNumber>,
         fins: impl IntoIterator<Item = SeqNumber>,
     ) -> Vec<(SeqNumber, SeqNumber)> {
         let mut blocks: Vec<(SeqNumber, SeqNumber)> = Vec::new();
@@ -112,10 +114,15 @@ impl RecvBuffer {
                 _ => blocks.push((s, e)),
             }
         }
-        if let Some(r) = recent {
-            if let Some(i) = blocks.iter().position(|(l, h)| r.in_range(*l, *h)) {
-                let b = blocks.remove(i);
-                blocks.insert(0, b);
+        let mut placed = 0;
+        for r in recent {
+            if let Some(i) = blocks[placed..]
+                .iter()
+                .position(|(l, h)| r.in_range(*l, *h))
+            {
+                let b = blocks.remove(placed + i);
+                blocks.insert(placed, b);
+                placed += 1;
             }
         }
         blocks
@@ -199,6 +206,30 @@ mod tests {
             b.sack_blocks(Some(n + 30), Some(n + 30)),
             [(n + 30, n + 31), (n + 10, n + 20), (n + 21, n + 22)]
         );
+    }
+
+    #[test]
+    fn blocks_follow_the_recent_arrivals_then_sequence_order() {
+        let n = SeqNumber(1000);
+        let mut b = RecvBuffer::new(100, 4);
+        b.insert(n, n + 10, b"a");
+        b.insert(n, n + 30, b"b");
+        b.insert(n, n + 20, b"c");
+        b.insert(n, n + 40, b"d");
+        let (a, bb, c, d) = (
+            (n + 10, n + 11),
+            (n + 30, n + 31),
+            (n + 20, n + 21),
+            (n + 40, n + 41),
+        );
+        // Each block in the order of the first recent arrival it holds; an
+        // arrival in a block already placed and one in no block are
+        // skipped; the blocks no arrival falls in follow in sequence order.
+        assert_eq!(
+            b.sack_blocks([n + 20, n + 30, n + 20, n + 50], None),
+            [c, bb, a, d]
+        );
+        assert_eq!(b.sack_blocks([n + 40, n + 10], None), [d, a, c, bb]);
     }
 
     #[test]

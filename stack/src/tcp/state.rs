@@ -33,6 +33,11 @@ mod sndmem;
 /// it can make us hold fixed.
 const MAX_OOO_FINS: usize = 4;
 
+/// Out-of-order arrivals remembered for ordering the SACK blocks (see
+/// `Tcb::ooo_recent`): twice the blocks an ACK can carry, so that blocks a
+/// later arrival merged still leave four to order.
+const MAX_OOO_RECENT: usize = 8;
+
 /// Segment ends remembered for counting packets in flight (see
 /// `Tcb::seg_ends`): a fixed bound, 16 KiB per connection whatever the
 /// peer's windows and MSS.
@@ -333,8 +338,10 @@ pub struct Tcb {
     rack_lost_below: SeqNumber,
     /// When the last data segment left (Linux tp->lsndtime).
     last_data_sent: Option<Instant>,
-    /// Start of the most recent out-of-order segment (first SACK block).
-    last_ooo: Option<SeqNumber>,
+    /// Starts of the latest out-of-order segments (and FINs alone), most
+    /// recent first, at most [`MAX_OOO_RECENT`]: the SACK blocks' order (see
+    /// `sack_blocks`).
+    ooo_recent: VecDeque<SeqNumber>,
     /// A D-SACK block (RFC 2883) for the next ACK.
     dsack: Option<(SeqNumber, SeqNumber)>,
     rtt: RttEstimator,
@@ -421,7 +428,7 @@ impl Tcb {
             ooo_fins: Vec::new(),
             urg_seq: None,
             fin_ack_sack: None,
-            last_ooo: None,
+            ooo_recent: VecDeque::new(),
             dsack: None,
             dupacks: 0,
             ca: CaState::Open,
@@ -590,10 +597,44 @@ impl Tcb {
     /// (tcp_data_queue_ofo; a FIN alone is queued too), so its blocks cover
     /// the FIN (`oracle fuzz`, est.seg-FPA-oow.opts, finin.seg-FA.opts).
     /// RFC 2018 3 describes blocks of data and says nothing of the FIN.
+    ///
+    /// The blocks go in the order Linux keeps them (tp->selective_acks,
+    /// tcp_sack_new_ofo_skb): a segment that extends a block moves it to
+    /// the front, one that extends none puts a new block there, and the
+    /// others keep their order, so after the first they are by recency,
+    /// not by sequence (`oracle fuzz`, finin-finout.seg-FA.opts of seed
+    /// 360000: blocks 2:4 then 1328:1329 then 908:910 arrived; Linux
+    /// reported 908:910 1328:1329 2:4). RFC 2018 4: the first block holds
+    /// the most recent segment, the others SHOULD repeat the most recently
+    /// reported blocks.
     fn sack_blocks(&self) -> Vec<(SeqNumber, SeqNumber)> {
         let rcv_nxt = self.rcv_nxt;
         let fins = self.ooo_fins.iter().copied().filter(|&f| f > rcv_nxt);
-        self.recv.sack_blocks(self.last_ooo, fins)
+        self.recv.sack_blocks(self.ooo_recent.iter().copied(), fins)
+    }
+
+    /// An out-of-order arrival at `start`: its block is reported first.
+    /// Of the earlier arrivals, one per block held is kept (the most recent
+    /// in it), so that many segments into one block do not push the
+    /// others' order out of the list.
+    fn note_ooo(&mut self, start: SeqNumber) {
+        let rcv_nxt = self.rcv_nxt;
+        let fins = self.ooo_fins.iter().copied().filter(|&f| f > rcv_nxt);
+        let blocks = self.recv.sack_blocks(None, fins);
+        let mut seen = [usize::MAX; MAX_OOO_RECENT];
+        let mut kept = 0;
+        self.ooo_recent.retain(|&p| {
+            let Some(i) = blocks.iter().position(|(l, h)| p.in_range(*l, *h)) else {
+                return false;
+            };
+            if kept == MAX_OOO_RECENT - 1 || seen[..kept].contains(&i) {
+                return false;
+            }
+            seen[kept] = i;
+            kept += 1;
+            true
+        });
+        self.ooo_recent.push_front(start);
     }
 
     /// The D-SACK block (RFC 2883 4: "the first SACK block ... should
@@ -3098,7 +3139,7 @@ impl Tcb {
                         self.ato_set = true;
                     }
                 }
-                self.last_ooo = Some(start);
+                self.note_ooo(start);
             } else if skip > 0 && self.negotiated.is_some_and(|n| n.sack) {
                 // Partly or wholly duplicate segment: D-SACK the duplicate
                 // part (RFC 2883; Linux tcp_data_queue / tcp_dsack_set),
@@ -3235,7 +3276,7 @@ impl Tcb {
                 }
                 if payload.is_empty() {
                     // A FIN alone is the most recent block (RFC 2018 4).
-                    self.last_ooo = Some(fin_at);
+                    self.note_ooo(fin_at);
                 }
                 self.ack_now = true;
             }
@@ -3442,7 +3483,7 @@ impl Tcb {
     fn forget_ooo(&mut self) {
         self.recv.clear_ooo();
         self.ooo_fins.clear();
-        self.last_ooo = None;
+        self.ooo_recent.clear();
     }
 
     fn process_fin(&mut self, now: Instant) {
