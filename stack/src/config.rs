@@ -25,6 +25,7 @@
 //! this profile matches the pinned value (measured: wscale 7, ACK windows 510).
 
 use crate::tcp::congestion::{Algorithm, SsthreshBasis};
+use crate::tcp::rtt::RtoEstimator;
 use crate::time::Duration;
 
 /// All tunables of the stack.
@@ -68,9 +69,10 @@ pub struct Profile {
     pub rto_min: Duration,
     /// Maximum RTO. Linux: TCP_RTO_MAX 120 s; RFC 6298 2.5: at least 60 s.
     pub rto_max: Duration,
-    /// Clock granularity G of RFC 6298 2.3. Linux floors the variance term
-    /// at TCP_RTO_MIN (tcp_rtt_estimator: mdev_max >= rto_min), i.e. G = 200 ms.
-    pub rto_granularity: Duration,
+    /// How the RTO follows the RTT samples. Linux: its own estimator
+    /// (tcp_rtt_estimator: SRTT plus the window's largest deviation, never
+    /// under TCP_RTO_MIN); RFC 6298 2.3 with the clock granularity G.
+    pub rto_estimator: RtoEstimator,
     /// The RTO is kept in whole ticks, rounded up: Linux __tcp_set_rto
     /// converts SRTT + RTTVAR with usecs_to_jiffies, so on 6.18 (HZ=250)
     /// an SRTT of 16.2 ms gives tcpi_rto 220 ms, not 216.2 (measured; a
@@ -330,7 +332,7 @@ impl Profile {
             rto_initial: Duration::from_secs(1),
             rto_min: Duration::from_millis(200),
             rto_max: Duration::from_secs(120),
-            rto_granularity: Duration::from_millis(200),
+            rto_estimator: RtoEstimator::Linux,
             rto_tick: Some(Duration::from_millis(4)),
             syn_retries: 6,
             synack_retries: 5,
@@ -390,9 +392,11 @@ impl Profile {
     /// RFC 5681, RFC 1122), Linux's otherwise.
     pub fn rfc() -> Profile {
         Profile {
-            rto_min: Duration::from_secs(1),           // RFC 6298 2.4
-            rto_max: Duration::from_secs(60),          // RFC 6298 2.5
-            rto_granularity: Duration::from_millis(1), // RFC 6298 2.3, G
+            rto_min: Duration::from_secs(1),  // RFC 6298 2.4
+            rto_max: Duration::from_secs(60), // RFC 6298 2.5
+            rto_estimator: RtoEstimator::Rfc6298 {
+                granularity: Duration::from_millis(1), // RFC 6298 2.3, G
+            },
             rto_tick: None,                            // RFC 6298 2.3: exact
             time_wait: Duration::from_secs(240),       // RFC 9293 3.4.2: MSL = 2 min
             initial_cwnd: 4,                           // RFC 5681 3.1 with SMSS 1460: 3..4

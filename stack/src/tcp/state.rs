@@ -478,7 +478,7 @@ impl Tcb {
                 profile.rto_initial,
                 profile.rto_min,
                 profile.rto_max,
-                profile.rto_granularity,
+                profile.rto_estimator,
                 profile.rto_tick,
             ),
             ack_tsecr: None,
@@ -3604,7 +3604,7 @@ impl Tcb {
         let mut sampled = false;
         if let Some((end, t)) = self.rtt_probe {
             if ack >= end {
-                self.rtt.sample(now - t);
+                self.rtt.sample(now - t, self.snd_una, self.snd_max);
                 self.rtt_probe = None;
                 sampled = true;
             }
@@ -3616,8 +3616,11 @@ impl Tcb {
             if let Some(ecr) = self.ack_tsecr.filter(|&e| e != 0) {
                 let ms = self.ts_now(now).wrapping_sub(ecr);
                 if ms < i32::MAX as u32 / 1000 {
-                    self.rtt
-                        .sample(crate::time::Duration::from_millis(i64::from(ms.max(1))));
+                    self.rtt.sample(
+                        crate::time::Duration::from_millis(i64::from(ms.max(1))),
+                        self.snd_una,
+                        self.snd_max,
+                    );
                 }
             }
         }
