@@ -202,7 +202,7 @@ impl Tcb {
     /// after its memory is charged, out-of-order data before). Returns
     /// whether it grew, which grants a quick ACK (`icsk_ack.quick |= 1`).
     pub(super) fn grow_window(&mut self, len: usize) -> bool {
-        let adv_mss = u32::from(self.offer.mss);
+        let adv_mss = self.adv_mss();
         let rcv_mss = self.rcv_mss;
         let Some(m) = self.rcv_mem.as_mut().filter(|m| !m.locked) else {
             return false;
