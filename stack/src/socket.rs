@@ -1023,9 +1023,12 @@ impl Host {
         let Some(c) = self.conns.get(&id) else {
             return;
         };
-        let was_syn_rcvd = c.tcb.state == TcpState::SynReceived;
+        // A request socket until the handshake completes (the TCB leaves
+        // SYN-RECEIVED, or Linux makes the full socket while it stays
+        // there: `Tcb::is_request_socket`).
+        let was_request = c.tcb.is_request_socket();
         let listener = c.listener;
-        if was_syn_rcvd {
+        if was_request {
             if let Some(lfd) = listener {
                 // Linux tcp_check_req: with a full accept queue the final ACK
                 // is dropped and the SYN-ACK retransmitted later
@@ -1050,7 +1053,7 @@ impl Host {
                     {
                         let mut probe = c.tcb.clone();
                         probe.on_segment(now, repr, data);
-                        if !matches!(probe.state, TcpState::SynReceived | TcpState::Closed) {
+                        if !probe.is_request_socket() && probe.state != TcpState::Closed {
                             return;
                         }
                     }
@@ -1062,7 +1065,7 @@ impl Host {
         };
         c.tcb.on_segment(now, repr, data);
         let state = c.tcb.state;
-        if was_syn_rcvd && state != TcpState::SynReceived && state != TcpState::Closed {
+        if was_request && !c.tcb.is_request_socket() && state != TcpState::Closed {
             if let Some(lfd) = listener {
                 if let Some(Socket {
                     kind:

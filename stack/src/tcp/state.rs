@@ -382,6 +382,10 @@ pub struct Tcb {
     /// Created by a passive OPEN ([`Tcb::accept`]), not by a simultaneous open
     /// (RFC 9293 3.5, MUST-11: SYN-RECEIVED remembers where it came from).
     passive: bool,
+    /// A passive SYN-RECEIVED connection Linux has already made a full
+    /// socket of and queued for accept() while it stays in SYN-RECEIVED
+    /// (see `on_segment_synchronized`): no longer a request socket.
+    child_made: bool,
     /// TCP_LINGER2 (Linux tp->linger2), seconds: how long an orphaned
     /// connection stays in FIN-WAIT-2; `None`: net.ipv4.tcp_fin_timeout;
     /// negative: not at all, it is reset.
@@ -504,6 +508,7 @@ impl Tcb {
             timewait_fw2: false,
             rcv_shutdown: false,
             passive: false,
+            child_made: false,
             linger2: None,
             profile: profile.clone(),
         }
@@ -1196,8 +1201,8 @@ impl Tcb {
             && !self.passive
     }
 
-    fn is_request_socket(&self) -> bool {
-        self.passive && self.state == TcpState::SynReceived
+    pub(crate) fn is_request_socket(&self) -> bool {
+        self.passive && self.state == TcpState::SynReceived && !self.child_made
     }
 
     /// TIME-WAIT ends early because a new SYN reopened the connection
@@ -2927,6 +2932,31 @@ impl Tcb {
             return;
         }
 
+        if syn && self.is_request_socket() && seq == self.irs {
+            // Linux tcp_check_req truncates a SYN at the SYN's own sequence
+            // number ("out of window starting at rcv_isn + 1"), so the
+            // fourth check does not reset. TS.Recent takes the segment's
+            // TSval (it starts at or below RCV.NXT). Without ACK the segment
+            // is dropped; with one (its ACK field was checked above) the
+            // handshake completes: the full socket is made and queued for
+            // accept(), and processes the segment itself, still in
+            // SYN-RECEIVED, where tcp_validate_incoming answers the SYN with
+            // a challenge ACK (its own rate limit, fresh) and drops it; no
+            // SYN-ACK is retransmitted any more (the socket has no packets
+            // out). `oracle fuzz`: reset.seg-SA.flags of seed 430000, a
+            // SYN-ACK at the SYN's sequence number with one octet of data,
+            // which the stack answered with a reset.
+            if let Some((tsval, _)) = seg.options.timestamps().filter(|_| self.ts_in_use()) {
+                self.ts_recent = tsval;
+            }
+            if f.contains(TcpFlags::ACK) {
+                self.child_made = true;
+                self.last_oow_ack = None;
+                self.rtx_timer.stop();
+                self.challenge_ack(now);
+            }
+            return;
+        }
         if syn && self.is_request_socket() {
             // Fourth check, RFC 9293 3.10.7.4 (MUST-11): SYN-RECEIVED from a passive
             // OPEN returns to LISTEN (the socket layer drops the child); Linux
