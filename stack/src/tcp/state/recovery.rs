@@ -263,9 +263,9 @@ impl Tcb {
     /// lone segment (measured: one segment of room after a duplicate ACK
     /// sends nothing; the next duplicate ACK sends two). Not in recovery,
     /// not for a burst that carries the FIN, not when the room is a third
-    /// of the window (tcp_tso_win_divisor 3), not when the oldest
-    /// unacknowledged data left less than SRTT/2 ago (the last segment of a
-    /// round in congestion avoidance goes out alone), and only within 1 ms
+    /// of the window (tcp_tso_win_divisor 3), not when the ACK of the oldest
+    /// unacknowledged data is due more than min(1 ms, SRTT/2) from now (see
+    /// `ack_not_due_soon`), and only within 1 ms
     /// of the last transmission.
     pub(super) fn tso_defers(&self, now: Instant, avail: usize, usable: usize, mss: usize) -> bool {
         // Linux compares with tcp_tso_segs, not the cwnd-limited burst.
@@ -286,7 +286,7 @@ impl Tcb {
         if !self.sent_recently(now) || usable >= self.defer_chunk() as usize {
             return false;
         }
-        if !self.head_left_half_srtt_ago(now) {
+        if !self.ack_not_due_soon(now) {
             return false;
         }
         !(self.fin_queued && avail <= skb)
@@ -315,17 +315,28 @@ impl Tcb {
         self.snd_wnd.min(self.cwnd) / 3
     }
 
-    /// "If next ACK is likely to come too late (half srtt), do not
-    /// defer": false while the oldest unacknowledged data left less than
-    /// SRTT/2 ago.
-    pub(super) fn head_left_half_srtt_ago(&self, now: Instant) -> bool {
+    /// "If next ACK is likely to come too late, ie in more than min(1ms,
+    /// half srtt), do not defer" (Linux 6.18, tcp_tso_should_defer since
+    /// commit 295ce1eb36ae, "tcp: fix tcp_tso_should_defer() vs large
+    /// RTT"): false while the ACK of the oldest unacknowledged data is
+    /// expected (its send time plus SRTT) more than min(1 ms, SRTT/2)
+    /// from now. The rule before it, "sent less than SRTT/2 ago", deferred
+    /// when the ACK was due more than 1 ms later: `oracle fuzz`,
+    /// est.write.missing-A of seed 450000, a write 10.05 ms after the
+    /// oldest segment with SRTT 11.2 ms, whose ACK was due 1.1 ms later;
+    /// Linux sent the segment cwnd allowed, the stack deferred it.
+    pub(super) fn ack_not_due_soon(&self, now: Instant) -> bool {
         let head_sent = self
             .sent_marks
             .iter()
             .find(|m| m.0 > self.snd_una)
             .map(|m| m.1);
         match (head_sent, self.rtt.srtt()) {
-            (Some(t), Some(srtt)) => (now - t).total_micros() >= srtt.total_micros() / 2,
+            (Some(t), Some(srtt)) => {
+                let srtt = srtt.total_micros();
+                let how_far = (t - now).total_micros() + srtt;
+                how_far <= (srtt / 2).min(1000)
+            }
             _ => true,
         }
     }

@@ -674,12 +674,12 @@ impl Tcb {
 
     /// Whether a write's forced pushes may defer (the conditions of
     /// `Tcb::tso_defers` that hold for the whole write): GSO bursts, the
-    /// Open state, data in flight whose oldest left at least SRTT/2 ago
-    /// ("if next ACK is likely to come too late (half srtt), do not
-    /// defer"); with nothing in flight, the write's first burst becomes
-    /// the oldest, sent now, and nothing defers.
+    /// Open state, data in flight whose ACK is due within min(1 ms,
+    /// SRTT/2) (`Tcb::ack_not_due_soon`); with nothing in flight, the
+    /// write's first burst becomes the oldest, sent now, and nothing
+    /// defers.
     fn write_defer(&self, now: Instant, seg: u32) -> Option<Defer> {
-        if !self.defer_state_allows() || !self.head_left_half_srtt_ago(now) {
+        if !self.defer_state_allows() || !self.ack_not_due_soon(now) {
             return None;
         }
         Some(Defer {
