@@ -124,9 +124,15 @@ impl Scoreboard {
                 continue;
             }
             // RFC 2883 4: the first block is a D-SACK if it lies below the
-            // cumulative ACK or within the second block.
+            // cumulative ACK or within the second block. Linux
+            // tcp_check_dsack takes one that merely starts below the ACK
+            // for a D-SACK too, and tcp_is_sackblock_valid then ignores it
+            // unless it lies wholly below SND.UNA: none of it is SACKed
+            // (`oracle fuzz`, closed-finin.seg-FA.rexmit-seq of seed
+            // 450000: ack 1585 with block 1560:1929; Linux retransmitted
+            // from 1585, the stack from 1929).
             if i == 0 {
-                let below = r <= ack;
+                let below = l < ack;
                 let inside = blocks.get(1).is_some_and(|&(l2, r2)| l2 <= l && r <= r2);
                 if below || inside {
                     up.dsack = true;
