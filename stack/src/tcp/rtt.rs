@@ -89,7 +89,7 @@ impl RttEstimator {
         // Linux tcp_update_rtt_min: the least sample (its window, 300 s,
         // outlasts any connection the harness drives).
         self.min_rtt = Some(self.min_rtt.map_or(r, |m| m.min(r)));
-        let rto = match self.estimator {
+        let mut rto = match self.estimator {
             RtoEstimator::Rfc6298 { granularity } => {
                 match self.srtt {
                     None => {
@@ -114,7 +114,6 @@ impl RttEstimator {
             RtoEstimator::Linux => self.linux_sample(r.total_micros(), snd_una, snd_max),
         };
         // Linux __tcp_set_rto: usecs_to_jiffies rounds up to a tick.
-        let mut rto = rto;
         if let Some(t) = self.tick.map(|t| t.total_micros()).filter(|&t| t > 0) {
             let us = rto.total_micros();
             rto = Duration::from_micros(us.saturating_add(t - 1) / t * t);

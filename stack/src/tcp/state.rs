@@ -617,9 +617,13 @@ impl Tcb {
     /// the most recent segment, the others SHOULD repeat the most recently
     /// reported blocks.
     fn sack_blocks(&self) -> Vec<(SeqNumber, SeqNumber)> {
-        let rcv_nxt = self.rcv_nxt;
-        let fins = self.ooo_fins.iter().copied().filter(|&f| f > rcv_nxt);
+        let fins = self.held_fins();
         self.recv.sack_blocks(self.ooo_recent.iter().copied(), fins)
+    }
+
+    /// The FINs held out of order beyond RCV.NXT, ascending.
+    fn held_fins(&self) -> impl Iterator<Item = SeqNumber> + '_ {
+        self.ooo_fins.iter().copied().filter(|&f| f > self.rcv_nxt)
     }
 
     /// An out-of-order arrival at `start`: its block is reported first.
@@ -627,8 +631,7 @@ impl Tcb {
     /// in it), so that many segments into one block do not push the
     /// others' order out of the list.
     fn note_ooo(&mut self, start: SeqNumber) {
-        let rcv_nxt = self.rcv_nxt;
-        let fins = self.ooo_fins.iter().copied().filter(|&f| f > rcv_nxt);
+        let fins = self.held_fins();
         let blocks = self.recv.sack_blocks(None, fins);
         let mut seen = [usize::MAX; MAX_OOO_RECENT];
         let mut kept = 0;
@@ -721,8 +724,7 @@ impl Tcb {
         if !self.negotiated.is_some_and(|n| n.sack) {
             return mss;
         }
-        let rcv_nxt = self.rcv_nxt;
-        let fins = self.ooo_fins.iter().copied().filter(|&f| f > rcv_nxt);
+        let fins = self.held_fins();
         let blocks = self.recv.sack_block_count(fins) + usize::from(self.dsack.is_some());
         let n = blocks.min(if self.ts_in_use() { 3 } else { 4 }) as u32;
         if n == 0 {
@@ -3547,12 +3549,8 @@ impl Tcb {
     /// `oracle fuzz`, est.seg-FA.missing-A of seed 410000, a FIN with 1448
     /// bytes after a 1460-byte segment, ACKed at once by Linux.
     pub(super) fn adv_mss(&self) -> u32 {
-        let mss = u32::from(self.offer.mss);
-        if self.ts_in_use() {
-            mss.saturating_sub(12).max(1)
-        } else {
-            mss
-        }
+        let opts = self.negotiated.map_or(0, |n| n.option_overhead());
+        u32::from(self.offer.mss.saturating_sub(opts).max(1))
     }
 
     /// The out-of-order data and FINs are gone; their memory stays
