@@ -291,9 +291,10 @@ pub struct Tcb {
     snd_mem: Option<sndmem::SndMem>,
     /// TCP_MAXSEG set before the handshake (Linux rx_opt.user_mss).
     user_mss: Option<u16>,
-    /// Ends of segments first sent with PSH, and whether that PSH ended
-    /// the queued data (at most 128, oldest dropped); see
-    /// `retransmission_psh`.
+    /// Segments first sent with PSH, and whether that PSH is in the skb's
+    /// own flags in Linux: the skb ended the queued data (tcp_push), or the
+    /// persist timer cut it (tcp_write_wakeup). At most 128, oldest
+    /// dropped; see `retransmission_psh`.
     psh_marks: VecDeque<(SeqNumber, SeqNumber, bool)>,
     /// New data held back for the next ACK (see `tso_defers`).
     tso_hold: bool,
@@ -1759,7 +1760,7 @@ impl Tcb {
                         // tcp_write_wakeup sets PSH on the piece it cuts.
                         flags |= TcpFlags::PSH;
                         self.burst_segs = 0;
-                        self.mark_psh(end - len as u32, end, last);
+                        self.mark_psh(end - len as u32, end, last || sws_push);
                     } else if burst_closed {
                         // A burst of one segment: no PSH.
                         self.burst_segs = 0;
@@ -1854,11 +1855,11 @@ impl Tcb {
         None
     }
 
-    fn mark_psh(&mut self, start: SeqNumber, end: SeqNumber, data_end: bool) {
+    fn mark_psh(&mut self, start: SeqNumber, end: SeqNumber, skb_psh: bool) {
         if self.psh_marks.len() >= 128 {
             self.psh_marks.pop_front();
         }
-        self.psh_marks.push_back((start, end, data_end));
+        self.psh_marks.push_back((start, end, skb_psh));
     }
 
     /// The most a go-back-N retransmission from SND.NXT carries, never
@@ -1900,13 +1901,16 @@ impl Tcb {
     /// skbs carry it (measured on 6.18, tcp/rto-cwnd and icmp/frag-needed):
     /// a segment that overlaps one first sent with PSH keeps it, except the
     /// first of a retransmission burst, where Linux splits the skb and the
-    /// PSH stays with the unsent part, unless that first segment ends the
-    /// data exactly as its original did.
+    /// PSH stays with the unsent part, unless that first segment ends
+    /// where its original did and the PSH was in that skb's own flags: it
+    /// ended the data (tcp_push), or the persist timer cut it
+    /// (tcp_write_wakeup sets PSH on the piece after tcp_fragment; `oracle
+    /// fuzz`, reset.seg-PA.rexmit-missing-PA).
     fn retransmission_psh(&self, start: SeqNumber, end: SeqNumber) -> bool {
         self.psh_marks
             .iter()
             .filter(|m| start < m.1 && m.0 < end)
-            .any(|&(_, e, data_end)| self.burst_segs > 0 || (data_end && e == end))
+            .any(|&(_, e, skb_psh)| self.burst_segs > 0 || (skb_psh && e == end))
     }
 
     /// Linux tcp_event_data_sent: data sent within the delayed-ACK time
