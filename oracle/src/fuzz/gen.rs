@@ -77,6 +77,72 @@ pub struct Prefix {
     pub ts: bool,
     /// The testbench's (unscaled) window field in the handshake.
     pub win: u16,
+    /// Socket options the application sets on its first socket (the
+    /// listener, whose connections inherit them, or the connecting
+    /// socket) before the handshake.
+    pub sockopts: SockOpts,
+}
+
+/// Socket options set before the handshake: they change the window
+/// offered and its scale (SO_RCVBUF), how much a write takes (SO_SNDBUF)
+/// and the MSS advertised and used (TCP_MAXSEG), so the receive- and
+/// send-memory models and the MSS clamp meet Linux under other sizes than
+/// the defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SockOpts {
+    /// `setsockopt(SOL_SOCKET, SO_RCVBUF)`'s value.
+    pub rcvbuf: Option<u32>,
+    /// `setsockopt(SOL_SOCKET, SO_SNDBUF)`'s value.
+    pub sndbuf: Option<u32>,
+    /// `setsockopt(IPPROTO_TCP, TCP_MAXSEG)`'s value.
+    pub maxseg: Option<u16>,
+}
+
+impl SockOpts {
+    /// The `setsockopt` lines for socket `fd`, in a fixed order.
+    fn calls(&self, fd: u32) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(v) = self.rcvbuf {
+            out.push(format!(
+                "setsockopt({fd}, SOL_SOCKET, SO_RCVBUF, [{v}], 4) = 0"
+            ));
+        }
+        if let Some(v) = self.sndbuf {
+            out.push(format!(
+                "setsockopt({fd}, SOL_SOCKET, SO_SNDBUF, [{v}], 4) = 0"
+            ));
+        }
+        if let Some(v) = self.maxseg {
+            out.push(format!(
+                "setsockopt({fd}, IPPROTO_TCP, TCP_MAXSEG, [{v}], 4) = 0"
+            ));
+        }
+        out
+    }
+
+    /// The same options with one of them left out, for the shrinker.
+    pub fn without_each(&self) -> Vec<SockOpts> {
+        let mut out = Vec::new();
+        if self.rcvbuf.is_some() {
+            out.push(SockOpts {
+                rcvbuf: None,
+                ..self.clone()
+            });
+        }
+        if self.sndbuf.is_some() {
+            out.push(SockOpts {
+                sndbuf: None,
+                ..self.clone()
+            });
+        }
+        if self.maxseg.is_some() {
+            out.push(SockOpts {
+                maxseg: None,
+                ..self.clone()
+            });
+        }
+        out
+    }
 }
 
 /// One inbound segment, relative to the modelled connection.
@@ -171,7 +237,7 @@ pub fn generate(seed: u64, steps: usize) -> Case {
     } else {
         Open::Active
     };
-    let prefix = Prefix {
+    let mut prefix = Prefix {
         open,
         mss: r.chance(85).then(|| {
             r.weighted(&[
@@ -189,9 +255,23 @@ pub fn generate(seed: u64, steps: usize) -> Case {
         sack_ok: r.chance(70),
         ts: r.chance(70),
         win: r.weighted(&[(6, 65535u16), (1, 1000), (1, 0), (1, 2920)]),
+        sockopts: SockOpts::default(),
     };
     let n = 1 + r.below(steps.max(1) as u64) as usize;
     let steps = (0..n).map(|_| gen_step(&mut r)).collect();
+    // Drawn after the steps, so that the draws before them (and a seed's
+    // cases as far as they went without socket options) stay as they were.
+    prefix.sockopts = SockOpts {
+        rcvbuf: r
+            .chance(12)
+            .then(|| r.weighted(&[(2, 4096u32), (1, 1024), (2, 16_384), (1, 65_536)])),
+        sndbuf: r
+            .chance(12)
+            .then(|| r.weighted(&[(2, 4096u32), (1, 2048), (2, 16_384), (1, 65_536)])),
+        maxseg: r
+            .chance(8)
+            .then(|| r.weighted(&[(2, 536u16), (2, 1000), (1, 88)])),
+    };
     Case {
         seed,
         prefix,
@@ -428,6 +508,9 @@ pub fn render_lines(case: &Case) -> Vec<Line> {
                 0,
                 "setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0",
             );
+            for c in p.sockopts.calls(3) {
+                call(&mut out, 0, &c);
+            }
             call(&mut out, 0, "bind(3, ..., ...) = 0");
             call(&mut out, 0, "listen(3, 1) = 0");
             push(
@@ -464,6 +547,9 @@ pub fn render_lines(case: &Case) -> Vec<Line> {
         }
         Open::Active => {
             call(&mut out, 0, "socket(..., SOCK_STREAM, IPPROTO_TCP) = 3");
+            for c in p.sockopts.calls(3) {
+                call(&mut out, 0, &c);
+            }
             call(&mut out, 0, "fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0");
             call(&mut out, 0, "connect(3, ..., ...) = -1 EINPROGRESS");
             at += 10_000;
@@ -635,6 +721,11 @@ mod tests {
             assert_eq!(generate(seed, 12), generate(seed, 12));
             assert_eq!(render(&generate(seed, 12)), render(&generate(seed, 12)));
         }
+        // Some cases set socket options before the handshake.
+        let with_opts = (0..300)
+            .filter(|&s| generate(s, 12).prefix.sockopts != SockOpts::default())
+            .count();
+        assert!((30..150).contains(&with_opts), "{with_opts} of 300");
         // And different seeds give different cases (not one constant case).
         let distinct: std::collections::HashSet<String> =
             (0..50).map(|s| render(&generate(s, 12))).collect();
@@ -688,6 +779,7 @@ mod tests {
                 sack_ok: false,
                 ts: false,
                 win: 65535,
+                sockopts: SockOpts::default(),
             },
             steps: vec![
                 Step {

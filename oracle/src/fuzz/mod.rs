@@ -1035,6 +1035,7 @@ mod tests {
                 sack_ok: false,
                 ts: false,
                 win: 65535,
+                sockopts: gen::SockOpts::default(),
             },
             steps: vec![step(seg(0x18, 0, -65_535)), step(seg(0x18, 0, 0))],
         };

@@ -49,6 +49,21 @@ pub fn shrink(
             chunk = (chunk / 2).max(1);
         }
     }
+    // The socket options set before the handshake, one at a time.
+    let mut k = 0;
+    while let Some(fewer) = best.prefix.sockopts.without_each().into_iter().nth(k) {
+        if runs >= budget {
+            break;
+        }
+        let mut cand = best.clone();
+        cand.prefix.sockopts = fewer;
+        if try_candidate(&cand, &mut runs) {
+            best = cand;
+            k = 0;
+        } else {
+            k += 1;
+        }
+    }
     // Then each step's numbers: payloads to 1 byte, offsets to 0, gaps to
     // the shortest.
     for i in 0..best.steps.len() {
@@ -115,7 +130,7 @@ fn simplifications(s: &Stim) -> Vec<Stim> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fuzz::gen::{generate, Seg, Step};
+    use crate::fuzz::gen::{generate, Seg, SockOpts, Step};
 
     fn seg(flags: u8, len: u32) -> Step {
         Step {
@@ -176,6 +191,39 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(fake(&small).as_deref(), Some(sig.as_str()));
+    }
+
+    #[test]
+    fn drops_the_socket_options_the_divergence_does_not_need() {
+        let mut case = generate(7, 4);
+        case.steps = vec![seg(0x10, 100)];
+        case.prefix.sockopts = SockOpts {
+            rcvbuf: Some(4096),
+            sndbuf: Some(16_384),
+            maxseg: Some(536),
+        };
+        // The "bug" needs a small SO_RCVBUF.
+        let needs_rcvbuf = |c: &Case| {
+            c.prefix
+                .sockopts
+                .rcvbuf
+                .is_some_and(|v| v < 8192)
+                .then(|| "est.seg-A.win".to_string())
+        };
+        let (small, _) = shrink(&case, "est.seg-A.win", 100, needs_rcvbuf);
+        assert_eq!(
+            small.prefix.sockopts,
+            SockOpts {
+                rcvbuf: Some(4096),
+                ..SockOpts::default()
+            }
+        );
+        let text = crate::fuzz::gen::render(&small);
+        assert!(
+            text.contains("setsockopt(3, SOL_SOCKET, SO_RCVBUF, [4096], 4) = 0"),
+            "{text}"
+        );
+        assert!(!text.contains("SO_SNDBUF") && !text.contains("TCP_MAXSEG"));
     }
 
     #[test]
