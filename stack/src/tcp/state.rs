@@ -2506,7 +2506,7 @@ impl Tcb {
             };
             self.update_pacing_rate_with(pacing_mss);
             self.state = TcpState::Established;
-            self.init_send_mem();
+            self.init_buffer_space();
             self.lrcvtime = Some(now); // Linux tcp_finish_connect
             self.retries = 0;
             self.arm_keepalive(now);
@@ -3011,7 +3011,7 @@ impl Tcb {
                 // Linux tcp_create_openreq_child: max_window from the ACK
                 // that completes the handshake (not the SYN's).
                 self.max_window = self.snd_wnd;
-                self.init_send_mem();
+                self.init_buffer_space();
                 self.snd_wl1 = seq;
                 self.snd_wl2 = ack;
                 if self.fin_queued {
@@ -3420,7 +3420,7 @@ impl Tcb {
         // pacing rate from its RTT sample (measured on 6.18: the first
         // flight's bursts follow the time from our SYN-ACK to theirs).
         self.update_pacing_rate();
-        self.init_send_mem();
+        self.init_buffer_space();
         self.retries = 0;
         self.arm_keepalive(now);
         self.snd_wnd = u32::from(seg.window_len);
@@ -4231,6 +4231,36 @@ mod tests {
         }
         assert_eq!(s.recv_available(), 3 * 1448);
         assert_eq!(s.rcvbuf_select_window(), Some(0));
+    }
+
+    #[test]
+    fn a_locked_rcvbuf_still_measures_its_ratio_and_grows() {
+        let p = Profile::linux();
+        let (ca, sa) = addrs();
+        let now = Instant::ZERO;
+        let mut c = Tcb::connect(&p, ca, sa, 1000, 7);
+        let syn = c.poll(now).unwrap();
+        let mut s = Tcb::accept(&p, sa, ca, &syn.repr, 5000, 9);
+        // Linux: SO_RCVBUF 65536 → sk_rcvbuf 131072, window 65160, scale 1.
+        s.set_rcvbuf(131_072);
+        let synack = s.poll(now).unwrap();
+        assert_eq!(synack.repr.window_len, 65160);
+        c.on_segment(now, &synack.repr, &[]);
+        for a in drain(&mut c, now) {
+            s.on_segment(now, &a.repr, &[]);
+        }
+        assert_eq!(s.state, TcpState::Established);
+        assert!(s.negotiated.is_some_and(|n| n.timestamps));
+        // tcp_init_buffer_space: one advmss (1460 less the 12-byte
+        // timestamp option) below the full space of 65536.
+        assert_eq!(s.window_clamp(), 65536 - 1448);
+        let mut seg = inbound(&s, 0, 0, TcpFlags::ACK, 1448);
+        seg.options = TcpOptions::new();
+        s.on_segment(now, &seg, &[0u8; 1448]);
+        // Ratio 1448 * 256 / 2304 = 160: clamp 131072 * 160 / 256, and
+        // rcv_ssthresh 65160 + 2 * 1448.
+        assert_eq!(s.window_clamp(), 81920);
+        assert_eq!(s.rcvbuf_select_window(), Some(68056));
     }
 
     #[test]

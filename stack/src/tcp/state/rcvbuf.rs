@@ -17,14 +17,21 @@
 //!
 //! With [`Profile::grow_window`] (Linux) a socket without SO_RCVBUF uses
 //! the same model, unlocked, as Linux's default socket: a buffer of
-//! tcp_rmem[1] (`Profile::recv_buffer`), window_clamp one advmss below
-//! its full space (tcp_init_buffer_space), the scaling ratio measured
-//! from each segment larger than rcv_mss (tcp_measure_rcv_mss: payload
-//! against truesize), and rcv_ssthresh grown by tcp_grow_window, which
-//! also grants a quick ACK. Not modelled: skbs merged in the queues
-//! (tcp_try_coalesce, tcp_ofo_queue), auto-tuning on reads
-//! (tcp_rcv_space_adjust), memory pressure. Without `grow_window` the
-//! stack keeps its simpler byte-count window (`Tcb::window_field`).
+//! tcp_rmem[1] (`Profile::recv_buffer`). Either way, on entering
+//! ESTABLISHED window_clamp is set one advmss below the buffer's full
+//! space (tcp_init_buffer_space), and with `grow_window` the scaling
+//! ratio is measured from each segment larger than rcv_mss
+//! (tcp_measure_rcv_mss: payload against truesize, which also moves
+//! window_clamp) and rcv_ssthresh grown by tcp_grow_window, which also
+//! grants a quick ACK. SO_RCVBUF's lock (SOCK_RCVBUF_LOCK) stops neither:
+//! it only keeps auto-tuning from resizing the buffer (measured on 6.18,
+//! SO_RCVBUF 65536: window 68056 after one 1448-byte segment, above the
+//! 65160 offered; `oracle fuzz`, est.seg-FA-oow.opts of seed 470000).
+//! Not modelled: skbs merged in the queues (tcp_try_coalesce,
+//! tcp_ofo_queue), auto-tuning on reads (tcp_rcv_space_adjust), memory
+//! pressure. Without `grow_window` the stack keeps its simpler
+//! byte-count window (`Tcb::window_field`), and a socket with SO_RCVBUF
+//! the ratio of 1/2 and its initial rcv_ssthresh.
 
 use super::*;
 
@@ -43,7 +50,7 @@ pub(super) struct RcvMem {
     /// `MAX_CHUNKS`).
     chunks: VecDeque<(SeqNumber, u32)>,
     /// Linux tp->rcv_ssthresh: the initial window, grown by
-    /// [`Tcb::grow_window`] unless the buffer is locked.
+    /// [`Tcb::grow_window`].
     ssthresh: u32,
     /// Linux tp->scaling_ratio, of 256: the share of memory offered as
     /// window (`tcp_win_from_space`); 128 until a full segment shows
@@ -51,8 +58,8 @@ pub(super) struct RcvMem {
     ratio: u32,
     /// Linux tp->window_clamp.
     clamp: u32,
-    /// SO_RCVBUF set it (Linux SOCK_RCVBUF_LOCK): the ratio stays 1/2 and
-    /// the window does not grow beyond the initial one.
+    /// SO_RCVBUF set it (Linux SOCK_RCVBUF_LOCK): the default buffer
+    /// does not replace it.
     locked: bool,
 }
 
@@ -136,27 +143,37 @@ impl Tcb {
             return;
         }
         let rcvbuf = u32::try_from(self.profile.recv_buffer).unwrap_or(u32::MAX);
-        // Linux tcp_init_buffer_space: window_clamp = tcp_full_space (the
-        // buffer at the initial ratio of 1/2), then "attempt slow start, if
-        // clamp is limited" (its test always holds for that clamp): one
-        // advmss below it (65536 - 1460 = 64076), and rcv_ssthresh no
-        // higher.
-        let full = rcvbuf / 2;
-        let adv_mss = u32::from(self.offer.mss);
-        let clamp = if full > 2 * adv_mss {
-            (2 * adv_mss).max(full - adv_mss)
-        } else {
-            full
-        };
+        // window_clamp: the buffer's full space at the initial ratio of
+        // 1/2 until `init_rcv_space` reserves a segment of it.
         self.rcv_mem = Some(RcvMem {
             rcvbuf,
             mem: 0,
             chunks: VecDeque::new(),
-            ssthresh: self.rcv_wnd_cap.min(clamp),
+            ssthresh: self.rcv_wnd_cap,
             ratio: 128,
-            clamp,
+            clamp: rcvbuf / 2,
             locked: false,
         });
+    }
+
+    /// Linux tcp_init_buffer_space's receive half, on entering ESTABLISHED:
+    /// window_clamp = tcp_full_space (the buffer at the current ratio), then
+    /// "attempt slow start, if clamp is limited" (its test always holds for
+    /// that clamp): one advmss below it, advmss being the MSS offered less
+    /// the timestamp option when in use (65536 - 1448 = 64088), and
+    /// rcv_ssthresh no higher.
+    pub(super) fn init_rcv_space(&mut self) {
+        let adv_mss = self.adv_mss();
+        let Some(m) = self.rcv_mem.as_mut() else {
+            return;
+        };
+        let full = m.win_from_space(m.rcvbuf);
+        let mut clamp = m.clamp.min(full);
+        if clamp > 2 * adv_mss && clamp + adv_mss > full {
+            clamp = (2 * adv_mss).max(full - adv_mss);
+        }
+        m.clamp = clamp;
+        m.ssthresh = m.ssthresh.min(clamp);
     }
 
     /// SO_RCVBUF as getsockopt reports it, if set.
@@ -175,7 +192,10 @@ impl Tcb {
     pub(super) fn measure_scaling_ratio(&mut self, len: usize) {
         let rcv_mss = self.rcv_mss;
         let rcv_wnd = self.rcv_wnd;
-        let Some(m) = self.rcv_mem.as_mut().filter(|m| !m.locked) else {
+        if !self.profile.grow_window {
+            return;
+        }
+        let Some(m) = self.rcv_mem.as_mut() else {
             return;
         };
         let len32 = u32::try_from(len).unwrap_or(u32::MAX);
@@ -204,7 +224,10 @@ impl Tcb {
     pub(super) fn grow_window(&mut self, len: usize) -> bool {
         let adv_mss = self.adv_mss();
         let rcv_mss = self.rcv_mss;
-        let Some(m) = self.rcv_mem.as_mut().filter(|m| !m.locked) else {
+        if !self.profile.grow_window {
+            return false;
+        }
+        let Some(m) = self.rcv_mem.as_mut() else {
             return false;
         };
         let len32 = u32::try_from(len).unwrap_or(u32::MAX);

@@ -568,8 +568,10 @@ impl Tcb {
         }
     }
 
-    /// Linux tcp_init_buffer_space, on entering ESTABLISHED.
-    pub(super) fn init_send_mem(&mut self) {
+    /// Linux tcp_init_buffer_space, on entering ESTABLISHED: the receive
+    /// half (`init_rcv_space`), then the send buffer.
+    pub(super) fn init_buffer_space(&mut self) {
+        self.init_rcv_space();
         self.sndbuf_expand();
         let una = self.snd_una;
         if let Some(m) = self.snd_mem.as_mut() {
