@@ -2456,6 +2456,13 @@ impl Tcb {
         }
         // Fourth: SYN.
         let mut nego = Negotiated::new(&self.offer, &seg.options);
+        if let Some(m) = self.user_mss.filter(|_| self.profile.user_mss_as_peer_mss) {
+            if seg.options.mss().is_none_or(|v| v == 0) {
+                // Linux: mss_clamp stays TCP_MAXSEG's value (see
+                // `Profile::user_mss_as_peer_mss`).
+                nego.peer_mss = m;
+            }
+        }
         if !f.contains(TcpFlags::ACK) && self.profile.simultaneous_open_syn_options {
             // Linux keeps the rcv_wscale of its SYN when a crossed SYN had
             // no Window Scale option (tcp_rcv_synsent_state_process zeroes
@@ -4261,6 +4268,31 @@ mod tests {
         // rcv_ssthresh 65160 + 2 * 1448.
         assert_eq!(s.window_clamp(), 81920);
         assert_eq!(s.rcvbuf_select_window(), Some(68056));
+    }
+
+    #[test]
+    fn a_syn_ack_without_mss_leaves_linux_at_the_user_mss() {
+        let (ca, sa) = addrs();
+        let now = Instant::ZERO;
+        for (p, want) in [(Profile::linux(), 1000), (Profile::rfc(), 536)] {
+            let mut c = Tcb::connect(&p, ca, sa, 1000, 7);
+            c.set_user_mss(1000);
+            let syn = c.poll(now).unwrap();
+            let synack = TcpRepr {
+                src_port: syn.repr.dst_port,
+                dst_port: syn.repr.src_port,
+                seq_number: 5000,
+                ack_number: syn.repr.seq_number.wrapping_add(1),
+                flags: TcpFlags::SYN | TcpFlags::ACK,
+                window_len: 65535,
+                urgent_pointer: 0,
+                options: TcpOptions::new(),
+                payload_len: 0,
+            };
+            c.on_segment(now, &synack, &[]);
+            assert_eq!(c.state, TcpState::Established);
+            assert_eq!(c.negotiated.map(|n| n.send_mss()), Some(want));
+        }
     }
 
     #[test]
