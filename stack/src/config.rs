@@ -228,14 +228,18 @@ pub struct Profile {
     /// only if the SYN carried them, and no scaling unless both sent it;
     /// the SYN-ACK, ISS sent again, is not timed (RFC 6298 3, Karn).
     pub simultaneous_open_syn_options: bool,
-    /// An active open with TCP_MAXSEG takes the user's MSS as the peer's
-    /// when the SYN-ACK (or a crossed SYN) carries no MSS option, as Linux
-    /// does: tcp_connect_init sets mss_clamp to user_mss in place of
-    /// tcp_v4_connect's 536, and tcp_parse_options replaces mss_clamp only
-    /// from an MSS option (measured on 6.18: TCP_MAXSEG 1000, a SYN-ACK
-    /// without options, then 1000-byte segments). `false`: RFC 9293 3.7.1
-    /// (MUST-15), 536 whenever no MSS option was received.
-    pub user_mss_as_peer_mss: bool,
+    /// The peer's MSS as Linux clamps it (rx_opt.mss_clamp) when its SYN
+    /// carried no MSS option: an active open takes TCP_MAXSEG's value
+    /// (tcp_connect_init sets mss_clamp to user_mss in place of
+    /// tcp_v4_connect's 536, and tcp_parse_options replaces it only from
+    /// an MSS option), a passive open 536, which TCP_MAXSEG does not lower
+    /// (tcp_conn_request parses the SYN with mss_clamp 536; user_mss only
+    /// lowers an option's value). Measured on 6.18: TCP_MAXSEG 1000 and a
+    /// SYN-ACK without options, then 1000-byte segments; a listener with
+    /// TCP_MAXSEG 88 and a SYN without MSS, then TCP_MAXSEG reads 524.
+    /// `false`: RFC 9293 3.7.1 (MUST-15), 536 whenever no MSS option was
+    /// received, lowered by TCP_MAXSEG like an option's value.
+    pub linux_mss_clamp: bool,
     /// Nagle's algorithm on by default (RFC 9293 3.7.4, SHLD-7). Linux: on unless TCP_NODELAY.
     pub nagle: bool,
     /// Cap on the listen backlog. Linux: net.core.somaxconn = 4096.
@@ -371,7 +375,7 @@ impl Profile {
             push_burst: 2,
             tso_autosize: true,
             simultaneous_open_syn_options: true,
-            user_mss_as_peer_mss: true,
+            linux_mss_clamp: true,
             nagle: true,
             max_backlog: 4096,
             max_syn_backlog: 2048,
@@ -424,7 +428,7 @@ impl Profile {
             push_burst: 0, // RFC 9293 3.9.1: PSH ends the SEND
             tso_autosize: false,
             simultaneous_open_syn_options: false,
-            user_mss_as_peer_mss: false,
+            linux_mss_clamp: false,
             syn_linear_timeouts: 0, // RFC 6298 5.5: always back off
             pad_frames: true,       // RFC 894: 46-octet minimum data field
             jiffy: None,

@@ -34,6 +34,8 @@ impl Offer {
 pub struct Negotiated {
     /// The peer's MSS (536 if it sent none: RFC 9293 3.7.1, MUST-15).
     pub peer_mss: u16,
+    /// The peer's SYN carried a (nonzero) MSS option.
+    pub peer_mss_option: bool,
     /// Our advertised MSS.
     pub our_mss: u16,
     /// Shift applied to the peer's window fields (RFC 7323 2.3).
@@ -67,6 +69,7 @@ impl Negotiated {
         };
         Negotiated {
             peer_mss: peer.mss().filter(|m| *m > 0).unwrap_or(DEFAULT_MSS),
+            peer_mss_option: peer.mss().is_some_and(|m| m > 0),
             our_mss: offer.mss,
             snd_wscale,
             rcv_wscale,
@@ -83,15 +86,6 @@ impl Negotiated {
         } else {
             0
         }
-    }
-
-    /// Effective send MSS: the peer's MSS bounded by ours, minus per-segment
-    /// options (RFC 9293 3.7.1: Eff.snd.MSS = min(SendMSS+20, MMS_S) − TCPhdrsize − IPoptionsize).
-    pub fn send_mss(&self) -> u16 {
-        self.peer_mss
-            .min(self.our_mss)
-            .saturating_sub(self.option_overhead())
-            .max(1)
     }
 
     /// Our receive MSS as Linux uses it for window rounding (advmss − options).
@@ -185,7 +179,7 @@ mod tests {
     fn negotiation() {
         let offer = Offer::from_profile(&Profile::linux());
         let n = Negotiated::new(&offer, &TcpOptions::new());
-        assert_eq!(n.peer_mss, 536);
+        assert_eq!((n.peer_mss, n.peer_mss_option), (536, false));
         assert_eq!(
             (n.snd_wscale, n.rcv_wscale, n.sack, n.timestamps),
             (0, 0, false, false)
@@ -196,6 +190,6 @@ mod tests {
             (n.snd_wscale, n.rcv_wscale, n.sack, n.timestamps),
             (14, 7, true, true)
         );
-        assert_eq!(n.send_mss(), 1388);
+        assert_eq!((n.peer_mss, n.peer_mss_option), (1400, true));
     }
 }

@@ -579,8 +579,11 @@ impl Tcb {
         self.cwnd = self.profile.initial_cwnd.max(1).saturating_mul(mss);
     }
 
-    /// Effective send MSS (RFC 9293 3.7.1), bounded by the path MTU once
-    /// an ICMP fragmentation-needed lowered it (RFC 1191).
+    /// Effective send MSS (RFC 9293 3.7.1: Eff.snd.MSS = min(SendMSS+20,
+    /// MMS_S) - TCPhdrsize - IPoptionsize): the peer's MSS as clamped
+    /// (`mss_clamp`), at most our interface's, less the options every
+    /// segment carries; bounded by the path MTU once an ICMP
+    /// fragmentation-needed lowered it (RFC 1191).
     pub fn mss(&self) -> u32 {
         let overhead = self
             .negotiated
@@ -591,13 +594,33 @@ impl Tcb {
         let floor = self.profile.min_snd_mss.saturating_sub(overhead).max(1);
         let mss = u32::from(
             self.negotiated
-                .map(|n| n.send_mss())
+                .map(|n| {
+                    self.mss_clamp(&n)
+                        .min(self.profile.mss())
+                        .saturating_sub(n.option_overhead())
+                        .max(1)
+                })
                 .unwrap_or(super::options::DEFAULT_MSS),
         )
         .max(floor);
         match self.pmtu {
             Some(p) => mss.min(p.saturating_sub(40 + overhead)).max(floor),
             None => mss,
+        }
+    }
+
+    /// The peer's MSS as the send MSS is bounded by (Linux rx_opt.mss_clamp):
+    /// its MSS option (536 without one, RFC 9293 3.7.1, MUST-15) lowered by
+    /// TCP_MAXSEG; with [`Profile::linux_mss_clamp`] and no option, an
+    /// active open's TCP_MAXSEG and a passive open's 536 instead.
+    pub(super) fn mss_clamp(&self, n: &Negotiated) -> u16 {
+        let lowered = self.user_mss.map_or(n.peer_mss, |u| n.peer_mss.min(u));
+        if !self.profile.linux_mss_clamp || n.peer_mss_option {
+            lowered
+        } else if self.passive {
+            super::options::DEFAULT_MSS
+        } else {
+            self.user_mss.unwrap_or(super::options::DEFAULT_MSS)
         }
     }
 
@@ -2456,13 +2479,6 @@ impl Tcb {
         }
         // Fourth: SYN.
         let mut nego = Negotiated::new(&self.offer, &seg.options);
-        if let Some(m) = self.user_mss.filter(|_| self.profile.user_mss_as_peer_mss) {
-            if seg.options.mss().is_none_or(|v| v == 0) {
-                // Linux: mss_clamp stays TCP_MAXSEG's value (see
-                // `Profile::user_mss_as_peer_mss`).
-                nego.peer_mss = m;
-            }
-        }
         if !f.contains(TcpFlags::ACK) && self.profile.simultaneous_open_syn_options {
             // Linux keeps the rcv_wscale of its SYN when a crossed SYN had
             // no Window Scale option (tcp_rcv_synsent_state_process zeroes
@@ -3462,6 +3478,25 @@ impl Tcb {
         self.ato_set = true;
     }
 
+    /// Linux TCP_MIN_MSS (include/net/tcp.h).
+    const TCP_MIN_MSS: u32 = 88;
+
+    /// Linux tcp_initialize_rcv_mss, on entering ESTABLISHED (from
+    /// tcp_v4_syn_recv_sock and tcp_rcv_synsent_state_process): the
+    /// receive MSS guessed before any data, min(advmss, the send MSS,
+    /// half the window, 536), at least TCP_MIN_MSS (88). It sizes the
+    /// quick-ACK budget (`incr_quickack`): with TCP_MAXSEG 88 and a
+    /// 1140-byte window, 1140 / (2 * 88) = 6 quick ACKs, not 1 (`oracle
+    /// fuzz`, est.seg-PA.missing-A of seed 480000).
+    pub(super) fn init_rcv_mss(&mut self) {
+        self.rcv_mss = self
+            .adv_mss()
+            .min(self.mss())
+            .min(self.rcv_wnd / 2)
+            .min(u32::from(super::options::DEFAULT_MSS))
+            .max(Self::TCP_MIN_MSS);
+    }
+
     /// Linux tcp_incr_quickack: the quick-ACK budget rises to window /
     /// (2 * rcv_mss), 2 if that is 0, at most TCP_MAX_QUICKACKS; once it
     /// has started, the first data no longer starts it (see
@@ -4291,7 +4326,7 @@ mod tests {
             };
             c.on_segment(now, &synack, &[]);
             assert_eq!(c.state, TcpState::Established);
-            assert_eq!(c.negotiated.map(|n| n.send_mss()), Some(want));
+            assert_eq!(c.mss(), want);
         }
     }
 

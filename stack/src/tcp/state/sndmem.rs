@@ -543,11 +543,7 @@ impl Tcb {
         let clamp = self
             .negotiated
             .map_or(u32::from(crate::tcp::options::DEFAULT_MSS), |n| {
-                let peer = u32::from(n.peer_mss);
-                match self.user_mss {
-                    Some(u) => peer.min(u32::from(u)),
-                    None => peer,
-                }
+                u32::from(self.mss_clamp(&n))
             });
         clamp.max(self.mss())
     }
@@ -569,8 +565,10 @@ impl Tcb {
     }
 
     /// Linux tcp_init_buffer_space, on entering ESTABLISHED: the receive
-    /// half (`init_rcv_space`), then the send buffer.
+    /// half (`init_rcv_space`), then the send buffer; and the receive MSS
+    /// guessed at the same point (`init_rcv_mss`).
     pub(super) fn init_buffer_space(&mut self) {
+        self.init_rcv_mss();
         self.init_rcv_space();
         self.sndbuf_expand();
         let una = self.snd_una;
