@@ -402,6 +402,13 @@ fn fuzz_main(
     for why in &sm.skip_reasons {
         println!("  skipped: {why}");
     }
+    for (row, (n, seeds)) in &sm.declared_rows {
+        let seeds: Vec<String> = seeds.iter().map(u64::to_string).collect();
+        println!(
+            "  declared `{row}`: {n} cases (e.g. seeds {})",
+            seeds.join(", ")
+        );
+    }
     for w in &sm.written {
         let replay = match &w.replays_on_linux {
             Ok(()) => "replays on linux".to_string(),

@@ -576,6 +576,9 @@ pub struct FuzzSummary {
     pub elapsed: Duration,
     /// Why cases were skipped (first few).
     pub skip_reasons: Vec<String>,
+    /// Per declared row (its signature glob): the cases whose differences
+    /// it covered, and the seeds of the first few, to replay.
+    pub declared_rows: std::collections::BTreeMap<String, (u64, Vec<u64>)>,
 }
 
 impl FuzzSummary {
@@ -617,7 +620,8 @@ fn existing(dir: &Path) -> HashSet<String> {
 enum Outcome {
     Skipped(String),
     Agree,
-    Declared,
+    /// Only declared differences: the globs of the rows that covered them.
+    Declared(Vec<String>),
     Known,
     Flaky,
     New(Written),
@@ -658,7 +662,14 @@ fn one_case(opts: &FuzzOptions, seed: u64, found: &Mutex<HashSet<String>>) -> Ou
         tracing::debug!(seed, signature = %f.signature, linux = %f.linux, other = %f.other, "difference");
     }
     let Some(first) = first_new(&opts.declared, &findings) else {
-        return Outcome::Declared;
+        let mut rows: Vec<String> = findings
+            .iter()
+            .filter_map(|f| declared_for(&opts.declared, f))
+            .map(|d| d.field.clone())
+            .collect();
+        rows.sort();
+        rows.dedup();
+        return Outcome::Declared(rows);
     };
     let sig = first.signature.clone();
     let stem = file_name(&sig);
@@ -741,9 +752,16 @@ pub fn fuzz(opts: &FuzzOptions, progress: &(dyn Fn(&str) + Sync)) -> FuzzSummary
                         }
                     }
                     Outcome::Agree => sm.cases += 1,
-                    Outcome::Declared => {
+                    Outcome::Declared(rows) => {
                         sm.cases += 1;
                         sm.declared += 1;
+                        for r in rows {
+                            let e = sm.declared_rows.entry(r).or_default();
+                            e.0 += 1;
+                            if e.1.len() < 3 {
+                                e.1.push(opts.seed.wrapping_add(i));
+                            }
+                        }
                     }
                     Outcome::Known => {
                         sm.cases += 1;
