@@ -257,6 +257,10 @@ pub struct Tcb {
     /// Quick-ACK budget (Linux icsk_ack.quick).
     quick: u32,
     quickack_started: bool,
+    /// An ACK of received data or a FIN is due (Linux ICSK_ACK_SCHED,
+    /// inet_csk_schedule_ack); only the ACK that answers it uses a quick
+    /// ACK (tcp_dec_quickack_mode).
+    ack_sched: bool,
     /// Receive MSS estimate (Linux icsk_ack.rcv_mss).
     rcv_mss: u32,
     /// Linux icsk_ack.lrcvtime: when the handshake completed (tcp_finish_connect,
@@ -458,6 +462,7 @@ impl Tcb {
             last_data_sent: None,
             quick: 0,
             quickack_started: false,
+            ack_sched: false,
             rcv_mss: 536,
             lrcvtime: None,
             pingpong: false,
@@ -1404,8 +1409,15 @@ impl Tcb {
             self.last_ack_sent = self.rcv_nxt;
             self.ack_now = false;
             self.ack_now_unforced = false;
-            // Linux tcp_event_ack_sent: one quick ACK used, delayed ACK cancelled.
-            self.quick = self.quick.saturating_sub(1);
+            // Linux tcp_event_ack_sent: the delayed ACK cancelled, and a
+            // quick ACK used if this ACK answers received data or a FIN
+            // (tcp_dec_quickack_mode counts only while ICSK_ACK_SCHED is
+            // set): an ACK of an ACK of unsent data, a challenge ACK or a
+            // duplicate ACK for an unacceptable segment uses none
+            // (`oracle fuzz`, est.seg-PA.missing-A of seed 510000).
+            if std::mem::take(&mut self.ack_sched) {
+                self.quick = self.quick.saturating_sub(1);
+            }
             self.delack_timer.stop();
         }
         Segment {
@@ -3067,7 +3079,9 @@ impl Tcb {
             // alone included; out_of_window enters quick-ACK mode. An empty
             // one is freed unanswered.
             if seg_len > 0 {
+                // tcp_data_queue's out_of_window: inet_csk_schedule_ack.
                 self.ack_now = true;
+                self.ack_sched = true;
                 self.enter_quickack_mode();
                 let end = (seq + seg_len).min(self.rcv_nxt);
                 self.dsack = Some((seq, end));
@@ -3533,6 +3547,9 @@ impl Tcb {
     /// not part of it lay below RCV.NXT).
     /// `grew`: the segment grew the receive window (`grow_window`).
     fn schedule_ack(&mut self, now: Instant, len: usize, in_order: bool, grew: bool) {
+        // Linux tcp_event_data_recv and tcp_data_queue_ofo:
+        // inet_csk_schedule_ack.
+        self.ack_sched = true;
         // Linux tcp_measure_rcv_mss (simplified): the largest segment seen,
         // at least 536, at most advmss.
         let adv_mss = self.adv_mss();
@@ -3608,6 +3625,8 @@ impl Tcb {
     }
 
     fn process_fin(&mut self, now: Instant) {
+        // Linux tcp_fin: inet_csk_schedule_ack.
+        self.ack_sched = true;
         self.fin_received = true;
         self.rcv_nxt = self.rcv_nxt + 1;
         let to_close_wait = matches!(self.state, TcpState::SynReceived | TcpState::Established);
