@@ -2311,15 +2311,7 @@ impl Tcb {
     /// tcp_validate_incoming; RFC 5961 3.2 leaves the exact-match test to
     /// the implementation's RCV.NXT).
     fn rst_matches(&self, seq: SeqNumber) -> bool {
-        if seq == self.rcv_nxt {
-            return true;
-        }
-        if seq == self.rcv_nxt - 1
-            && matches!(
-                self.state,
-                TcpState::CloseWait | TcpState::Closing | TcpState::LastAck
-            )
-        {
+        if seq == self.rcv_nxt || self.rst_after_fin(seq) {
             return true;
         }
         let sack = self.negotiated.is_some_and(|n| n.sack);
@@ -2755,6 +2747,17 @@ impl Tcb {
         }
     }
 
+    /// Linux tcp_reset_check: a RST at RCV.NXT - 1 once the peer's FIN is
+    /// in (CLOSE-WAIT, CLOSING, LAST-ACK), for a peer that did not count
+    /// its FIN.
+    fn rst_after_fin(&self, seq: SeqNumber) -> bool {
+        seq == self.rcv_nxt - 1
+            && matches!(
+                self.state,
+                TcpState::CloseWait | TcpState::Closing | TcpState::LastAck
+            )
+    }
+
     /// An acceptable RST (RFC 9293 3.10.7.4 second check): the connection is
     /// closed and the user told (Linux tcp_reset).
     fn reset_by_peer(&mut self) {
@@ -2930,14 +2933,25 @@ impl Tcb {
         let seg_len = payload.len() as u32 + u32::from(syn) + u32::from(fin);
         let acceptable = self.acceptable(seq, seg_len) || self.at_right_edge(seq, seg_len);
         let old_dup = !acceptable && self.reaches_last_ack(seq, seg_len, f);
-        if !(acceptable || old_dup) || self.overruns_window(seq, seg_len - u32::from(fin)) {
+        let overruns = self.overruns_window(seq, seg_len - u32::from(fin));
+        if !(acceptable || old_dup) || overruns {
             // First check (RFC 9293 3.10.7.4: "an acknowledgment should be
             // sent in reply (unless the RST bit is set, if so drop the segment
             // and return)"): <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, segment dropped.
             if rst {
                 // Linux tcp_validate_incoming: an out-of-window RST that
                 // tcp_reset_check accepts (RCV.NXT − 1 after a FIN) resets.
-                if self.rst_matches(seq) {
+                // One that tcp_sequence drops for overrunning the window
+                // while data waits is dropped even at RCV.NXT: only
+                // tcp_reset_check can take it (`oracle fuzz`,
+                // reset.seg-A-oow.flags and reset.write.result of seed
+                // 530000: a RST at RCV.NXT with 1448 bytes, 1151 of window).
+                let resets = if overruns {
+                    self.rst_after_fin(seq)
+                } else {
+                    self.rst_matches(seq)
+                };
+                if resets {
                     self.reset_by_peer();
                 }
                 return;
