@@ -309,6 +309,10 @@ pub struct Tcb {
     /// last piece cut to the window held it. `None` when the write pushed
     /// nothing or once SND.MAX has reached it.
     write_pushed: Option<SeqNumber>,
+    /// A write cut short by the send buffer whose last skb, full, left
+    /// from inside tcp_sendmsg (tcp_push_one) before tcp_push marked it:
+    /// the segment that ends there carries no PSH (`SndMem::write`).
+    push_missed: Option<SeqNumber>,
     /// The persist timer fired with the peer's window open but smaller
     /// than the next segment: send what fits once (Linux tcp_write_wakeup).
     sws_push: bool,
@@ -473,6 +477,7 @@ impl Tcb {
             pacing_rate: None,
             tso_hold: false,
             write_pushed: None,
+            push_missed: None,
             sws_push: false,
             rexmit_only: false,
             psh_marks: VecDeque::new(),
@@ -1790,12 +1795,15 @@ impl Tcb {
                     // est.write.flags / finin.write.flags.
                     let lone_forced =
                         !continues && self.snd_mem.as_ref().is_some_and(|m| m.pushed_alone(end));
-                    let closes = last || burst_end || sws_push || lone_forced;
+                    // tcp_push's mark came after the skb had left (see
+                    // `push_missed`).
+                    let pushed_end = last && self.push_missed != Some(end);
+                    let closes = pushed_end || burst_end || sws_push || lone_forced;
                     if closes {
                         // tcp_write_wakeup sets PSH on the piece it cuts.
                         flags |= TcpFlags::PSH;
                         self.burst_segs = 0;
-                        self.mark_psh(end - len as u32, end, last || sws_push);
+                        self.mark_psh(end - len as u32, end, pushed_end || sws_push);
                     } else if burst_closed {
                         // A burst of one segment: no PSH.
                         self.burst_segs = 0;
