@@ -122,26 +122,21 @@ impl SockOpts {
 
     /// The same options with one of them left out, for the shrinker.
     pub fn without_each(&self) -> Vec<SockOpts> {
-        let mut out = Vec::new();
-        if self.rcvbuf.is_some() {
-            out.push(SockOpts {
+        let o = self.clone();
+        [
+            SockOpts {
                 rcvbuf: None,
-                ..self.clone()
-            });
-        }
-        if self.sndbuf.is_some() {
-            out.push(SockOpts {
+                ..o.clone()
+            },
+            SockOpts {
                 sndbuf: None,
-                ..self.clone()
-            });
-        }
-        if self.maxseg.is_some() {
-            out.push(SockOpts {
-                maxseg: None,
-                ..self.clone()
-            });
-        }
-        out
+                ..o.clone()
+            },
+            SockOpts { maxseg: None, ..o },
+        ]
+        .into_iter()
+        .filter(|c| c != self)
+        .collect()
     }
 }
 

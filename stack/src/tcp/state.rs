@@ -4301,29 +4301,37 @@ mod tests {
         assert!(s.sb.is_empty());
     }
 
-    #[test]
-    fn so_rcvbuf_sets_window_and_scale_before_the_syn_ack() {
+    /// A passive connection (Linux profile) whose SO_RCVBUF (`rcvbuf`,
+    /// the doubled value) is set before its SYN-ACK, taken to
+    /// ESTABLISHED; with the SYN-ACK it sent.
+    fn accepted_with_rcvbuf(rcvbuf: u32) -> (Tcb, TcpRepr) {
         let p = Profile::linux();
         let (ca, sa) = addrs();
         let now = Instant::ZERO;
         let mut c = Tcb::connect(&p, ca, sa, 1000, 7);
         let syn = c.poll(now).unwrap();
         let mut s = Tcb::accept(&p, sa, ca, &syn.repr, 5000, 9);
-        // Linux: SO_RCVBUF 4096 → sk_rcvbuf 8192, window 2896, scale 0.
-        s.set_rcvbuf(8192);
+        s.set_rcvbuf(rcvbuf);
         let synack = s.poll(now).unwrap();
-        assert_eq!(synack.repr.window_len, 2896);
-        assert!(synack
-            .repr
-            .options
-            .iter()
-            .any(|o| matches!(o, TcpOption::WindowScale(0))));
-        // Three full segments fill it: window 0 (memory 3 x 2304 of 8192).
         c.on_segment(now, &synack.repr, &[]);
         for a in drain(&mut c, now) {
             s.on_segment(now, &a.repr, &[]);
         }
         assert_eq!(s.state, TcpState::Established);
+        (s, synack.repr)
+    }
+
+    #[test]
+    fn so_rcvbuf_sets_window_and_scale_before_the_syn_ack() {
+        let now = Instant::ZERO;
+        // Linux: SO_RCVBUF 4096 → sk_rcvbuf 8192, window 2896, scale 0.
+        let (mut s, synack) = accepted_with_rcvbuf(8192);
+        assert_eq!(synack.window_len, 2896);
+        assert!(synack
+            .options
+            .iter()
+            .any(|o| matches!(o, TcpOption::WindowScale(0))));
+        // Three full segments fill it: window 0 (memory 3 x 2304 of 8192).
         for _ in 0..3 {
             let mut seg = inbound(&s, 0, 0, TcpFlags::ACK, 1448);
             seg.options = TcpOptions::new();
@@ -4335,21 +4343,10 @@ mod tests {
 
     #[test]
     fn a_locked_rcvbuf_still_measures_its_ratio_and_grows() {
-        let p = Profile::linux();
-        let (ca, sa) = addrs();
         let now = Instant::ZERO;
-        let mut c = Tcb::connect(&p, ca, sa, 1000, 7);
-        let syn = c.poll(now).unwrap();
-        let mut s = Tcb::accept(&p, sa, ca, &syn.repr, 5000, 9);
         // Linux: SO_RCVBUF 65536 → sk_rcvbuf 131072, window 65160, scale 1.
-        s.set_rcvbuf(131_072);
-        let synack = s.poll(now).unwrap();
-        assert_eq!(synack.repr.window_len, 65160);
-        c.on_segment(now, &synack.repr, &[]);
-        for a in drain(&mut c, now) {
-            s.on_segment(now, &a.repr, &[]);
-        }
-        assert_eq!(s.state, TcpState::Established);
+        let (mut s, synack) = accepted_with_rcvbuf(131_072);
+        assert_eq!(synack.window_len, 65160);
         assert!(s.negotiated.is_some_and(|n| n.timestamps));
         // tcp_init_buffer_space: one advmss (1460 less the 12-byte
         // timestamp option) below the full space of 65536.

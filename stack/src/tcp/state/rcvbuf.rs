@@ -158,10 +158,10 @@ impl Tcb {
 
     /// Linux tcp_init_buffer_space's receive half, on entering ESTABLISHED:
     /// window_clamp = tcp_full_space (the buffer at the current ratio), then
-    /// "attempt slow start, if clamp is limited" (its test always holds for
-    /// that clamp): one advmss below it, advmss being the MSS offered less
-    /// the timestamp option when in use (65536 - 1448 = 64088), and
-    /// rcv_ssthresh no higher.
+    /// "force reservation of one segment" when that clamp exceeds two
+    /// advmss: one advmss below the full space, advmss being the MSS
+    /// offered less the timestamp option when in use (65536 - 1448 =
+    /// 64088), and rcv_ssthresh no higher.
     pub(super) fn init_rcv_space(&mut self) {
         let adv_mss = self.adv_mss();
         let Some(m) = self.rcv_mem.as_mut() else {
